@@ -1,0 +1,177 @@
+"""The spec's commands: ``dispatch(params) -> (http_status, body)``.
+
+Authentication (code 0), the User.Update permission, the per-user rate limit (100 per 60 s),
+then the command. Bodies follow the spec's examples key for key: IDs inside a SenderDomain
+object are strings, top-level DomainIDs are integers, errors are ``{"Errors": [...]}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any, Awaitable, Callable, Mapping
+
+from core import errors
+from core.clock import format_datetime
+from core.errors import ApiError
+from core.models import PERMISSION_USER_UPDATE, User
+from core.service import SenderDomainService, _param
+from core.users import authenticate
+from core.validation import parse_domain_id
+from core.views import DomainView
+
+API_RATE_LIMIT = (100, 60.0)
+DEFAULT_DAYS = 30
+
+Handler = Callable[["Api", User, Mapping[str, Any]], Awaitable[dict] | dict]
+COMMANDS: dict[str, Handler] = {}
+
+
+def command(name: str):
+    def register(fn: Handler) -> Handler:
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+# ---- JSON shapes --------------------------------------------------------------------------
+
+
+def domain_json(view: DomainView, *, figures: bool) -> dict:
+    body: dict[str, Any] = {
+        "DomainID": str(view.id),
+        "SenderDomain": view.display_name,
+        "UserID": str(view.user_id),
+        "CreatedAt": format_datetime(view.created_at),
+        "Status": view.status,
+    }
+    if figures:
+        body["LastVerifiedAt"] = format_datetime(view.last_verified_at)
+    body["VerificationMeta"] = view.verification_meta
+    body["PolicyMeta"] = view.policy_meta
+    body["Options"] = view.options
+    if figures:
+        f = view.figures
+        body.update(
+            Volume7d=f.volume_7d,
+            VolumeDelta=f.volume_delta,
+            Reputation=f.reputation,
+            ReputationBucket=f.reputation_bucket,
+            DeliveryRate=f.delivery_rate,
+            BounceRate=f.bounce_rate,
+        )
+    return body
+
+
+def records_json(view: DomainView) -> dict:
+    return {r.host: {"Type": r.type, "Value": r.value, "IsVerified": r.verified} for r in view.records()}
+
+
+def parse_days(params: Mapping[str, Any]) -> int | None:
+    """``days``: None when absent; otherwise clamped to 1..365, 30 when not a number."""
+    present, raw = _param(params, "days")
+    if not present:
+        return None
+    try:
+        days = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return DEFAULT_DAYS
+    return max(1, min(365, days))
+
+
+def _domain_id(params: Mapping[str, Any]) -> int:
+    return parse_domain_id(_param(params, "DomainID")[1])
+
+
+# ---- commands -----------------------------------------------------------------------------
+
+
+@command("user.senderdomain.list")
+def _list(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
+    return {"Success": True, "SenderDomains": [domain_json(v, figures=True) for v in api.service.list_domains(user)]}
+
+
+@command("user.senderdomain.get")
+def _get(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
+    domain_id = _domain_id(params)
+    view = api.service.get_domain(user, domain_id)
+    body: dict[str, Any] = {"Success": True, "SenderDomain": domain_json(view, figures=True)}
+    days = parse_days(params)
+    if days is not None:
+        body["Days"] = days
+        body["Stats"] = api.service.domain_stats(user, domain_id, days)
+    return body
+
+
+@command("user.senderdomain.create")
+def _create(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
+    view = api.service.create_domain(user, params)
+    return {"Success": True, "DomainID": view.id, "SenderDomain": domain_json(view, figures=False)}
+
+
+@command("user.senderdomain.update")
+def _update(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
+    view, regenerated = api.service.update_domain(user, _domain_id(params), params)
+    return {"Success": True, "DnsRegenerated": regenerated, "SenderDomain": domain_json(view, figures=False)}
+
+
+@command("user.senderdomain.delete")
+def _delete(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
+    api.service.delete_domain(user, _domain_id(params))
+    return {"Success": True}
+
+
+@command("user.senderdomain.dns")
+def _dns(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
+    view = api.service.dns_records(user, _domain_id(params))
+    return {"Success": True, "DomainID": view.id, "SenderDomain": view.display_name, "DNSRecords": records_json(view)}
+
+
+# ---- dispatch -----------------------------------------------------------------------------
+
+
+class Api:
+    def __init__(self, service: SenderDomainService) -> None:
+        self.service = service
+
+    def authenticate(self, params: Mapping[str, Any]) -> User:
+        present, key = _param(params, "APIKey")
+        user = authenticate(key) if present else None
+        if user is None:
+            raise ApiError(0, "Authentication failed", 401)
+        return user
+
+    async def dispatch_async(self, params: Mapping[str, Any], user: User | None = None) -> tuple[int, dict]:
+        """Run one command; never raises for bad input: every failure is a coded error body."""
+        try:
+            if not isinstance(params, Mapping):
+                raise ApiError(errors.INVALID_PARAMETER, "Parameters must be a JSON object", 400)
+            if user is None:
+                user = self.authenticate(params)
+            if not user.can(PERMISSION_USER_UPDATE):
+                raise ApiError(errors.PERMISSION_DENIED, f"Permission denied: this account lacks {PERMISSION_USER_UPDATE}", 403)
+            present, name = _param(params, "Command")
+            if not present or not isinstance(name, str) or not name.strip():
+                raise ApiError(errors.UNKNOWN_COMMAND, "Missing Command parameter", 400)
+            handler = COMMANDS.get(name.strip().lower())
+            if handler is None:
+                raise ApiError(errors.UNKNOWN_COMMAND, f"Unknown command {name.strip()[:80]!r}", 404)
+            limit, window = API_RATE_LIMIT
+            wait = self.service.limiter.hit(f"api:{user.id}", limit, window)
+            if wait is not None:
+                raise ApiError(
+                    errors.RATE_LIMITED,
+                    f"Rate limit exceeded: {limit} requests per {int(window)} seconds; try again in {math.ceil(wait)} s",
+                    429,
+                )
+            result = handler(self, user, params)
+            if asyncio.iscoroutine(result):
+                result = await result
+            return 200, result
+        except ApiError as exc:
+            return exc.http_status, exc.to_json()
+
+    def dispatch(self, params: Mapping[str, Any], user: User | None = None) -> tuple[int, dict]:
+        """Synchronous entry point (CLI, tests); do not call from inside a running event loop."""
+        return asyncio.run(self.dispatch_async(params, user))

@@ -1,0 +1,99 @@
+"""Peewee models only. Column names follow the spec's field names where the API shows them."""
+
+from __future__ import annotations
+
+import json
+
+import peewee
+
+from core.db import database
+
+STATUS_ENABLED = "Enabled"
+STATUS_DISABLED = "Disabled"
+STATUS_PENDING = "Approval Pending"
+STATUS_SUSPENDED = "Suspended"
+STATUS_DELETED = "Deleted"
+STATUSES = (STATUS_ENABLED, STATUS_DISABLED, STATUS_PENDING, STATUS_SUSPENDED, STATUS_DELETED)
+
+PERMISSION_USER_UPDATE = "User.Update"
+
+
+class JSONField(peewee.TextField):
+    """JSON kept as text, so SQLite and PostgreSQL store it the same way."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    name = peewee.CharField(max_length=64, unique=True)
+    api_key_hash = peewee.CharField(max_length=64, unique=True)  # sha256 hex of the key
+    permissions = JSONField(default=lambda: [PERMISSION_USER_UPDATE])
+    domain_limit = peewee.IntegerField(null=True)  # None: the settings' default
+    created_at = peewee.DateTimeField()
+
+    def can(self, permission: str) -> bool:
+        return permission in (self.permissions or [])
+
+
+class SenderDomain(BaseModel):
+    user = peewee.ForeignKeyField(User, backref="sender_domains", column_name="user_id", on_delete="CASCADE")
+    domain = peewee.CharField(max_length=253)  # ASCII (punycode), lower case, no trailing dot
+    status = peewee.CharField(max_length=20, default=STATUS_PENDING, index=True)
+    verification_meta = JSONField(default=dict)
+    policy_meta = JSONField(default=list)
+    options = JSONField(default=dict)
+    created_at = peewee.DateTimeField()
+    last_verified_at = peewee.DateTimeField(null=True)
+    dkim_selector = peewee.CharField(max_length=63)
+    dkim_public_key = peewee.TextField()  # base64 DER SubjectPublicKeyInfo, as in p=
+    dkim_private_key = peewee.TextField()  # PKCS#8 PEM, for export to the MTA
+
+    class Meta:
+        indexes = ((("domain", "user"), True),)
+
+
+class DomainStat(BaseModel):
+    domain = peewee.ForeignKeyField(SenderDomain, backref="stats", column_name="domain_id", on_delete="CASCADE")
+    day = peewee.DateField()
+    sent = peewee.BigIntegerField(default=0)
+    delivered = peewee.BigIntegerField(null=True)  # None: delivery events not recorded
+    bounced = peewee.BigIntegerField(default=0)
+    complaints = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("domain", "day"), True),)
+
+
+class CacheEntry(BaseModel):
+    """The in-database cache backend (probe results, DNS hosts)."""
+
+    key = peewee.CharField(max_length=255, primary_key=True)
+    value = peewee.TextField()
+    expires_at = peewee.DoubleField(index=True)
+
+
+class RateEvent(BaseModel):
+    """One counted request in a sliding rate-limit window (database backend)."""
+
+    key = peewee.CharField(max_length=128)
+    at = peewee.DoubleField()
+
+    class Meta:
+        indexes = ((("key", "at"), False),)
+
+
+class SchemaVersion(BaseModel):
+    version = peewee.IntegerField()
+
+
+ALL_MODELS = [User, SenderDomain, DomainStat, CacheEntry, RateEvent]

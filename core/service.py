@@ -1,0 +1,309 @@
+"""The spec's operations on sender domains: ownership, limits, status rules, regeneration.
+
+Every method takes the acting ``User`` and answers ``ApiError`` with the spec's code on bad
+input, validating everything before writing anything so stored data never half-changes.
+``core.api`` turns results into the spec's JSON; the TUI calls these methods directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable, Mapping
+
+import peewee
+
+from core import records as templates
+from core import stats
+from core.cache import Cache, RateLimiter
+from core.clock import Clock
+from core.db import retry_locked, write_transaction
+from core.errors import ApiError, not_found
+from core.events import DELETE_SENDER_DOMAIN, Hooks
+from core.models import (
+    STATUS_DELETED,
+    STATUS_DISABLED,
+    STATUS_ENABLED,
+    STATUS_PENDING,
+    STATUS_SUSPENDED,
+    SenderDomain,
+    User,
+)
+from core.settings import Settings
+from core.validation import normalize_domain, parse_bool, validate_option_label
+from core.views import DomainView
+
+PROBE_CACHE_TTL = 60.0
+# Option flags the API takes as booleans and stores as 1/0, and their defaults on create.
+TRACKING_FLAGS = {"LinkTracking": 1, "OpenTracking": 1, "UnsubscribeLink": 0}
+# VerificationMeta keys that describe the current records; dropped when records change.
+RECORD_STATE_KEYS = ("DNSRecords", "Checks")
+
+
+def probe_cache_key(domain_id: int) -> str:
+    return f"probe:{domain_id}"
+
+
+def _param(params: Mapping[str, Any], name: str) -> tuple[bool, Any]:
+    """Look a parameter up by name, case-insensitively (the spec mixes `status` and `DomainID`)."""
+    if name in params:
+        return True, params[name]
+    lowered = name.lower()
+    for key, value in params.items():
+        if isinstance(key, str) and key.lower() == lowered:
+            return True, value
+    return False, None
+
+
+class SenderDomainService:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        cache: Cache,
+        limiter: RateLimiter,
+        hooks: Hooks | None = None,
+        keygen: Callable[[], templates.DkimKey] = templates.generate_dkim_key,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.cache = cache
+        self.limiter = limiter
+        self.hooks = hooks or Hooks()
+        self.keygen = keygen
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def _owned(self, user: User, domain_id: int) -> SenderDomain:
+        """The caller's live domain, or code 2 (the same answer for someone else's domain)."""
+        row = SenderDomain.get_or_none(
+            (SenderDomain.id == domain_id)
+            & (SenderDomain.user == user.id)
+            & (SenderDomain.status != STATUS_DELETED)
+        )
+        if row is None:
+            raise not_found()
+        return row
+
+    def _live_rows(self, user: User):
+        # DomainID 0 is the synthetic group default: it is never a real, addressable row.
+        return SenderDomain.select().where(
+            (SenderDomain.user == user.id) & (SenderDomain.status != STATUS_DELETED) & (SenderDomain.id > 0)
+        )
+
+    def today(self) -> dt.date:
+        return self.clock.now().date()
+
+    def list_domains(self, user: User) -> list[DomainView]:
+        rows = list(self._live_rows(user).order_by(SenderDomain.domain, SenderDomain.id))
+        figures = stats.figures_for([r.id for r in rows], self.today())
+        return [DomainView.from_row(r, figures.get(r.id)) for r in rows]
+
+    def get_domain(self, user: User, domain_id: int) -> DomainView:
+        row = self._owned(user, domain_id)
+        return DomainView.from_row(row, stats.figures_for([row.id], self.today()).get(row.id))
+
+    def domain_stats(self, user: User, domain_id: int, days: int) -> dict[str, dict]:
+        row = self._owned(user, domain_id)
+        return stats.daily_stats(row.id, self.today(), days)
+
+    def dns_records(self, user: User, domain_id: int) -> DomainView:
+        """The stored records; when none are stored, the template for display (not saved)."""
+        row = self._owned(user, domain_id)
+        view = DomainView.from_row(row)
+        if not (view.verification_meta.get("DNSRecords") or {}):
+            view.verification_meta = {**view.verification_meta, "DNSRecords": self._template(row.domain, row.options, row)}
+        return view
+
+    def resolve_for_email(self, user: User, from_domain: str) -> DomainView | None:
+        """The send-time resolver: the caller's Enabled domain, or None for the group default.
+
+        Paused (Disabled), pending and suspended domains fall back to the group default.
+        """
+        try:
+            name = normalize_domain(from_domain)
+        except ApiError:
+            return None
+        row = self._live_rows(user).where((SenderDomain.domain == name) & (SenderDomain.status == STATUS_ENABLED)).first()
+        return DomainView.from_row(row) if row else None
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def _template(self, domain: str, options: Mapping, row: SenderDomain | None = None, key: templates.DkimKey | None = None) -> dict:
+        return templates.build_records(
+            domain,
+            options,
+            self.settings.platform,
+            dkim_selector=row.dkim_selector if row else self.settings.platform.dkim_selector,
+            dkim_public_b64=row.dkim_public_key if row else key.public_b64,
+            default_subdomain=self.settings.mfrom_subdomain,
+            default_prefix=self.settings.track_prefix,
+        )
+
+    def _parse_options(self, params: Mapping[str, Any], current: Mapping) -> dict:
+        """The options after applying ``params`` to ``current``; raises before any write."""
+        options = dict(current)
+        for flag in TRACKING_FLAGS:
+            present, value = _param(params, flag)
+            if present:
+                options[flag] = int(parse_bool(flag, value))
+        for name in ("CustomSubdomain", "CustomTrackPrefix"):
+            present, value = _param(params, name)
+            if present:
+                options[name] = validate_option_label(name, value)
+        present_use, use = _param(params, "UseTrackingSubdomain")
+        present_disabled, disabled = _param(params, "TrackPrefixDisabled")
+        if present_use:
+            options["TrackPrefixDisabled"] = not parse_bool("UseTrackingSubdomain", use)
+        if present_disabled:
+            value = parse_bool("TrackPrefixDisabled", disabled)
+            if present_use and value != options["TrackPrefixDisabled"]:
+                raise ApiError(12, "UseTrackingSubdomain and TrackPrefixDisabled contradict each other", 400)
+            options["TrackPrefixDisabled"] = value
+        return options
+
+    def _check_names_fit(self, domain: str, options: Mapping, selector: str) -> None:
+        sub = templates.mfrom_subdomain(options, self.settings.mfrom_subdomain)
+        track = templates.tracking_host(domain, options, self.settings.mfrom_subdomain, self.settings.track_prefix)
+        if track and len(track.split(".", 1)[0]) > 63:
+            raise ApiError(
+                6,
+                f"Invalid CustomTrackPrefix: '{templates.track_prefix(options, self.settings.track_prefix)}-{sub}' "
+                "is longer than the 63 characters a DNS label may have; shorten the prefix or the subdomain",
+                400,
+            )
+        longest = templates.longest_record_name(domain, options, selector, self.settings.mfrom_subdomain, self.settings.track_prefix)
+        if len(longest) > 253:
+            raise ApiError(7, f"Invalid sender domain: its DNS record {longest} would be longer than 253 characters", 400)
+
+    def _limit_reached(self, user: User) -> bool:
+        limit = user.domain_limit if user.domain_limit is not None else self.settings.domain_limit
+        return limit > 0 and self._live_rows(user).count() >= limit
+
+    def create_domain(self, user: User, params: Mapping[str, Any]) -> DomainView:
+        present, raw = _param(params, "SenderDomain")
+        domain = normalize_domain(raw if present else None)
+        existing = SenderDomain.get_or_none((SenderDomain.domain == domain) & (SenderDomain.user == user.id))
+        base = dict(existing.options) if existing else dict(TRACKING_FLAGS)
+        options = self._parse_options(params, base)
+        selector = existing.dkim_selector if existing else self.settings.platform.dkim_selector
+        self._check_names_fit(domain, options, selector)
+        if (existing is None or existing.status == STATUS_DELETED) and self._limit_reached(user):
+            raise ApiError(5, "Sender domain limit reached for your account", 403)
+        if existing is not None:
+            return self._revive(existing, options)
+        key = self.keygen()  # outside the transaction: key generation takes a while
+        now = self.clock.now()
+
+        def insert() -> SenderDomain:
+            with write_transaction():
+                return SenderDomain.create(
+                    user=user.id,
+                    domain=domain,
+                    status=STATUS_PENDING,
+                    verification_meta={"DNSRecords": self._template(domain, options, key=key)},
+                    policy_meta=[],
+                    options=options,
+                    created_at=now,
+                    dkim_selector=selector,
+                    dkim_public_key=key.public_b64,
+                    dkim_private_key=key.private_pem,
+                )
+
+        try:
+            row = retry_locked(insert)
+        except peewee.IntegrityError:
+            # Another process created the same pair a moment ago: ON DUPLICATE KEY UPDATE.
+            row = SenderDomain.get_or_none((SenderDomain.domain == domain) & (SenderDomain.user == user.id))
+            if row is None:
+                raise ApiError(7, "Sender domain create process failed", 400) from None
+            return self._revive(row, options)
+        fresh = SenderDomain.get_or_none(SenderDomain.id == row.id)
+        if fresh is None:
+            raise ApiError(8, "Sender domain could not be retrieved after creation", 500)
+        return DomainView.from_row(fresh)
+
+    def _revive(self, row: SenderDomain, options: dict) -> DomainView:
+        """Re-creating an existing pair refreshes it to Approval Pending (the DKIM key is kept)."""
+        meta = {k: v for k, v in (row.verification_meta or {}).items() if k not in RECORD_STATE_KEYS}
+        meta["DNSRecords"] = self._template(row.domain, options, row)
+
+        def write() -> None:
+            with write_transaction():
+                SenderDomain.update(status=STATUS_PENDING, options=options, verification_meta=meta).where(
+                    SenderDomain.id == row.id
+                ).execute()
+
+        retry_locked(write)
+        self.cache.delete(probe_cache_key(row.id))
+        fresh = SenderDomain.get_or_none(SenderDomain.id == row.id)
+        if fresh is None:
+            raise ApiError(8, "Sender domain could not be retrieved after creation", 500)
+        return DomainView.from_row(fresh)
+
+    def update_domain(self, user: User, domain_id: int, params: Mapping[str, Any]) -> tuple[DomainView, bool]:
+        """Partial update; returns the domain and whether its DNS records were regenerated."""
+        row = self._owned(user, domain_id)
+        options = self._parse_options(params, row.options or {})
+        present_status, raw_status = _param(params, "status")
+        new_status = None
+        if present_status:
+            wanted = str(raw_status).strip().lower() if isinstance(raw_status, str) else None
+            new_status = {"enabled": STATUS_ENABLED, "disabled": STATUS_DISABLED}.get(wanted or "")
+            if new_status is None:
+                raise ApiError(9, "Invalid Status value. Allowed: Enabled, Disabled", 400)
+
+        old_records = (row.verification_meta or {}).get("DNSRecords") or {}
+        new_records = self._template(row.domain, options, row)
+        regenerated = [list(r[:2]) for r in old_records.values()] != [list(r[:2]) for r in new_records.values()] or list(
+            old_records
+        ) != list(new_records)
+        if regenerated:
+            self._check_names_fit(row.domain, options, row.dkim_selector)
+
+        status = STATUS_PENDING if regenerated and row.status in (STATUS_ENABLED, STATUS_PENDING) else row.status
+        if new_status is not None:
+            if row.status == STATUS_SUSPENDED:
+                raise ApiError(9, "Invalid Status value: this domain is Suspended by the platform and cannot be changed", 400)
+            if new_status == STATUS_ENABLED and not self._all_verified(new_records if regenerated else old_records):
+                raise ApiError(10, "Cannot enable an unverified domain — run user.senderdomain.verify first", 400)
+            status = new_status
+        elif regenerated and row.status == STATUS_DISABLED:
+            status = STATUS_DISABLED  # a paused domain stays paused; its records still need verifying
+
+        meta = dict(row.verification_meta or {})
+        if regenerated:
+            meta = {k: v for k, v in meta.items() if k not in RECORD_STATE_KEYS}
+            meta["DNSRecords"] = new_records
+
+        def write() -> None:
+            with write_transaction():
+                SenderDomain.update(status=status, options=options, verification_meta=meta).where(
+                    SenderDomain.id == row.id
+                ).execute()
+
+        retry_locked(write)
+        if regenerated:
+            self.cache.delete(probe_cache_key(row.id))
+        fresh = SenderDomain.get_or_none(SenderDomain.id == row.id)
+        if fresh is None:
+            raise ApiError(7, "Sender domain could not be retrieved after update", 500)
+        return DomainView.from_row(fresh), regenerated
+
+    @staticmethod
+    def _all_verified(records: Mapping[str, list]) -> bool:
+        return bool(records) and all(len(r) > 2 and r[2] is True for r in records.values())
+
+    def delete_domain(self, user: User, domain_id: int) -> None:
+        """Soft delete: Status='Deleted', then the Delete.SenderDomain hook fires."""
+        row = self._owned(user, domain_id)
+
+        def write() -> int:
+            with write_transaction():
+                return SenderDomain.update(status=STATUS_DELETED).where(
+                    (SenderDomain.id == row.id) & (SenderDomain.status != STATUS_DELETED)
+                ).execute()
+
+        if retry_locked(write) == 0:
+            raise not_found()  # deleted by someone else in between
+        self.cache.delete(probe_cache_key(row.id))
+        self.hooks.fire(DELETE_SENDER_DOMAIN, domain_id=row.id, user_id=user.id, domain=row.domain)

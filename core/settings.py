@@ -1,0 +1,248 @@
+"""One Settings object: defaults < TOML config file < SENDERDECK_* environment < CLI flags.
+
+The config file lives at ``$XDG_CONFIG_HOME/senderdeck/config.toml`` unless
+``SENDERDECK_CONFIG`` (or ``--config``) names another. Every key of the file can also be set
+from the environment: top-level keys as ``SENDERDECK_<KEY>``, section keys as
+``SENDERDECK_<SECTION>_<KEY>`` (``SENDERDECK_SMTP_HOST``, ``SENDERDECK_PLATFORM_DKIM_SELECTOR``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from core.errors import SettingsError
+
+APP_NAME = "senderdeck"
+
+
+def xdg_dir(kind: str, env: Mapping[str, str] | None = None) -> Path:
+    """The XDG base directory of ``kind`` ("config", "data", "cache", "state") for senderdeck."""
+    env = os.environ if env is None else env
+    defaults = {
+        "config": ".config",
+        "data": ".local/share",
+        "cache": ".cache",
+        "state": ".local/state",
+    }
+    base = env.get(f"XDG_{kind.upper()}_HOME") or str(Path.home() / defaults[kind])
+    return Path(base) / APP_NAME
+
+
+def default_database_url(env: Mapping[str, str] | None = None) -> str:
+    return f"sqlite:///{xdg_dir('data', env) / 'senderdeck.db'}"
+
+
+@dataclass
+class PlatformSettings:
+    """What the record template points customers' DNS at."""
+
+    return_path_host: str = "rp.senderdeck.example."
+    tracking_host: str = "track.senderdeck.example."
+    spf_include: str = "spf.senderdeck.example"
+    dmarc_policy: str = "none"
+    dmarc_report_address: str = "dmarc-reports@senderdeck.example"
+    dkim_selector: str = "sd1"
+
+
+@dataclass
+class DnsSettings:
+    timeout: float = 2.0  # one query
+    deadline: float = 10.0  # one whole verify call, however many domains
+    retries: int = 2  # on timeouts and SERVFAIL only
+    max_in_flight: int = 64
+
+
+@dataclass
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 25
+    security: str = "starttls"  # starttls | tls | none
+    username: str = ""
+    password: str = ""
+    from_prefix: str = "test"
+    timeout: float = 15.0
+
+
+@dataclass
+class Settings:
+    database: str = ""
+    cache_url: str = ""  # empty: cache and rate limits live in the database
+    nameservers: list[str] = field(default_factory=list)  # empty: the system's resolvers
+    mfrom_subdomain: str = "sl"
+    track_prefix: str = "track"
+    demo: bool = False
+    domain_limit: int = 100
+    platform: PlatformSettings = field(default_factory=PlatformSettings)
+    dns: DnsSettings = field(default_factory=DnsSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    config_path: Path | None = None  # the file actually read, for `senderdeck config`
+
+    def __post_init__(self) -> None:
+        if not self.database:
+            self.database = default_database_url()
+
+    def redacted(self) -> dict[str, Any]:
+        """All settings as a dict, with secrets hidden (for display)."""
+        data = dataclasses.asdict(self)
+        if data["smtp"]["password"]:
+            data["smtp"]["password"] = "********"
+        data["config_path"] = str(self.config_path) if self.config_path else None
+        return data
+
+
+_SECTIONS = {"platform": PlatformSettings, "dns": DnsSettings, "smtp": SmtpSettings}
+_NOT_SETTINGS_ENV = {"SENDERDECK_CONFIG", "SENDERDECK_API_KEY", "SENDERDECK_USER"}
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _coerce(value: Any, kind: Any, where: str) -> Any:
+    """Turn a TOML or environment value into the declared type, or say clearly why not."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+        origin = typing.get_origin(kind)
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(value)
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if kind is float:
+            return float(value)
+        if kind is str:
+            if not isinstance(value, (str, int, float)):
+                raise ValueError(value)
+            return str(value)
+        if origin is list:
+            if isinstance(value, str):
+                return [part for part in value.replace(",", " ").split() if part]
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return list(value)
+            raise ValueError(value)
+        if kind is Path:
+            return Path(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{where}: {value!r} is not a valid {getattr(kind, '__name__', kind)}") from None
+    raise SettingsError(f"{where}: unsupported setting type")
+
+
+def _apply(target: Any, values: Mapping[str, Any], source: str, prefix: str = "") -> None:
+    types_ = _field_types(type(target))
+    for key, value in values.items():
+        where = f"{source}: {prefix}{key}"
+        if key not in types_ or key == "config_path":
+            raise SettingsError(f"{where}: unknown setting")
+        if key in _SECTIONS:
+            if not isinstance(value, Mapping):
+                raise SettingsError(f"{where}: expected a [{key}] table")
+            _apply(getattr(target, key), value, source, f"{key}.")
+        else:
+            setattr(target, key, _coerce(value, types_[key], where))
+
+
+def _env_values(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    top = _field_types(Settings)
+    for name, raw in env.items():
+        if not name.startswith("SENDERDECK_") or name in _NOT_SETTINGS_ENV:
+            continue
+        key = name[len("SENDERDECK_"):].lower()
+        section = next((s for s in _SECTIONS if key.startswith(s + "_")), None)
+        if section and key[len(section) + 1:] in _field_types(_SECTIONS[section]):
+            values.setdefault(section, {})[key[len(section) + 1:]] = raw
+        elif key in top and key not in _SECTIONS and key != "config_path":
+            values[key] = raw
+        else:
+            raise SettingsError(f"environment: {name} is not a senderdeck setting")
+    return values
+
+
+def config_file_path(explicit: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get("SENDERDECK_CONFIG"):
+        return Path(env["SENDERDECK_CONFIG"]).expanduser()
+    return xdg_dir("config", env) / "config.toml"
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    config: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build Settings from the layers, each overriding the one before.
+
+    ``flags`` holds only what was given on the command line (None values are ignored), with
+    the same keys as the config file; sections as nested dicts.
+    """
+    env = dict(os.environ if env is None else env)
+    settings = Settings(database=default_database_url(env))
+    path = config_file_path(config, env)
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"{path}: cannot read config file: {exc}") from None
+        _apply(settings, data, str(path))
+        settings.config_path = path
+    elif config is not None or env.get("SENDERDECK_CONFIG"):
+        raise SettingsError(f"{path}: config file does not exist")
+    _apply(settings, _env_values(env), "environment")
+    given = {k: v for k, v in (flags or {}).items() if v is not None and v != []}
+    _apply(settings, given, "command line")
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: Settings) -> None:
+    if settings.smtp.security not in {"starttls", "tls", "none"}:
+        raise SettingsError(f"smtp.security: {settings.smtp.security!r} must be starttls, tls or none")
+    if settings.domain_limit < 0:
+        raise SettingsError("domain_limit: must be zero or more")
+    if settings.dns.timeout <= 0 or settings.dns.deadline <= 0:
+        raise SettingsError("dns.timeout and dns.deadline must be positive")
+    for server in settings.nameservers:
+        parse_nameserver(server)
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """``HOST[:PORT]`` or ``[v6]:PORT`` -> (host, port); port 53 by default."""
+    text = text.strip()
+    host, port = text, 53
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest.startswith(":"):
+            port = _port(rest[1:], text)
+    elif text.count(":") == 1:
+        host, _, raw_port = text.partition(":")
+        port = _port(raw_port, text)
+    if not host:
+        raise SettingsError(f"nameserver {text!r}: expected HOST[:PORT]")
+    return host, port
+
+
+def _port(raw: str, text: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SettingsError(f"nameserver {text!r}: port must be 1-65535")
+    return int(raw)

@@ -1,0 +1,60 @@
+"""``senderdeck api COMMAND Key=Value …``: one spec command; prints its JSON body.
+
+Exit status 0 on success, 1 on an API error (the body then holds ``Errors``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from tui.commands.common import dump_json, fail, open_context
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "api",
+        help="run one API command and print its JSON",
+        description="Run one user.senderdomain.* command. Example: senderdeck api user.senderdomain.get DomainID=12 days=7",
+    )
+    parser.add_argument("api_command", metavar="COMMAND", help="e.g. user.senderdomain.list (the 'user.senderdomain.' prefix may be left out)")
+    parser.add_argument("params", metavar="Key=Value", nargs="*", help="command parameters")
+    parser.set_defaults(handler=run)
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{pair!r} is not Key=Value")
+        params[key] = value
+    return params
+
+
+def run(args) -> int:
+    import os
+
+    try:
+        params = parse_params(args.params)
+    except ValueError as exc:
+        return fail(str(exc))
+    name = args.api_command
+    if "." not in name:
+        name = f"user.senderdomain.{name}"
+    params["Command"] = name
+    ctx = open_context(args)
+    try:
+        key = args.api_key or os.environ.get("SENDERDECK_API_KEY")
+        user = None
+        if key:
+            params["APIKey"] = key
+        elif "APIKey" not in params:
+            from tui.commands.common import resolve_user
+
+            user = resolve_user(ctx, args)
+        status, body = ctx.api.dispatch(params, user=user)
+    finally:
+        ctx.close()
+    print(dump_json(body))
+    sys.stdout.flush()
+    return 0 if status == 200 and body.get("Success") else 1
