@@ -17,7 +17,7 @@ from core.errors import ApiError
 from core.models import PERMISSION_USER_UPDATE, User
 from core.service import SenderDomainService, _param
 from core.users import authenticate
-from core.validation import parse_domain_id
+from core.validation import parse_bool, parse_domain_id
 from core.views import DomainView
 
 API_RATE_LIMIT = (100, 60.0)
@@ -126,6 +126,55 @@ def _delete(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
 def _dns(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
     view = api.service.dns_records(user, _domain_id(params))
     return {"Success": True, "DomainID": view.id, "SenderDomain": view.display_name, "DNSRecords": records_json(view)}
+
+
+@command("user.senderdomain.verify")
+async def _verify(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
+    present, raw = _param(params, "verifyall")
+    if present and parse_bool("verifyall", raw):
+        bulk = await api.service.verify_pending(user)
+        return {
+            "Success": True,
+            "VerifyAll": True,
+            "Verified": sum(1 for d in bulk.domains if d.is_verified),
+            "Failed": sum(1 for d in bulk.domains if not d.is_verified),
+            "Truncated": bulk.truncated,
+            "Domains": [{"DomainID": d.domain_id, "IsVerified": d.is_verified, "Status": d.status} for d in bulk.domains],
+        }
+    outcome = await api.service.verify_domain(user, _domain_id(params))
+    return {
+        "Success": True,
+        "DomainID": outcome.domain_id,
+        "IsVerified": outcome.is_verified,
+        "Status": outcome.status,
+        "DNSRecords": outcome.dns_records,
+    }
+
+
+@command("user.senderdomain.dnshost")
+async def _dnshost(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
+    found = await api.service.detect_dns_host(user, _domain_id(params))
+    return {
+        "Success": True,
+        "DomainID": found.domain_id,
+        "SenderDomain": found.sender_domain,
+        "DnsHost": found.dns_host,
+        "Nameservers": found.nameservers,
+    }
+
+
+@command("user.senderdomain.sendtest")
+async def _sendtest(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
+    domain_id = _domain_id(params)
+    sent = await api.service.send_test(user, domain_id, _param(params, "to")[1], _param(params, "subject")[1])
+    return {
+        "Success": True,
+        "DomainID": sent.domain_id,
+        "SenderDomain": sent.sender_domain,
+        "To": sent.to,
+        "Subject": sent.subject,
+        "MessageID": sent.message_id,
+    }
 
 
 # ---- dispatch -----------------------------------------------------------------------------

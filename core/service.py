@@ -307,3 +307,23 @@ class SenderDomainService:
             raise not_found()  # deleted by someone else in between
         self.cache.delete(probe_cache_key(row.id))
         self.hooks.fire(DELETE_SENDER_DOMAIN, domain_id=row.id, user_id=user.id, domain=row.domain)
+
+    # ---- DNS verification and host detection (core/verify.py, core/probe.py) --------------
+
+    async def verify_domain(self, user: User, domain_id: int) -> "VerifyOutcome":  # noqa: F821
+        """Probe one domain's records now (or from the 60 s probe cache) and apply the status rules."""
+        raise NotImplementedError("issue 3: live DNS verification")
+
+    async def verify_pending(self, user: User, batch: int = 25) -> "BulkVerifyOutcome":  # noqa: F821
+        """Verify up to ``batch`` Approval Pending domains; ``truncated`` when more remain."""
+        raise NotImplementedError("issue 3: live DNS verification")
+
+    async def detect_dns_host(self, user: User, domain_id: int) -> "DnsHostOutcome":  # noqa: F821
+        """The domain's DNS provider from its apex NS records (cached 1 hour); never raises on lookup failure."""
+        raise NotImplementedError("issue 3: DNS host detection")
+
+    # ---- test sending (core/mailer.py) -----------------------------------------------------
+
+    async def send_test(self, user: User, domain_id: int, to: object, subject: object = None) -> "SendTestOutcome":  # noqa: F821
+        """Send one synthetic test message from the domain (10 per 5 minutes per user)."""
+        raise NotImplementedError("issue 5: SMTP test sender")
