@@ -8,6 +8,7 @@ object are strings, top-level DomainIDs are integers, errors are ``{"Errors": [.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from typing import Any, Awaitable, Callable, Mapping
 
@@ -19,6 +20,8 @@ from core.service import SenderDomainService, _param
 from core.users import authenticate
 from core.validation import parse_bool, parse_domain_id
 from core.views import DomainView
+
+log = logging.getLogger(__name__)
 
 API_RATE_LIMIT = (100, 60.0)
 DEFAULT_DAYS = 30
@@ -220,6 +223,9 @@ class Api:
             return 200, result
         except ApiError as exc:
             return exc.http_status, exc.to_json()
+        except Exception as exc:  # a bug, not bad input: log it, answer a coded 500
+            log.exception("command failed: %r", params.get("Command") if isinstance(params, Mapping) else None)
+            return 500, ApiError(errors.INTERNAL_ERROR, f"Internal error ({type(exc).__name__}); see the log", 500).to_json()
 
     def dispatch(self, params: Mapping[str, Any], user: User | None = None) -> tuple[int, dict]:
         """Synchronous entry point (CLI, tests); do not call from inside a running event loop."""

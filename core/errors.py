@@ -32,6 +32,7 @@ INVALID_PARAMETER = 12  # a value of the wrong type (e.g. LinkTracking=maybe)
 UNKNOWN_COMMAND = 13
 RATE_LIMITED = 14
 PERMISSION_DENIED = 15
+INTERNAL_ERROR = 16  # a bug: logged, never a traceback to the caller
 
 
 def not_found() -> ApiError:
