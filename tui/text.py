@@ -1,0 +1,30 @@
+"""Untrusted text, made safe to show.
+
+Everything that comes from DNS, the database or an imported file goes through ``plain``
+before it reaches a widget: control and invisible formatting characters (bidi overrides,
+zero-width, escape sequences) are stripped, and the result is a ``Content`` that is never
+parsed as markup, so ``[/x]`` or ``[bold]`` is shown literally instead of crashing or styling.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+
+from core.validation import strip_control
+
+__all__ = ["plain", "clean"]
+
+
+def clean(value: object) -> str:
+    """``value`` as a str with control/invisible characters removed ("" for None)."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    # Tabs and newlines are control characters too: a cell or a label is one line.
+    return strip_control(text)
+
+
+def plain(value: object, style: str = "") -> Content:
+    """A ``Content`` showing ``value`` literally (never markup), optionally in one style."""
+    text = clean(value)
+    return Content.styled(text, style) if style else Content(text)
