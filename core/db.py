@@ -43,7 +43,7 @@ def open_database(url: str) -> peewee.Database:
         if url.startswith("sqlite"):
             db = url_connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
         else:
-            db = url_connect(url, autorollback=True) if url.startswith("postgres") else url_connect(url)
+            db = url_connect(url)
     except (ValueError, RuntimeError, ImportError) as exc:
         raise SettingsError(f"database {redact_url(url)}: {exc}") from None
     return db

@@ -1,0 +1,85 @@
+"""`senderdeck` as a subprocess against a temp database: users, api, config, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("SENDERDECK_")
+    } | {"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    database = f"sqlite:///{tmp_path / 'cli.db'}"
+
+    def run(*args, extra_env=None, check=None):
+        result = subprocess.run(
+            [sys.executable, "-m", "tui", "--database", database, *args],
+            capture_output=True, text=True, env=env | (extra_env or {}), cwd=ROOT, timeout=60,
+        )
+        if check is not None:
+            assert result.returncode == check, result.stdout + result.stderr
+        return result
+
+    return run
+
+
+def test_user_add_prints_key_once_and_api_uses_it(run):
+    out = run("user", "add", "alice", "--domain-limit", "3", check=0).stdout
+    key = re.search(r"(sdk_\S+)", out).group(1)
+    assert "alice" in run("user", "list", check=0).stdout
+    assert key not in run("user", "list", check=0).stdout  # never shown again
+
+    created = json.loads(run("--api-key", key, "api", "user.senderdomain.create", "SenderDomain=Example.com", check=0).stdout)
+    assert created["Success"] is True and created["SenderDomain"]["SenderDomain"] == "example.com"
+    domain_id = created["DomainID"]
+
+    # With exactly one user and no key, that user acts; the short command name works too.
+    listed = json.loads(run("api", "list", check=0).stdout)
+    assert [d["DomainID"] for d in listed["SenderDomains"]] == [str(domain_id)]
+
+    missing = run("api", "get", "DomainID=999", check=1)
+    assert json.loads(missing.stdout) == {"Errors": [{"Code": 2, "Message": "Sender domain not found"}]}
+
+    bad_key = run("api", "list", extra_env={"SENDERDECK_API_KEY": "sdk_nope"}, check=1)
+    assert json.loads(bad_key.stdout)["Errors"][0]["Code"] == 0
+
+
+def test_several_users_need_a_choice(run):
+    run("user", "add", "alice", check=0)
+    run("user", "add", "bob", check=0)
+    result = run("api", "list", check=2)
+    assert "--api-key" in result.stderr and "Traceback" not in result.stderr
+    assert json.loads(run("--user", "bob", "api", "list", check=0).stdout)["SenderDomains"] == []
+
+
+def test_bad_arguments_are_one_line_errors(run, tmp_path):
+    run("user", "add", "alice", check=0)
+    assert "Key=Value" in run("api", "list", "oops", check=2).stderr
+    duplicate = run("user", "add", "alice", check=1)
+    assert "already exists" in duplicate.stderr and "Traceback" not in duplicate.stderr
+    bad_config = tmp_path / "bad.toml"
+    bad_config.write_text("domain_limit = 'x'\n")
+    result = run("--config", str(bad_config), "api", "list", check=2)
+    assert "domain_limit" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_hostile_text_is_escaped_for_the_terminal(run):
+    run("user", "add", "alice", check=0)
+    out = run("api", "create", "SenderDomain=\u202eevil.com", check=1).stdout
+    assert "\u202e" not in out and "\x1b" not in out
+    assert json.loads(out)["Errors"][0]["Code"] == 7
+
+
+def test_config_hides_secrets(run):
+    out = run("config", extra_env={"SENDERDECK_SMTP_PASSWORD": "hunter2"}, check=0).stdout
+    assert "hunter2" not in out and json.loads(out)["smtp"]["password"] == "********"
