@@ -1,0 +1,49 @@
+"""A yes/no question: ``ConfirmModal(title, message)`` dismisses with True or False."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from tui.modals._plain import plain
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """Ask before something that cannot be undone. Title and message are shown as plain text."""
+
+    CSS_PATH = "confirm.tcss"
+    BINDINGS = [
+        Binding("y", "confirm", "Yes", id="confirm.yes"),
+        Binding("n,escape", "cancel", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, title: str, message: str, *, confirm_label: str = "Yes", cancel_label: str = "No") -> None:
+        super().__init__()
+        self._title = title
+        self._message = message
+        self._confirm_label = confirm_label
+        self._cancel_label = cancel_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(plain(self._title), id="title")
+            yield Static(plain(self._message), id="message")
+            with Horizontal(id="buttons"):
+                yield Button(self._cancel_label, id="no", compact=True)
+                yield Button(self._confirm_label, id="yes", variant="error", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

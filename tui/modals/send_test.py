@@ -1,0 +1,141 @@
+"""Send one test message from a domain: ``SendTestModal(view)`` shows the outcome in place.
+
+The send runs in an async worker (``service.send_test``); the modal stays open with the
+Message-ID or the error so the user can read it, and dismisses with the outcome (or None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+from core.errors import ApiError
+from core.validation import to_unicode
+from core.views import DomainView
+from tui.modals._plain import plain
+
+
+class SendTestModal(ModalScreen[Any]):
+    CSS_PATH = "send_test.tcss"
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="sendtest.close"),
+        Binding("ctrl+s", "send", "Send", id="sendtest.send"),
+    ]
+
+    sending: reactive[bool] = reactive(False, bindings=True)
+
+    @dataclass
+    class Sent(Message):
+        outcome: Any
+
+    @dataclass
+    class Failed(Message):
+        text: str
+
+    def __init__(self, view: DomainView) -> None:
+        super().__init__()
+        self.view = view
+        self.outcome: Any = None
+
+    def compose(self) -> ComposeResult:
+        name = to_unicode(self.view.domain)
+        with Vertical(id="dialog"):
+            yield Static(plain(f"Send a test message from {name}"), id="title")
+            with Horizontal(classes="field"):
+                yield Label("To", classes="label")
+                yield Input(placeholder="ops@example.com", id="to", compact=True)
+            with Horizontal(classes="field"):
+                yield Label("Subject", classes="label")
+                yield Input(placeholder=f"Sender domain test from {name}", id="subject", compact=True)
+            yield Static("", id="outcome")
+            with Horizontal(id="buttons"):
+                yield Button("Close", id="close", compact=True)
+                yield Button("Send", id="send", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#to", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "send" and self.sending:
+            return None
+        return True
+
+    def watch_sending(self, sending: bool) -> None:
+        if self.is_mounted:
+            self.query_one("#send", Button).disabled = sending
+
+    def _outcome(self, text: str, kind: str) -> None:
+        widget = self.query_one("#outcome", Static)
+        widget.update(plain(text))
+        widget.set_classes(kind)
+
+    def action_send(self) -> None:
+        if self.sending:
+            return
+        to = self.query_one("#to", Input).value.strip()
+        if not to:
+            self._outcome("Enter a recipient address (code 3: Missing To parameter)", "-error")
+            self.query_one("#to", Input).focus()
+            return
+        subject = self.query_one("#subject", Input).value.strip() or None
+        self.sending = True
+        self._outcome(f"Sending to {to}…", "-busy")
+        self._send(to, subject)
+
+    @work(exclusive=True, group="send-test", exit_on_error=False)
+    async def _send(self, to: str, subject: str | None) -> None:
+        try:
+            outcome = await self.app.service.send_test(self.app.user, self.view.id, to, subject)
+        except ApiError as exc:
+            self.post_message(self.Failed(f"{exc.message} (code {exc.code})"))
+            return
+        except NotImplementedError:
+            self.post_message(self.Failed("Test sending is not available in this build"))
+            return
+        self.post_message(self.Sent(outcome))
+
+    @on(Sent)
+    def _sent(self, message: Sent) -> None:
+        self.sending = False
+        self.outcome = message.outcome
+        o = message.outcome
+        self._outcome(f"Sent to {o.to}\nSubject: {o.subject}\nMessage-ID: {o.message_id}", "-ok")
+        self.app.notify(plain(f"Test message sent to {o.to}"), title="Sent")
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.sending = False
+        self._outcome(message.text, "-error")
+        self.app.notify(plain(message.text), title="Not sent", severity="error")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "send-test" and event.state == WorkerState.ERROR:
+            self.post_message(self.Failed(f"Unexpected error: {event.worker.error}"))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "to":
+            self.query_one("#subject", Input).focus()
+        else:
+            self.action_send()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "send":
+            self.action_send()
+        else:
+            self.action_close()
+
+    def action_close(self) -> None:
+        self.dismiss(self.outcome)

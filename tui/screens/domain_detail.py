@@ -1,0 +1,507 @@
+"""One sender domain: status, reputation, DNS records with their check state, stats, actions.
+
+``DomainDetailScreen(domain_id)`` reads ``app.service``, ``app.user`` and ``app.clock``.
+Database reads and writes run in thread workers, DNS and SMTP in async workers; results
+come back as small messages and a result for an older load than the newest is dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from core.errors import ApiError
+from core.hosthints import record_hint
+from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING
+from core.records import zone_snippet
+from core.validation import strip_control, to_unicode
+from core.views import DomainView, RecordState
+from tui.modals._plain import plain
+from tui.modals.confirm import ConfirmModal
+from tui.modals.domain_form import DomainFormModal
+from tui.modals.send_test import SendTestModal
+from tui.widgets.record_table import BADGES, RecordTable, badge_of, found_of
+from tui.widgets.stats_chart import StatsChart, pad_days
+
+STATS_DAYS = 30
+STATUS_STYLES = {
+    STATUS_ENABLED: "bold green",
+    STATUS_PENDING: "bold yellow",
+    STATUS_DISABLED: "bold blue",
+    "Suspended": "bold red",
+}
+BUCKET_STYLES = {"excellent": "green", "good": "cyan", "fair": "yellow", "poor": "red"}
+
+
+def ago(then: dt.datetime | None, now: dt.datetime) -> str:
+    """"never", "just now", "3m ago", "2h ago", "5d ago"."""
+    if then is None:
+        return "never"
+    seconds = int((now - then).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60}m ago"
+    if seconds < 86400:
+        return f"{seconds // 3600}h ago"
+    return f"{seconds // 86400}d ago"
+
+
+class DomainDetailScreen(Screen):
+    CSS_PATH = "domain_detail.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="detail.back"),
+        Binding("v", "verify", "Verify", id="detail.verify"),
+        Binding("t", "send_test", "Send test", id="detail.send_test"),
+        Binding("e", "edit", "Edit", id="detail.edit"),
+        Binding("p", "toggle_pause", "Pause/Resume", id="detail.pause"),
+        Binding("d", "delete", "Delete", id="detail.delete"),
+        Binding("c", "copy_value", "Copy value", id="detail.copy"),
+        Binding("x", "export", "Export zone", id="detail.export"),
+        Binding("r", "refresh", "Refresh", id="detail.refresh", show=False),
+        Binding("s", "toggle_tab", "Records/Stats", id="detail.tab", show=False),
+    ]
+
+    verifying: reactive[bool] = reactive(False, bindings=True)
+    busy: reactive[bool] = reactive(False, bindings=True)
+    view: reactive[DomainView | None] = reactive(None, bindings=True, always_update=True)
+    dns_host: reactive[str | None] = reactive(None)
+
+    # ---- messages ----------------------------------------------------------------------
+
+    @dataclass
+    class Loaded(Message):
+        generation: int
+        view: DomainView
+        stats: dict = field(default_factory=dict)
+
+    @dataclass
+    class LoadFailed(Message):
+        generation: int
+        error: ApiError
+
+    @dataclass
+    class Verified(Message):
+        domain_id: int
+        outcome: Any
+
+    @dataclass
+    class DnsHostFound(Message):
+        domain_id: int
+        dns_host: str
+        nameservers: list
+
+    @dataclass
+    class ActionDone(Message):
+        """A write finished: say ``text``; ``gone`` when the domain was deleted."""
+
+        text: str
+        gone: bool = False
+
+    @dataclass
+    class ActionFailed(Message):
+        title: str
+        text: str
+
+    def __init__(self, domain_id: int, *, export_dir: Path | None = None) -> None:
+        super().__init__()
+        self.domain_id = int(domain_id)
+        self.export_dir = export_dir
+        self.stats: dict = {}
+        self.nameservers: list = []
+        self._generation = 0
+        self._loaded_generation = -1
+
+    # ---- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="head"):
+            yield Static(id="title")
+            yield Static(id="subtitle")
+        with TabbedContent(id="tabs", initial="records-tab"):
+            with TabPane("Records", id="records-tab"):
+                yield RecordTable(id="records")
+                with VerticalScroll(id="record-info"):
+                    yield Static(id="record-detail")
+            with TabPane("Stats (30 days)", id="stats-tab"):
+                with VerticalScroll():
+                    yield StatsChart(id="chart")
+                    yield DataTable(id="stats-table", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="actions"):
+            yield Button("Verify", id="verify", variant="primary", compact=True)
+            yield Button("Send test", id="send_test", compact=True)
+            yield Button("Edit", id="edit", compact=True)
+            yield Button("Pause", id="toggle_pause", compact=True)
+            yield Button("Delete", id="delete", variant="error", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#stats-table", DataTable)
+        for label, key in (("Day", "day"), ("Sent", "sent"), ("Delivered", "delivered"), ("Bounced", "bounced"), ("Complaints", "complaints")):
+            table.add_column(label, key=key, width=10 if key == "day" else None)
+        self.query_one("#title", Static).update(plain(f"Domain #{self.domain_id}"))
+        self.query_one("#subtitle", Static).update("Loading…")
+        self.query_one(RecordTable).focus()
+        self.load()
+        self.detect_host()
+
+    # ---- loading -----------------------------------------------------------------------
+
+    def load(self) -> None:
+        self._generation += 1
+        self._load(self._generation)
+
+    @work(thread=True, group="detail-load", exit_on_error=False)
+    def _load(self, generation: int) -> None:
+        service, user = self.app.service, self.app.user
+        try:
+            view = service.get_domain(user, self.domain_id)
+            stats = service.domain_stats(user, self.domain_id, STATS_DAYS)
+        except ApiError as exc:
+            self.post_message(self.LoadFailed(generation, exc))
+            return
+        self.post_message(self.Loaded(generation, view, stats))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        if message.generation < self._loaded_generation or message.view.id != self.domain_id:
+            return  # an older load answered after a newer one
+        self._loaded_generation = message.generation
+        self.stats = message.stats
+        self.view = message.view
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        if message.generation < self._loaded_generation:
+            return
+        self._loaded_generation = message.generation
+        self.view = None
+        self.query_one("#subtitle", Static).update(plain(f"{message.error.message} (code {message.error.code})"))
+        self.app.notify(plain(message.error.message), title="Cannot show domain", severity="error")
+
+    @work(exclusive=True, group="detail-dnshost", exit_on_error=False)
+    async def detect_host(self) -> None:
+        try:
+            found = await self.app.service.detect_dns_host(self.app.user, self.domain_id)
+        except (ApiError, NotImplementedError):
+            return  # "DNS via" is a nice-to-have: say nothing rather than something wrong
+        self.post_message(self.DnsHostFound(self.domain_id, found.dns_host, list(found.nameservers or [])))
+
+    @on(DnsHostFound)
+    def _host_found(self, message: DnsHostFound) -> None:
+        if message.domain_id != self.domain_id:
+            return
+        self.nameservers = message.nameservers
+        self.dns_host = message.dns_host
+
+    # ---- rendering ---------------------------------------------------------------------
+
+    def watch_view(self, view: DomainView | None) -> None:
+        if view is None:
+            return
+        self._render_head()
+        self.query_one(RecordTable).show(view.records())
+        self._render_record_detail()
+        self._render_stats()
+        self.query_one("#toggle_pause", Button).label = "Resume" if view.status == STATUS_DISABLED else "Pause"
+        self._sync_buttons()
+
+    def watch_dns_host(self) -> None:
+        if self.view is not None:
+            self._render_head()
+            self._render_record_detail()
+
+    def watch_verifying(self) -> None:
+        self._sync_buttons()
+        if self.view is not None:
+            self._render_head()
+
+    def watch_busy(self) -> None:
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        if not self.is_mounted:
+            return
+        for button in self.query("#actions Button").results(Button):
+            button.disabled = not self.check_action(button.id or "", ())
+
+    def _render_head(self) -> None:
+        view = self.view
+        assert view is not None
+        title = Text()
+        title.append(strip_control(view.display_name), style="bold")
+        if view.display_name != view.domain:
+            title.append(f"  ({strip_control(view.domain)})", style="dim")
+        title.append("  ")
+        title.append(strip_control(view.status), style=STATUS_STYLES.get(view.status, "bold"))
+        verified, total = view.verified_count()
+        title.append(f"  DNS {verified}/{total}", style="green" if total and verified == total else "yellow")
+        self.query_one("#title", Static).update(title)
+
+        sub = Text()
+        f = view.figures
+        if f.reputation is None:
+            sub.append("Reputation –", style="dim")
+        else:
+            sub.append(f"Reputation {f.reputation} ")
+            sub.append(str(f.reputation_bucket), style=BUCKET_STYLES.get(f.reputation_bucket or "", ""))
+        sub.append(" · ")
+        if self.verifying:
+            sub.append("Checking DNS…", style="bold yellow")
+        else:
+            sub.append(f"Checked {ago(view.last_verified_at, self.app.clock.now())}")
+        sub.append(" · ")
+        if self.dns_host is None:
+            sub.append("DNS host: looking…", style="dim")
+        elif self.dns_host.lower() == "unknown":
+            ns = ", ".join(strip_control(n).rstrip(".") for n in self.nameservers[:2])
+            sub.append(f"DNS via unknown host ({ns})" if ns else "DNS host unknown", style="dim")
+        else:
+            sub.append(f"DNS via {strip_control(self.dns_host)}")
+        self.query_one("#subtitle", Static).update(sub)
+
+    def _render_record_detail(self) -> None:
+        record = self.query_one(RecordTable).current
+        widget = self.query_one("#record-detail", Static)
+        if record is None or self.view is None:
+            widget.update("")
+            return
+        widget.update(self.describe(record))
+
+    def describe(self, record: RecordState) -> Text:
+        """Everything about one record: full values, the probe's reason and fix, host hints."""
+        badge = badge_of(record)
+        label, style = BADGES[badge]
+        text = Text()
+        text.append(f"{strip_control(record.type)} {strip_control(record.host)}  ", style="bold")
+        text.append(label, style=style)
+        text.append("\nExpected: ", style="dim")
+        text.append(strip_control(record.value))
+        check = record.check or {}
+        found = found_of(record)
+        if found:
+            text.append("\nFound:    ", style="dim")
+            text.append(strip_control(found))
+        if check.get("Reason"):
+            text.append("\nWhy:      ", style="dim")
+            text.append(strip_control(str(check["Reason"])))
+        if check.get("Fix") and badge != "verified":
+            text.append("\nFix:      ", style="dim")
+            text.append(strip_control(str(check["Fix"])))
+        if check.get("NegativeTTL") and badge != "verified":
+            text.append("\nResolvers may remember the missing answer for ", style="dim")
+            text.append(f"{check['NegativeTTL']} s", style="bold")
+            text.append(" (negative TTL) after you add it.", style="dim")
+        if badge == "never":
+            text.append("\nNot checked yet: publish the record, then press v to verify.", style="dim")
+        if badge != "verified" and self.view is not None:
+            hint = record_hint(self.dns_host, self.view.domain, record.host, record.type, record.value)
+            where = f"At {hint.provider}" if hint.known else "At your DNS host"
+            text.append(f"\n{where}: ", style="bold")
+            text.append("name ", style="dim")
+            text.append(strip_control(hint.name), style="bold")
+            if hint.value != record.value:
+                text.append(", value ", style="dim")
+                text.append(strip_control(hint.value))
+            for note in hint.notes:
+                text.append("\n • " + strip_control(note))
+        return text
+
+    def _render_stats(self) -> None:
+        today = self.app.clock.now().date()
+        days = pad_days(self.stats, today, STATS_DAYS)
+        self.query_one(StatsChart).set_days(days)
+        table = self.query_one("#stats-table", DataTable)
+        table.clear()
+        for day, figures in reversed(days):
+            table.add_row(
+                day.isoformat(),
+                *(Text(f"{int(figures.get(k) or 0):,}", justify="right") for k in ("Sent", "Delivered", "Bounced", "Complaints")),
+                key=day.isoformat(),
+            )
+
+    @on(DataTable.RowHighlighted, "#records")
+    def _record_highlighted(self) -> None:
+        self._render_record_detail()
+
+    # ---- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        needs_view = {"verify", "send_test", "edit", "toggle_pause", "delete", "copy_value", "export"}
+        if action in needs_view and self.view is None:
+            return None if self.is_mounted else True
+        if action == "verify" and self.verifying:
+            return None
+        if action in ("toggle_pause", "delete", "edit") and self.busy:
+            return None
+        if action == "toggle_pause" and self.view is not None and self.view.status not in (STATUS_ENABLED, STATUS_DISABLED):
+            return None
+        return True
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id:
+            self.run_action(event.button.id)
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_refresh(self) -> None:
+        self.load()
+        self.detect_host()
+
+    def action_toggle_tab(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = "stats-tab" if tabs.active == "records-tab" else "records-tab"
+
+    def action_verify(self) -> None:
+        if self.verifying:
+            return
+        self.verifying = True
+        self._verify()
+
+    @work(exclusive=True, group="detail-verify", exit_on_error=False)
+    async def _verify(self) -> None:
+        try:
+            outcome = await self.app.service.verify_domain(self.app.user, self.domain_id)
+        except ApiError as exc:
+            self.post_message(self.ActionFailed("Verify failed", f"{exc.message} (code {exc.code})"))
+            return
+        except NotImplementedError:
+            self.post_message(self.ActionFailed("Verify failed", "DNS verification is not available in this build"))
+            return
+        self.post_message(self.Verified(self.domain_id, outcome))
+
+    @on(Verified)
+    def _verified(self, message: Verified) -> None:
+        self.verifying = False
+        if message.domain_id != self.domain_id:
+            return
+        outcome = message.outcome
+        if outcome.is_verified:
+            self.app.notify(plain(f"All records verified: status {outcome.status}"), title="Verified")
+        else:
+            self.app.notify(plain(f"Some records are not right yet: status {outcome.status}"), title="Verify", severity="warning")
+        self.load()
+
+    def action_send_test(self) -> None:
+        if self.view is not None:
+            self.app.push_screen(SendTestModal(self.view))
+
+    def action_edit(self) -> None:
+        if self.view is None:
+            return
+
+        def edited(result: DomainView | None) -> None:
+            if result is not None:
+                self.load()
+
+        self.app.push_screen(DomainFormModal(self.view), edited)
+
+    def action_toggle_pause(self) -> None:
+        if self.view is None or self.busy:
+            return
+        target = STATUS_ENABLED if self.view.status == STATUS_DISABLED else STATUS_DISABLED
+        self.busy = True
+        self._set_status(target)
+
+    @work(thread=True, exclusive=True, group="detail-write", exit_on_error=False)
+    def _set_status(self, target: str) -> None:
+        try:
+            view, _ = self.app.service.update_domain(self.app.user, self.domain_id, {"status": target})
+        except ApiError as exc:
+            self.post_message(self.ActionFailed("Cannot change status", f"{exc.message} (code {exc.code})"))
+            return
+        verb = "Resumed" if target == STATUS_ENABLED else "Paused"
+        self.post_message(self.ActionDone(f"{verb} {to_unicode(view.domain)}: status {view.status}"))
+
+    def action_delete(self) -> None:
+        if self.view is None or self.busy:
+            return
+        name = self.view.display_name
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.busy = True
+                self._delete()
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Delete {name}?",
+                f"{name} stops sending as its own domain; its stats are kept. "
+                "Creating it again later brings it back as Approval Pending.",
+                confirm_label="Delete",
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, group="detail-write", exit_on_error=False)
+    def _delete(self) -> None:
+        try:
+            self.app.service.delete_domain(self.app.user, self.domain_id)
+        except ApiError as exc:
+            self.post_message(self.ActionFailed("Cannot delete", f"{exc.message} (code {exc.code})"))
+            return
+        name = self.view.display_name if self.view else f"#{self.domain_id}"
+        self.post_message(self.ActionDone(f"Deleted {name}", gone=True))
+
+    @on(ActionDone)
+    def _action_done(self, message: ActionDone) -> None:
+        self.busy = False
+        self.app.notify(plain(message.text))
+        if message.gone:
+            self.view = None
+            self.action_back()
+        else:
+            self.load()
+
+    @on(ActionFailed)
+    def _action_failed(self, message: ActionFailed) -> None:
+        self.busy = False
+        self.verifying = False
+        self.app.notify(plain(message.text), title=message.title, severity="error")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR or not (event.worker.group or "").startswith("detail-"):
+            return
+        if event.worker.group == "detail-dnshost":
+            return
+        self.post_message(self.ActionFailed("Unexpected error", f"{type(event.worker.error).__name__}: {event.worker.error}"))
+
+    def action_copy_value(self) -> None:
+        record = self.query_one(RecordTable).current
+        if record is None:
+            return
+        self.app.copy_to_clipboard(record.value)
+        self.app.notify(plain(f"Copied the {record.type} value for {record.host}"))
+
+    def action_export(self) -> None:
+        if self.view is None:
+            return
+        directory = self.export_dir or getattr(self.app, "export_dir", None) or Path.cwd()
+        path = Path(directory) / f"{self.view.domain}.zone"
+        records = {r.host: [r.type, r.value] for r in self.view.records()}
+        self._export(path, zone_snippet(records))
+
+    @work(thread=True, exclusive=True, group="detail-export", exit_on_error=False)
+    def _export(self, path: Path, text: str) -> None:
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.post_message(self.ActionFailed("Export failed", f"{path}: {exc.strerror or exc}"))
+            return
+        self.app.call_from_thread(self.app.notify, plain(f"Wrote the records to {path}"), title="Exported")
