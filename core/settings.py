@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -67,7 +68,8 @@ class SmtpSettings:
     username: str = ""
     password: str = ""
     from_prefix: str = "test"
-    timeout: float = 15.0
+    timeout: float = 15.0  # the whole exchange: connect, TLS, AUTH, DATA
+    ca_file: str = ""  # extra CA bundle for the relay's certificate (empty: the system's)
 
 
 @dataclass
@@ -218,6 +220,10 @@ def load_settings(
 def _validate(settings: Settings) -> None:
     if settings.smtp.security not in {"starttls", "tls", "none"}:
         raise SettingsError(f"smtp.security: {settings.smtp.security!r} must be starttls, tls or none")
+    if settings.smtp.timeout <= 0:
+        raise SettingsError("smtp.timeout: must be positive")
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9._+-]{0,62}[A-Za-z0-9])?", settings.smtp.from_prefix):
+        raise SettingsError(f"smtp.from_prefix: {settings.smtp.from_prefix!r} is not a plain mailbox name")
     if settings.domain_limit < 0:
         raise SettingsError("domain_limit: must be zero or more")
     if settings.dns.timeout <= 0 or settings.dns.deadline <= 0:
