@@ -15,6 +15,7 @@ from core.db import retry_locked
 from core.models import (
     CacheEntry,
     DomainStat,
+    ImportedFile,
     RateEvent,
     SchemaVersion,
     SenderDomain,
@@ -26,8 +27,18 @@ def _initial_schema(db: peewee.Database) -> None:
     db.create_tables([User, SenderDomain, DomainStat, CacheEntry, RateEvent])
 
 
+def _imports_and_figures_index(db: peewee.Database) -> None:
+    """Import bookkeeping (idempotent imports), and a covering index for the figures query."""
+    db.create_tables([ImportedFile])
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS domain_stat_figures "
+        "ON domain_stat (domain_id, day, sent, bounced, complaints, delivered)"
+    )
+
+
 MIGRATIONS: list[Callable[[peewee.Database], None]] = [
     _initial_schema,  # 1
+    _imports_and_figures_index,  # 2
 ]
 
 LATEST = len(MIGRATIONS)

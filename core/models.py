@@ -92,8 +92,20 @@ class RateEvent(BaseModel):
         indexes = ((("key", "at"), False),)
 
 
+class ImportedFile(BaseModel):
+    """One imported stats file, by the SHA-256 of its content: the same file counts once."""
+
+    digest = peewee.CharField(max_length=64, unique=True)  # sha256 hex of the (decompressed) bytes
+    kind = peewee.CharField(max_length=16)  # "pmta" | "csv"
+    name = peewee.CharField(max_length=255)  # the file's base name, for messages
+    size = peewee.BigIntegerField()
+    rows_read = peewee.BigIntegerField(default=0)
+    rows_imported = peewee.BigIntegerField(default=0)
+    imported_at = peewee.DateTimeField()
+
+
 class SchemaVersion(BaseModel):
     version = peewee.IntegerField()
 
 
-ALL_MODELS = [User, SenderDomain, DomainStat, CacheEntry, RateEvent]
+ALL_MODELS = [User, SenderDomain, DomainStat, CacheEntry, RateEvent, ImportedFile]

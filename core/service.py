@@ -98,7 +98,8 @@ class SenderDomainService:
 
     def list_domains(self, user: User) -> list[DomainView]:
         rows = list(self._live_rows(user).order_by(SenderDomain.domain, SenderDomain.id))
-        figures = stats.figures_for([r.id for r in rows], self.today())
+        # A sub-select of the same ids, not an IN list of thousands of parameters.
+        figures = stats.figures_for(self._live_rows(user).select(SenderDomain.id), self.today())
         return [DomainView.from_row(r, figures.get(r.id)) for r in rows]
 
     def get_domain(self, user: User, domain_id: int) -> DomainView:

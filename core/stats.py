@@ -1,14 +1,34 @@
 """Operational figures from daily stats: reputation, volume, rates.
 
 The interface the service uses:
-- ``figures_for(domain_ids, today) -> {domain_id: Figures}`` for a whole list in one query;
+
+- ``figures_for(domains, today) -> {domain_id: Figures}`` for a whole list in ONE aggregate
+  query; ``domains`` is a list of ids or, better for long lists, a query selecting ids
+  (it becomes a sub-select instead of a huge ``IN (…)`` list);
 - ``daily_stats(domain_id, today, days) -> {"Y-m-d": {...}}`` for Get with ``days``.
+
+The formulas (documented in README.md, "How the figures are computed"), with "today" from
+the injected clock and every window ending with today (UTC):
+
+- ``Volume7d``: sent over the last 7 days;
+- ``VolumeDelta``: Volume7d against the 7 days before it, ``"+12%"`` / ``"-3%"``; ``"new"``
+  when the prior window sent nothing; null when the current window sent nothing;
+- over the last 30 days: ``BounceRate`` = bounced / sent, ``DeliveryRate`` = delivered /
+  sent where a day's delivered count falls back to sent − bounced − complaints when it was
+  not recorded (NULL), ``Reputation`` = clamp(round(100 − 8 × bounce% − 100 × complaint%),
+  0, 100), ``ReputationBucket`` = excellent ≥ 90, good ≥ 70, fair ≥ 50, else poor; all null
+  without send volume in the 30 days.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
+VOLUME_WINDOW = 7
+SCORE_WINDOW = 30
+MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 365, 30
+RATE_DECIMALS = 2
 
 
 @dataclass(frozen=True)
@@ -21,7 +41,7 @@ class Figures:
     bounce_rate: float | None = None
 
 
-def _bucket(score: int | None) -> str | None:
+def bucket(score: int | None) -> str | None:
     if score is None:
         return None
     if score >= 90:
@@ -31,6 +51,8 @@ def _bucket(score: int | None) -> str | None:
     if score >= 50:
         return "fair"
     return "poor"
+
+
 
 
 def reputation(sent: int, bounced: int, complaints: int) -> int | None:
@@ -43,78 +65,122 @@ def reputation(sent: int, bounced: int, complaints: int) -> int | None:
 
 
 def volume_delta(current: int, prior: int) -> str | None:
+    """``"+12%"`` / ``"-3%"``; ``"new"`` without prior volume; None without current volume."""
     if current <= 0:
         return None
     if prior <= 0:
         return "new"
-    return f"{round((current - prior) / prior * 100):+d}%"
+    change = (current - prior) / prior * 100
+    # Half away from zero, so +12.5% reads "+13%" and -12.5% reads "-13%".
+    whole = int(abs(change) + 0.5) * (1 if change >= 0 else -1)
+    return f"{whole:+d}%"
 
 
-def figures_for(domain_ids: list[int], today: dt.date) -> dict[int, Figures]:
-    """Every figure for every domain in ``domain_ids`` from one GROUP BY query."""
+def _rate(part: float, whole: int) -> float:
+    return round(max(0.0, min(100.0, part / whole * 100)), RATE_DECIMALS)
+
+
+def figures_from_sums(v7: int, v_prior: int, sent: int, bounced: int, complaints: int, delivered: int) -> Figures:
+    """The figures from one domain's window sums (``delivered`` already has the fallback)."""
+    score = reputation(sent, bounced, complaints)
+    if sent > 0:
+        delivery_rate, bounce_rate = _rate(delivered, sent), _rate(bounced, sent)
+    else:
+        delivery_rate = bounce_rate = None
+    return Figures(v7, volume_delta(v7, v_prior), score, bucket(score), delivery_rate, bounce_rate)
+
+
+def clamp_days(days: object) -> int:
+    """``days`` as the spec wants it: clamped to 1..365; 30 when it is not a number."""
+    try:
+        value = int(str(days).strip())
+    except (TypeError, ValueError):
+        return DEFAULT_DAYS
+    return max(MIN_DAYS, min(MAX_DAYS, value))
+
+
+def figures_query(domains, today: dt.date):
+    """The one aggregate query (a peewee query of tuples) behind ``figures_for``.
+
+    Only rows of the last 30 days are read; each window is a conditional SUM over them.
+    Migration 2 adds a covering index on (domain_id, day, sent, bounced, complaints,
+    delivered), so on SQLite and PostgreSQL this is an index-only range scan per domain.
+    """
     from peewee import Case, fn
 
     from core.models import DomainStat
 
-    if not domain_ids:
-        return {}
-    d7 = today - dt.timedelta(days=6)
-    d14 = today - dt.timedelta(days=13)
-    d30 = today - dt.timedelta(days=29)
-    day, sent = DomainStat.day, DomainStat.sent
+    d7 = today - dt.timedelta(days=VOLUME_WINDOW - 1)
+    d14 = today - dt.timedelta(days=2 * VOLUME_WINDOW - 1)
+    d30 = today - dt.timedelta(days=SCORE_WINDOW - 1)
+    start = min(d14, d30)
+    S = DomainStat
+    day, sent = S.day, S.sent
 
-    def window_sum(column, start, end=today):
-        return fn.COALESCE(fn.SUM(Case(None, [((day >= start) & (day <= end), column)], 0)), 0)
+    def window(column, first, last=None):
+        cond = (day >= first) if last is None else ((day >= first) & (day <= last))
+        return fn.COALESCE(fn.SUM(Case(None, [(cond, column)], None)), 0)
 
-    query = (
-        DomainStat.select(
-            DomainStat.domain,
-            window_sum(sent, d7),
-            window_sum(sent, d14, d7 - dt.timedelta(days=1)),
-            window_sum(sent, d30),
-            window_sum(DomainStat.bounced, d30),
-            window_sum(DomainStat.complaints, d30),
-            window_sum(fn.COALESCE(DomainStat.delivered, 0), d30),
-            fn.COUNT(Case(None, [((day >= d30) & DomainStat.delivered.is_null(False), 1)], None)),
+    delivered = fn.COALESCE(S.delivered, S.sent - S.bounced - S.complaints)
+    whole = d30 <= start  # the 30-day window covers every row read: plain sums
+    return (
+        S.select(
+            S.domain,
+            window(sent, d7),
+            window(sent, d14, d7 - dt.timedelta(days=1)),
+            fn.SUM(sent) if whole else window(sent, d30),
+            fn.SUM(S.bounced) if whole else window(S.bounced, d30),
+            fn.SUM(S.complaints) if whole else window(S.complaints, d30),
+            fn.SUM(delivered) if whole else window(delivered, d30),
         )
-        .where(DomainStat.domain.in_(domain_ids) & (day >= d30) & (day <= today))
-        .group_by(DomainStat.domain)
+        .where(S.domain.in_(domains) & (day >= start) & (day <= today))
+        .group_by(S.domain)
         .tuples()
     )
+
+
+def figures_for(domains, today: dt.date) -> dict[int, Figures]:
+    """Every figure for every domain in ``domains`` (ids, or a query of ids) in one query.
+
+    Domains without rows in the window are absent; callers use ``Figures()`` for them
+    (zero volume, every other figure null).
+    """
+    if not hasattr(domains, "sql"):  # ids, not a query
+        domains = list(domains)
+        if not domains:
+            return {}
     out: dict[int, Figures] = {}
-    for domain_id, v7, v_prior, s30, b30, c30, d30_sum, delivered_days in query:
-        v7, v_prior, s30, b30, c30, d30_sum = (int(x) for x in (v7, v_prior, s30, b30, c30, d30_sum))
-        score = reputation(s30, b30, c30)
-        if s30 > 0:
-            delivered = d30_sum if delivered_days else s30 - b30 - c30
-            delivery_rate = round(max(0.0, delivered / s30 * 100), 2)
-            bounce_rate = round(b30 / s30 * 100, 2)
-        else:
-            delivery_rate = bounce_rate = None
-        out[domain_id] = Figures(v7, volume_delta(v7, v_prior), score, _bucket(score), delivery_rate, bounce_rate)
+    for domain_id, v7, v_prior, s30, b30, c30, d30 in figures_query(domains, today):
+        out[domain_id] = figures_from_sums(int(v7), int(v_prior), int(s30 or 0), int(b30 or 0), int(c30 or 0), int(d30 or 0))
     return out
 
 
 def daily_stats(domain_id: int, today: dt.date, days: int) -> dict[str, dict]:
-    """Days with activity in the last ``days`` days, newest first, keyed ``Y-m-d``."""
-    from core.models import DomainStat
+    """Days with activity in the last ``days`` days (clamped 1..365), newest first, keyed ``Y-m-d``.
 
+    Days without activity are omitted, not zero-filled (the spec). ``Delivered`` falls back to
+    Sent − Bounced − Complaints (never below 0) on days whose deliveries were not recorded.
+    """
+    from core.models import DomainStat as S
+
+    days = clamp_days(days)
     start = today - dt.timedelta(days=days - 1)
     rows = (
-        DomainStat.select()
-        .where((DomainStat.domain == domain_id) & (DomainStat.day >= start) & (DomainStat.day <= today))
-        .order_by(DomainStat.day.desc())
+        S.select(S.day, S.sent, S.delivered, S.bounced, S.complaints)
+        .where((S.domain == domain_id) & (S.day >= start) & (S.day <= today))
+        .order_by(S.day.desc())
+        .tuples()
     )
-    out = {}
-    for row in rows:
-        if not (row.sent or row.delivered or row.bounced or row.complaints):
+    out: dict[str, dict] = {}
+    for day, sent, delivered, bounced, complaints in rows:
+        if not (sent or delivered or bounced or complaints):
             continue
-        key = row.day.isoformat() if hasattr(row.day, "isoformat") else str(row.day)
+        key = day.isoformat() if hasattr(day, "isoformat") else str(day)[:10]
         out[key] = {
             "Period": key,
-            "Sent": row.sent,
-            "Delivered": row.delivered if row.delivered is not None else max(0, row.sent - row.bounced - row.complaints),
-            "Bounced": row.bounced,
-            "Complaints": row.complaints,
+            "Sent": int(sent),
+            "Delivered": int(delivered) if delivered is not None else max(0, int(sent) - int(bounced) - int(complaints)),
+            "Bounced": int(bounced),
+            "Complaints": int(complaints),
         }
     return out
