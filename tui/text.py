@@ -8,11 +8,13 @@ parsed as markup, so ``[/x]`` or ``[bold]`` is shown literally instead of crashi
 
 from __future__ import annotations
 
+import datetime as dt
+
 from textual.content import Content
 
 from core.validation import strip_control
 
-__all__ = ["plain", "clean"]
+__all__ = ["plain", "clean", "ago"]
 
 
 def clean(value: object) -> str:
@@ -28,3 +30,19 @@ def plain(value: object, style: str = "") -> Content:
     """A ``Content`` showing ``value`` literally (never markup), optionally in one style."""
     text = clean(value)
     return Content.styled(text, style) if style else Content(text)
+
+
+def ago(then: "dt.datetime | None", now: "dt.datetime") -> str:
+    """How long ago ``then`` was, compactly: "just now", "3m ago", "5h ago", "12d ago", "never"."""
+    if then is None:
+        return "never"
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return "just now"  # also a little in the future: clocks on two hosts disagree
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}m ago"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours}h ago"
+    return f"{hours // 24}d ago"
