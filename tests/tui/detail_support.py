@@ -20,3 +20,39 @@ class HostApp(App):
         self.theme = "textual-dark"
         if self._factory is not None:
             self.push_screen(self._factory())
+
+
+async def settle(pilot, rounds: int = 20) -> None:
+    """Wait until no worker is running and the messages they posted are handled."""
+    app = pilot.app
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            await pilot.pause()
+            return
+    raise AssertionError("workers did not settle")
+
+
+def notifications(app) -> list[str]:
+    return [f"{n.title} | {n.message}" for n in app._notifications]
+
+
+def set_records(domain_id: int, flags, checks: dict | None = None, status: str | None = None, last_verified=None) -> None:
+    """Write verified flags / Checks as verification would (flags: list of True/False/None)."""
+    from core.models import SenderDomain
+
+    row = SenderDomain.get_by_id(domain_id)
+    meta = dict(row.verification_meta or {})
+    records = {}
+    for (host, record), flag in zip(meta["DNSRecords"].items(), flags):
+        records[host] = list(record[:2]) if flag is None else [record[0], record[1], flag]
+    meta["DNSRecords"] = records
+    if checks is not None:
+        meta["Checks"] = checks
+    fields = {"verification_meta": meta}
+    if status:
+        fields["status"] = status
+    if last_verified is not None:
+        fields["last_verified_at"] = last_verified
+    SenderDomain.update(**fields).where(SenderDomain.id == domain_id).execute()

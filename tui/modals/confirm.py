@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from tui.modals._plain import plain
+from tui.text import plain
 
 
 class ConfirmModal(ModalScreen[bool]):

@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 from core.errors import ApiError
 from core.validation import normalize_domain, to_unicode, validate_option_label
 from core.views import DomainView
-from tui.modals._plain import plain
+from tui.text import clean, plain
 
 FLAGS = (
     ("LinkTracking", "Link tracking", True),
@@ -237,16 +237,17 @@ class DomainFormModal(ModalScreen[DomainView | None]):
         self.saving = False
         name = to_unicode(message.view.domain)
         if self.view is None:
-            self.app.notify(plain(f"Created {name}: publish its DNS records, then verify."), title="Domain created")
+            self.app.notify(markup=False, message=clean(f"Created {name}: publish its DNS records, then verify."), title="Domain created")
         elif message.regenerated:
             self.app.notify(
-                plain(f"DNS records of {name} changed: publish the new records, then verify again."),
+                markup=False,
+                message=clean(f"DNS records of {name} changed: publish the new records, then verify again."),
                 title="DNS records regenerated",
                 severity="warning",
                 timeout=10,
             )
         else:
-            self.app.notify(plain(f"Saved {name}."))
+            self.app.notify(markup=False, message=clean(f"Saved {name}."))
         self.dismiss(message.view)
 
     @on(Failed)
@@ -263,14 +264,14 @@ class DomainFormModal(ModalScreen[DomainView | None]):
             self.query_one("#form-error", Static).update("")
         else:
             self.query_one("#form-error", Static).update(plain(text))
-        self.app.notify(plain(text), title="Not saved", severity="error")
+        self.app.notify(markup=False, message=clean(text), title="Not saved", severity="error")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "domain-form" and event.state == WorkerState.ERROR:
             self.saving = False
             text = f"Unexpected error: {event.worker.error}"
             self.query_one("#form-error", Static).update(plain(text))
-            self.app.notify(plain(text), title="Not saved", severity="error")
+            self.app.notify(markup=False, message=clean(text), title="Not saved", severity="error")
 
     # ---- buttons -----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
@@ -22,7 +23,7 @@ from textual.worker import Worker, WorkerState
 from core.errors import ApiError
 from core.validation import to_unicode
 from core.views import DomainView
-from tui.modals._plain import plain
+from tui.text import clean, plain
 
 
 class SendTestModal(ModalScreen[Any]):
@@ -74,9 +75,10 @@ class SendTestModal(ModalScreen[Any]):
         if self.is_mounted:
             self.query_one("#send", Button).disabled = sending
 
-    def _outcome(self, text: str, kind: str) -> None:
+    def _outcome(self, text: str | list[str], kind: str) -> None:
+        lines = [text] if isinstance(text, str) else text
         widget = self.query_one("#outcome", Static)
-        widget.update(plain(text))
+        widget.update(Content("\n").join(plain(line) for line in lines))
         widget.set_classes(kind)
 
     def action_send(self) -> None:
@@ -109,14 +111,14 @@ class SendTestModal(ModalScreen[Any]):
         self.sending = False
         self.outcome = message.outcome
         o = message.outcome
-        self._outcome(f"Sent to {o.to}\nSubject: {o.subject}\nMessage-ID: {o.message_id}", "-ok")
-        self.app.notify(plain(f"Test message sent to {o.to}"), title="Sent")
+        self._outcome([f"Sent to {o.to}", f"Subject: {o.subject}", f"Message-ID: {o.message_id}"], "-ok")
+        self.app.notify(markup=False, message=clean(f"Test message sent to {o.to}"), title="Sent")
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
         self.sending = False
         self._outcome(message.text, "-error")
-        self.app.notify(plain(message.text), title="Not sent", severity="error")
+        self.app.notify(markup=False, message=clean(message.text), title="Not sent", severity="error")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "send-test" and event.state == WorkerState.ERROR:

@@ -29,7 +29,7 @@ from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING
 from core.records import zone_snippet
 from core.validation import strip_control, to_unicode
 from core.views import DomainView, RecordState
-from tui.modals._plain import plain
+from tui.text import clean, plain
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.modals.send_test import SendTestModal
@@ -110,6 +110,7 @@ class DomainDetailScreen(Screen):
 
         text: str
         gone: bool = False
+        reload: bool = True
 
     @dataclass
     class ActionFailed(Message):
@@ -155,6 +156,7 @@ class DomainDetailScreen(Screen):
         self.query_one("#title", Static).update(plain(f"Domain #{self.domain_id}"))
         self.query_one("#subtitle", Static).update("Loading…")
         self.query_one(RecordTable).focus()
+        self._sync_buttons()
         self.load()
         self.detect_host()
 
@@ -190,7 +192,7 @@ class DomainDetailScreen(Screen):
         self._loaded_generation = message.generation
         self.view = None
         self.query_one("#subtitle", Static).update(plain(f"{message.error.message} (code {message.error.code})"))
-        self.app.notify(plain(message.error.message), title="Cannot show domain", severity="error")
+        self.app.notify(markup=False, message=clean(message.error.message), title="Cannot show domain", severity="error")
 
     @work(exclusive=True, group="detail-dnshost", exit_on_error=False)
     async def detect_host(self) -> None:
@@ -211,6 +213,7 @@ class DomainDetailScreen(Screen):
 
     def watch_view(self, view: DomainView | None) -> None:
         if view is None:
+            self._sync_buttons()
             return
         self._render_head()
         self.query_one(RecordTable).show(view.records())
@@ -393,9 +396,9 @@ class DomainDetailScreen(Screen):
             return
         outcome = message.outcome
         if outcome.is_verified:
-            self.app.notify(plain(f"All records verified: status {outcome.status}"), title="Verified")
+            self.app.notify(markup=False, message=clean(f"All records verified: status {outcome.status}"), title="Verified")
         else:
-            self.app.notify(plain(f"Some records are not right yet: status {outcome.status}"), title="Verify", severity="warning")
+            self.app.notify(markup=False, message=clean(f"Some records are not right yet: status {outcome.status}"), title="Verify", severity="warning")
         self.load()
 
     def action_send_test(self) -> None:
@@ -461,19 +464,20 @@ class DomainDetailScreen(Screen):
 
     @on(ActionDone)
     def _action_done(self, message: ActionDone) -> None:
-        self.busy = False
-        self.app.notify(plain(message.text))
+        if message.reload or message.gone:
+            self.busy = False
+        self.app.notify(markup=False, message=clean(message.text))
         if message.gone:
             self.view = None
             self.action_back()
-        else:
+        elif message.reload:
             self.load()
 
     @on(ActionFailed)
     def _action_failed(self, message: ActionFailed) -> None:
         self.busy = False
         self.verifying = False
-        self.app.notify(plain(message.text), title=message.title, severity="error")
+        self.app.notify(markup=False, message=clean(message.text), title=message.title, severity="error")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR or not (event.worker.group or "").startswith("detail-"):
@@ -487,7 +491,7 @@ class DomainDetailScreen(Screen):
         if record is None:
             return
         self.app.copy_to_clipboard(record.value)
-        self.app.notify(plain(f"Copied the {record.type} value for {record.host}"))
+        self.app.notify(markup=False, message=clean(f"Copied the {record.type} value for {record.host}"))
 
     def action_export(self) -> None:
         if self.view is None:
@@ -504,4 +508,4 @@ class DomainDetailScreen(Screen):
         except OSError as exc:
             self.post_message(self.ActionFailed("Export failed", f"{path}: {exc.strerror or exc}"))
             return
-        self.app.call_from_thread(self.app.notify, plain(f"Wrote the records to {path}"), title="Exported")
+        self.post_message(self.ActionDone(f"Wrote the records to {path}", reload=False))
