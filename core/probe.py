@@ -1,0 +1,285 @@
+"""The one place that owns DNS lookup policy.
+
+A ``Prober`` wraps dnspython's asyncio resolver for one verify call:
+
+- the configured nameservers, each with its own port (``HOST[:PORT]``), or the system's;
+- EDNS0 with a 1232-byte payload; a truncated UDP answer is retried over TCP;
+- a timeout per query and a hard deadline for the whole call (``asyncio.timeout_at``: the
+  resolver's lifetime is not a hard cap);
+- retries on transient failures only (timeout, SERVFAIL, a socket error), never on an answer;
+- a semaphore bounding the queries in flight, and one lookup per (name, type) per call.
+
+``lookup`` never raises: it returns a ``Result`` whose ``status`` keeps NXDOMAIN, NODATA,
+SERVFAIL and timeout apart. ``query`` is the same lookup raising the typed ``ProbeError``s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import dns.asyncresolver
+import dns.exception
+import dns.message
+import dns.name
+import dns.nameserver
+import dns.rcode
+import dns.rdatatype
+import dns.resolver
+
+from core.errors import SenderdeckError, SettingsError
+from core.settings import DnsSettings, parse_nameserver
+
+EDNS_PAYLOAD = 1232
+MAX_CHAIN = 8  # CNAME hops followed for one lookup
+
+OK = "ok"
+NXDOMAIN = "nxdomain"
+NODATA = "nodata"
+SERVFAIL = "servfail"
+TIMEOUT = "timeout"
+ERROR = "error"  # REFUSED, FORMERR, a malformed answer: not transient, still "could not check"
+ANSWERED = (OK, NXDOMAIN, NODATA)
+
+
+class ProbeError(SenderdeckError):
+    """A lookup that could not be answered; the name and type it was for are attached."""
+
+    status = ERROR
+
+    def __init__(self, name: str, rdtype: str, detail: str = "") -> None:
+        self.name = name
+        self.rdtype = rdtype
+        self.detail = detail
+        super().__init__(f"{rdtype} {name}: {detail or self.status}")
+
+
+class ProbeTimeout(ProbeError):
+    status = TIMEOUT
+
+
+class DeadlineExceeded(ProbeTimeout):
+    """The call's overall deadline ran out before this lookup finished."""
+
+
+class ProbeServfail(ProbeError):
+    status = SERVFAIL
+
+
+class ProbeRefused(ProbeError):
+    """The server answered REFUSED, FORMERR or garbage: it will not answer this name."""
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str  # the name asked for, lower case with a trailing dot
+    rdtype: str
+    status: str
+    values: tuple[str, ...] = ()  # TXT: each record's strings joined; names with a trailing dot
+    chain: tuple[str, ...] = ()  # CNAME targets followed on the way (non-CNAME lookups)
+    negative_ttl: int | None = None  # NXDOMAIN / NODATA: how long resolvers may cache it
+    zone: str | None = None  # the SOA owner in a negative answer: the zone apex
+    detail: str = ""
+
+    @property
+    def answered(self) -> bool:
+        return self.status in ANSWERED
+
+    @property
+    def exists(self) -> bool:
+        return self.status == OK and bool(self.values)
+
+
+def absolute(name: str) -> str:
+    """``Example.COM`` -> ``example.com.`` (names compare case-insensitively, dot or not)."""
+    name = name.strip().lower()
+    return name if name.endswith(".") else name + "."
+
+
+def _nameserver(text: str) -> dns.nameserver.Do53Nameserver:
+    host, port = parse_nameserver(text)
+    try:
+        ipaddress.ip_address(host)
+        address = host
+    except ValueError:
+        try:
+            address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0][4][0]
+        except OSError as exc:
+            raise SettingsError(f"nameserver {text!r}: cannot resolve {host} ({exc})") from None
+    return dns.nameserver.Do53Nameserver(address, port)
+
+
+def build_resolver(nameservers: Iterable[str], timeout: float) -> dns.asyncresolver.Resolver:
+    """An asyncio resolver for ``HOST[:PORT]`` nameservers (the system's when none)."""
+    servers = [_nameserver(s) for s in nameservers]
+    resolver = dns.asyncresolver.Resolver(configure=not servers)
+    if servers:
+        resolver.nameservers = servers
+    resolver.use_edns(0, 0, EDNS_PAYLOAD)
+    resolver.timeout = timeout
+    resolver.lifetime = timeout
+    resolver.retry_servfail = False
+    resolver.cache = None
+    resolver.search = []
+    return resolver
+
+
+def _text(rdata) -> str:
+    rdtype = rdata.rdtype
+    if rdtype in (dns.rdatatype.TXT, dns.rdatatype.SPF):
+        return b"".join(rdata.strings).decode("utf-8", "replace")
+    if rdtype in (dns.rdatatype.CNAME, dns.rdatatype.NS, dns.rdatatype.PTR, dns.rdatatype.DNAME):
+        return rdata.target.to_text().lower()
+    if rdtype == dns.rdatatype.MX:
+        return f"{rdata.preference} {rdata.exchange.to_text().lower()}"
+    return rdata.to_text()
+
+
+def _negative(response: dns.message.Message | None) -> tuple[int | None, str | None]:
+    """RFC 2308: a negative answer may be cached for min(SOA TTL, SOA minimum)."""
+    if response is None:
+        return None, None
+    for rrset in response.authority:
+        if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
+            return min(rrset.ttl, rrset[0].minimum), rrset.name.to_text().lower()
+    return None, None
+
+
+class Prober:
+    def __init__(
+        self,
+        nameservers: Iterable[str] = (),
+        *,
+        timeout: float = 2.0,
+        deadline: float = 10.0,
+        retries: int = 2,
+        max_in_flight: int = 64,
+        resolver: dns.asyncresolver.Resolver | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.deadline = deadline
+        self.retries = max(0, retries)
+        self.resolver = resolver or build_resolver(nameservers, timeout)
+        self._semaphore = asyncio.Semaphore(max(1, max_in_flight))
+        self._memo: dict[tuple[str, str], asyncio.Future] = {}
+        self._deadline_at: float | None = None
+        self.sent = 0  # queries put on the wire (attempts, retries included)
+
+    @classmethod
+    def from_settings(cls, nameservers: Iterable[str], dns_settings: DnsSettings) -> "Prober":
+        return cls(
+            nameservers,
+            timeout=dns_settings.timeout,
+            deadline=dns_settings.deadline,
+            retries=dns_settings.retries,
+            max_in_flight=dns_settings.max_in_flight,
+        )
+
+    def _deadline(self) -> float:
+        """The loop time at which every lookup of this call gives up (set by the first one)."""
+        if self._deadline_at is None:
+            self._deadline_at = asyncio.get_running_loop().time() + self.deadline
+        return self._deadline_at
+
+    async def lookup(self, name: str, rdtype: str) -> Result:
+        """The answer for (name, type); asked once per call, however many checks need it."""
+        key = (absolute(name), rdtype.upper())
+        future = self._memo.get(key)
+        if future is None:
+            future = asyncio.ensure_future(self._lookup(*key))
+            self._memo[key] = future
+        return await asyncio.shield(future)
+
+    async def query(self, name: str, rdtype: str) -> Result:
+        """Like ``lookup`` but raising ``ProbeError`` when the name could not be checked."""
+        result = await self.lookup(name, rdtype)
+        if result.answered:
+            return result
+        error = {TIMEOUT: ProbeTimeout, SERVFAIL: ProbeServfail}.get(result.status, ProbeRefused)
+        if result.detail == "deadline":
+            error = DeadlineExceeded
+        raise error(result.name, result.rdtype, result.detail)
+
+    async def _lookup(self, name: str, rdtype: str) -> Result:
+        try:
+            async with asyncio.timeout_at(self._deadline()):
+                chain: list[str] = []
+                current = name
+                while True:
+                    result = await self._resolve(current, rdtype)
+                    if result.status != OK or result.values or rdtype == "CNAME" or not result.chain:
+                        break
+                    # The answer stopped at a CNAME into another zone: follow it ourselves.
+                    target = result.chain[-1]
+                    chain.extend(result.chain)
+                    if len(chain) > MAX_CHAIN or target in chain[:-1] or target == name:
+                        return Result(name, rdtype, ERROR, chain=tuple(chain), detail="CNAME loop or chain too long")
+                    current = target
+                chain.extend(result.chain)
+                return Result(name, rdtype, result.status, result.values, tuple(chain), result.negative_ttl, result.zone, result.detail)
+        except TimeoutError:
+            return Result(name, rdtype, TIMEOUT, detail="deadline")
+
+    async def _resolve(self, name: str, rdtype: str) -> Result:
+        """One lookup with retries on transient failures; the chain in one answer is kept."""
+        result = Result(name, rdtype, ERROR)
+        for _attempt in range(self.retries + 1):
+            result = await self._attempt(name, rdtype)
+            if result.status not in (TIMEOUT, SERVFAIL):
+                return result
+        return result
+
+    async def _attempt(self, name: str, rdtype: str) -> Result:
+        qname = dns.name.from_text(name)
+        async with self._semaphore:
+            self.sent += 1
+            try:
+                async with asyncio.timeout(self.timeout):
+                    answer = await self.resolver.resolve(
+                        qname, rdtype, raise_on_no_answer=False, lifetime=self.timeout, search=False
+                    )
+            except (TimeoutError, dns.exception.Timeout):
+                return Result(name, rdtype, TIMEOUT, detail=f"no answer within {self.timeout:g} s")
+            except dns.resolver.NXDOMAIN as exc:
+                responses = exc.responses() if hasattr(exc, "responses") else {}
+                ttl, zone = _negative(next(iter(responses.values()), None))
+                return Result(name, rdtype, NXDOMAIN, negative_ttl=ttl, zone=zone)
+            except dns.resolver.NoNameservers as exc:
+                return self._failed(name, rdtype, exc)
+            except (dns.exception.DNSException, OSError, ValueError) as exc:
+                return Result(name, rdtype, ERROR, detail=type(exc).__name__)
+        response = answer.response
+        chain = []
+        for rrset in response.answer:
+            if rrset.rdtype == dns.rdatatype.CNAME and rdtype != "CNAME" and len(rrset):
+                chain.append(rrset[0].target.to_text().lower())
+        if answer.rrset is None:
+            ttl, zone = _negative(response)
+            return Result(name, rdtype, NODATA if not chain else OK, chain=tuple(chain), negative_ttl=ttl, zone=zone)
+        return Result(name, rdtype, OK, tuple(_text(r) for r in answer.rrset), tuple(chain))
+
+    @staticmethod
+    def _failed(name: str, rdtype: str, exc: dns.resolver.NoNameservers) -> Result:
+        errors = exc.kwargs.get("errors") or []
+        texts = [str(e[3]) for e in errors]
+        if any(t == "SERVFAIL" for t in texts):
+            return Result(name, rdtype, SERVFAIL, detail="SERVFAIL")
+        if errors and all(isinstance(e[3], (OSError, EOFError)) for e in errors):
+            return Result(name, rdtype, TIMEOUT, detail=f"nameserver unreachable ({type(errors[-1][3]).__name__})")
+        return Result(name, rdtype, ERROR, detail=", ".join(dict.fromkeys(texts)) or "no nameserver answered")
+
+
+__all__ = [
+    "Prober",
+    "Result",
+    "ProbeError",
+    "ProbeTimeout",
+    "DeadlineExceeded",
+    "ProbeServfail",
+    "ProbeRefused",
+    "build_resolver",
+    "absolute",
+]

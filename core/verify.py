@@ -1,0 +1,580 @@
+"""Comparing the records a domain should publish with what DNS answers, as receivers see it.
+
+``check_domains`` looks every record of every domain up at once (through one ``Prober``) and
+returns a ``Check`` per record: its state, what was found, a one-line reason and a fix a
+person can act on, and for a missing record how long resolvers may cache its absence.
+``apply_checks`` turns checks into the stored flags, evidence and Status (the spec's rules).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping
+
+from core.models import STATUS_ENABLED, STATUS_PENDING
+from core.probe import ERROR, NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT, Prober, Result, absolute
+
+MATCHED = "matched"
+MISMATCHED = "mismatched"
+MISSING = "missing"
+UNKNOWN = "unknown"  # could not check: timeout, SERVFAIL, refused
+STATES = (MATCHED, MISMATCHED, MISSING, UNKNOWN)
+
+SPF_LOOKUP_LIMIT = 10  # RFC 7208 4.6.4
+SPF_VOID_LIMIT = 2
+MAX_CNAME_HOPS = 8
+DMARC_POLICIES = ("none", "quarantine", "reject")
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
+def plain(text: str) -> str:
+    """An answer as printable text: control and invisible characters become ``\\xNN`` escapes."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+def same_name(a: str, b: str) -> bool:
+    return absolute(a) == absolute(b)
+
+
+@dataclass
+class Check:
+    state: str
+    found: list[str] = field(default_factory=list)
+    reason: str = ""
+    fix: str = ""
+    negative_ttl: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "State": self.state,
+            "Found": [plain(v) for v in self.found],
+            "Reason": plain(self.reason),
+            "Fix": plain(self.fix),
+            "NegativeTTL": self.negative_ttl,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Check":
+        state = data.get("State")
+        return cls(
+            state if state in STATES else UNKNOWN,
+            [str(v) for v in data.get("Found") or []],
+            str(data.get("Reason") or ""),
+            str(data.get("Fix") or ""),
+            data.get("NegativeTTL") if isinstance(data.get("NegativeTTL"), int) else None,
+        )
+
+
+@dataclass
+class VerifyOutcome:
+    domain_id: int
+    is_verified: bool
+    status: str
+    dns_records: dict[str, list]  # {host: [Type, Value, verified flag]}
+    checks: dict[str, dict] = field(default_factory=dict)  # {host: Check JSON}
+    cached: bool = False  # answered from the 60 s probe cache
+
+
+@dataclass
+class BulkVerifyOutcome:
+    domains: list[VerifyOutcome]
+    truncated: bool
+
+
+def fingerprint(records: Mapping[str, list]) -> str:
+    """Identifies the expected records; a cached probe only applies to the same fingerprint."""
+    body = json.dumps([[h, r[0], r[1]] for h, r in records.items()], ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode("ascii")).hexdigest()[:24]
+
+
+# ---- one domain's records --------------------------------------------------------------------
+
+
+HostHint = Callable[[], Awaitable[str | None]]
+
+
+async def _no_host() -> str | None:
+    return None
+
+
+@dataclass
+class Target:
+    """One domain to check: its ASCII name, expected records and (lazily) its DNS host."""
+
+    domain: str
+    records: Mapping[str, list]
+    spf_include: str
+    dns_host: HostHint = _no_host
+
+
+def relative(host: str, domain: str) -> str:
+    """The name to type into a DNS host's form: ``sl`` for ``sl.example.com``, ``@`` for the apex."""
+    host, domain = host.lower().rstrip("."), domain.lower().rstrip(".")
+    if host == domain:
+        return "@"
+    return host[: -len(domain) - 1] if host.endswith("." + domain) else host
+
+
+def _could_not(result: Result, what: str) -> Check:
+    if result.status == SERVFAIL:
+        why = "the nameserver answered SERVFAIL"
+    elif result.status == TIMEOUT:
+        why = "no answer before the deadline" if result.detail == "deadline" else (result.detail or "timed out")
+    else:
+        why = result.detail or "the nameserver would not answer"
+    return Check(
+        UNKNOWN,
+        [],
+        f"could not check {what}: {why}",
+        "Try again in a minute; if it persists, check that the domain's nameservers answer",
+    )
+
+
+def _missing_reason(result: Result, name: str, rtype: str) -> str:
+    if result.status == NXDOMAIN:
+        return f"no record at {name.rstrip('.')} (the name does not exist)"
+    return f"{name.rstrip('.')} has no {rtype} record"
+
+
+async def _appended(prober: Prober, target: Target, host: str, rtype: str) -> Result | None:
+    """The record published at ``<host>.<domain>``: the DNS host appended the domain again."""
+    doubled = f"{host.rstrip('.')}.{target.domain}"
+    result = await prober.lookup(doubled, rtype)
+    return result if result.status == OK and result.values else None
+
+
+async def _missing(prober: Prober, target: Target, host: str, rtype: str, result: Result, add: str) -> Check:
+    rel = relative(host, target.domain)
+    doubled = await _appended(prober, target, host, rtype)
+    if doubled is not None:
+        provider = await target.dns_host()
+        prefix = f"{provider} adds the domain to the name: " if provider else ""
+        return Check(
+            MISSING,
+            [f"{doubled.name.rstrip('.')}: {v}" for v in doubled.values],
+            f"no {rtype} at {host}, but {doubled.name.rstrip('.')} has one: the domain was appended to the name",
+            f"{prefix}enter `{rel}`, not `{host}`, as the record name",
+            result.negative_ttl,
+        )
+    return Check(MISSING, [], _missing_reason(result, host, rtype), add, result.negative_ttl)
+
+
+async def check_cname(prober: Prober, target: Target, host: str, expected: str) -> Check:
+    rel = relative(host, target.domain)
+    add = f"Add a CNAME record: name `{rel}`, target `{absolute(expected)}`"
+    result = await prober.lookup(host, "CNAME")
+    if not result.answered:
+        return _could_not(result, f"the CNAME at {host}")
+    if result.status == OK and result.values:
+        chain = [result.values[0]]
+        while not same_name(chain[-1], expected) and len(chain) <= MAX_CNAME_HOPS:
+            hop = await prober.lookup(chain[-1], "CNAME")
+            if not hop.answered:
+                return _could_not(hop, f"the CNAME chain at {chain[-1]}")
+            if not hop.values or hop.values[0] in chain:
+                break
+            chain.append(hop.values[0])
+        if same_name(chain[-1], expected):
+            reason = f"CNAME to {chain[-1]}" if len(chain) == 1 else "CNAME chain " + " → ".join([host, *chain])
+            return Check(MATCHED, chain, reason)
+        return Check(
+            MISMATCHED,
+            chain,
+            f"found CNAME {chain[0]}, expected {absolute(expected)}"
+            + (f" (the chain ends at {chain[-1]})" if len(chain) > 1 else ""),
+            f"Change the CNAME for `{rel}` to point at `{absolute(expected)}`",
+        )
+    if result.status == NODATA:
+        # No CNAME, but the name exists: a proxied or flattened record answers with addresses.
+        a, aaaa = await asyncio.gather(prober.lookup(host, "A"), prober.lookup(host, "AAAA"))
+        addresses = [*a.values, *aaaa.values] if a.status == OK or aaaa.status == OK else []
+        if addresses:
+            provider = await target.dns_host()
+            if provider == "Cloudflare":
+                fix = f"Cloudflare: turn the proxy off for {rel} (DNS only, grey cloud) so the CNAME is visible"
+            else:
+                prefix = f"{provider}: " if provider else ""
+                fix = f"{prefix}replace the A/AAAA records of `{rel}` with a CNAME to `{absolute(expected)}`; turn off proxying or CNAME flattening"
+            return Check(
+                MISMATCHED,
+                addresses,
+                f"expected a CNAME to {absolute(expected)} but {host} answers with addresses: the record is proxied or flattened",
+                fix,
+            )
+    return await _missing(prober, target, host, "CNAME", result, add)
+
+
+def is_spf(text: str) -> bool:
+    """``v=spf1`` followed by a space or nothing (``v=spf10`` is not SPF)."""
+    lowered = text.strip().lower()
+    return lowered == "v=spf1" or lowered.startswith("v=spf1 ")
+
+
+@dataclass
+class SpfEvaluation:
+    authorised: bool = False
+    lookups: int = 0
+    voids: int = 0
+    problems: list[str] = field(default_factory=list)
+    unknown: Result | None = None
+
+
+_MODIFIER = re.compile(r"^([a-z][a-z0-9_.-]*)=(.*)$", re.I)
+
+
+async def evaluate_spf(prober: Prober, record: str, domain: str, include: str) -> SpfEvaluation:
+    """Walk the SPF tree of ``domain`` looking for ``include`` (RFC 7208 limits enforced).
+
+    The platform's own include is a leaf: it counts as one lookup and is not fetched.
+    """
+    evaluation = SpfEvaluation()
+    evaluation.authorised = await _spf_walk(prober, record, absolute(domain), absolute(include), evaluation, (absolute(domain),))
+    if evaluation.lookups > SPF_LOOKUP_LIMIT:
+        evaluation.problems.insert(
+            0, f"SPF needs more than {SPF_LOOKUP_LIMIT} DNS lookups ({evaluation.lookups}+): receivers answer PermError"
+        )
+    if evaluation.voids > SPF_VOID_LIMIT:
+        evaluation.problems.append(
+            f"SPF has {evaluation.voids} lookups that find nothing (limit {SPF_VOID_LIMIT}): receivers answer PermError"
+        )
+    return evaluation
+
+
+async def _spf_walk(prober: Prober, record: str, domain: str, include: str, ev: SpfEvaluation, stack: tuple[str, ...]) -> bool:
+    """True when ``record`` passes mail that ``include`` passes."""
+    authorised = False
+    redirect = None
+    for term in record.split()[1:]:
+        modifier = _MODIFIER.match(term)
+        if modifier and ":" not in modifier.group(1):
+            if modifier.group(1).lower() == "redirect":
+                redirect = modifier.group(2)
+            continue
+        qualifier = term[0] if term[0] in "+-~?" else "+"
+        mechanism = term.lstrip("+-~?")
+        name, _, arg = mechanism.partition(":")
+        name = name.split("/", 1)[0].lower()
+        if name == "all":
+            return authorised  # later terms and any redirect are never reached
+        if name not in ("include", "a", "mx", "ptr", "exists"):
+            continue
+        ev.lookups += 1
+        if ev.lookups > SPF_LOOKUP_LIMIT:
+            return authorised
+        if name == "include" and arg and qualifier == "+" and not authorised:
+            authorised = await _spf_follow(prober, arg, include, ev, stack, "include")
+    if redirect:
+        ev.lookups += 1
+        if ev.lookups > SPF_LOOKUP_LIMIT:
+            return authorised
+        if not authorised:
+            authorised = await _spf_follow(prober, redirect, include, ev, stack, "redirect")
+    return authorised
+
+
+async def _spf_follow(prober: Prober, arg: str, include: str, ev: SpfEvaluation, stack: tuple[str, ...], how: str) -> bool:
+    if "%" in arg:
+        return False  # a macro depends on the message; it cannot name the platform statically
+    target = absolute(arg)
+    if target == include:
+        return True
+    if target in stack:
+        ev.problems.append(f"SPF {how} loop: {' → '.join(s.rstrip('.') for s in (*stack, target))}")
+        return False
+    result = await prober.lookup(target, "TXT")
+    if not result.answered:
+        ev.unknown = ev.unknown or result
+        return False
+    records = [v for v in result.values if is_spf(v)]
+    if not result.values:
+        ev.voids += 1
+    if len(records) != 1:
+        ev.problems.append(f"{how}:{target.rstrip('.')} has {len(records) or 'no'} SPF record{'s' if len(records) != 1 else ''}: receivers answer PermError")
+        return False
+    return await _spf_walk(prober, records[0], target, include, ev, (*stack, target))
+
+
+def _spf_with_include(record: str, include: str) -> str:
+    """``record`` with ``include:<include>`` added before its ``all`` term."""
+    terms = record.split()
+    term = f"include:{include.rstrip('.')}"
+    for i, t in enumerate(terms):
+        if t.lstrip("+-~?").lower() == "all" or t.lower().startswith("redirect="):
+            return " ".join([*terms[:i], term, *terms[i:]])
+    return " ".join([*terms, term])
+
+
+async def check_spf(prober: Prober, target: Target, host: str, expected: str) -> Check:
+    include = next((t.split(":", 1)[1] for t in expected.split() if t.lower().startswith("include:")), target.spf_include)
+    result = await prober.lookup(host, "TXT")
+    if not result.answered:
+        return _could_not(result, f"the SPF record at {host}")
+    records = [v for v in result.values if is_spf(v)]
+    if not records:
+        if result.values:
+            return Check(
+                MISSING,
+                [],
+                f"{host} has {len(result.values)} TXT record{'s' if len(result.values) != 1 else ''} but none is SPF (v=spf1)",
+                f"Add a TXT record at `@`: {expected}",
+            )
+        return await _missing(prober, target, host, "TXT", result, f"Add a TXT record at `@`: {expected}")
+    if len(records) > 1:
+        return Check(
+            MISMATCHED,
+            records,
+            f"{len(records)} SPF records at {host}: receivers answer PermError",
+            f"Merge them into one v=spf1 record that keeps include:{include.rstrip('.')}",
+        )
+    evaluation = await evaluate_spf(prober, records[0], target.domain, include)
+    if evaluation.problems:
+        return Check(
+            MISMATCHED,
+            records,
+            evaluation.problems[0],
+            "Remove includes you no longer use or replace them with ip4:/ip6: ranges, so the record stays within RFC 7208's limits"
+            if "lookups" in evaluation.problems[0]
+            else "Fix the SPF record so every include and redirect names exactly one SPF record",
+        )
+    if evaluation.authorised:
+        return Check(MATCHED, records, f"SPF authorises include:{include.rstrip('.')}")
+    if evaluation.unknown is not None:
+        return _could_not(evaluation.unknown, f"an include of the SPF record at {host}")
+    reason = f"the SPF record does not authorise include:{include.rstrip('.')}"
+    lowered = records[0].lower()
+    if f"include:{include.rstrip('.').lower()}" in lowered:
+        reason += " (it comes after the all term, or has a qualifier that does not pass)"
+    return Check(MISMATCHED, records, reason, f"Change the TXT record at `@` to: {_spf_with_include(records[0], include)}")
+
+
+def parse_tags(text: str) -> dict[str, str] | None:
+    """A DKIM/DMARC tag list; None when it is not one. Whitespace and a trailing ``;`` are ignored."""
+    tags: dict[str, str] = {}
+    for part in text.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        name, eq, value = part.partition("=")
+        if not eq or not name.strip():
+            return None
+        tags.setdefault(name.strip().lower(), value.strip())
+    return tags
+
+
+def _key_problem(found: str, expected: str) -> str:
+    """Why ``found`` (a p= value) is not the expected key."""
+    try:
+        der = base64.b64decode(found, validate=True)
+    except (binascii.Error, ValueError):
+        return f"the DKIM key (p=) is not valid base64: it looks truncated or mangled ({len(found)} of {len(expected)} characters)"
+    if expected.startswith(found):
+        return f"the DKIM key (p=) is truncated: {len(found)} of {len(expected)} characters"
+    try:
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+        load_der_public_key(der)
+    except Exception:
+        return "the DKIM key (p=) is not a complete public key: it looks truncated"
+    return "a different DKIM key is published at this selector"
+
+
+async def check_dkim(prober: Prober, target: Target, host: str, expected: str) -> Check:
+    rel = relative(host, target.domain)
+    result = await prober.lookup(host, "TXT")
+    if not result.answered:
+        return _could_not(result, f"the DKIM record at {host}")
+    if not result.values:
+        return await _missing(prober, target, host, "TXT", result, f"Add a TXT record at `{rel}` with the DKIM value shown")
+    if len(result.values) > 1:
+        return Check(
+            MISMATCHED,
+            list(result.values),
+            f"{len(result.values)} TXT records at {host}: receivers may pick the wrong one",
+            f"Keep only the DKIM record at `{rel}`; delete the others",
+        )
+    found = result.values[0]
+    want = parse_tags(expected) or {}
+    tags = parse_tags(found)
+    if tags is None or "p" not in tags:
+        return Check(MISMATCHED, [found], f"the TXT record at {host} is not a DKIM key", f"Replace it with the DKIM value shown for `{rel}`")
+    p_found = "".join(tags["p"].split())
+    p_want = "".join(want.get("p", "").split())
+    problems = []
+    if tags.get("v", "DKIM1").upper() != want.get("v", "DKIM1").upper():
+        problems.append(f"v={tags.get('v')} (expected {want.get('v', 'DKIM1')})")
+    if tags.get("k", "rsa").lower() != want.get("k", "rsa").lower():
+        problems.append(f"k={tags.get('k')} (expected {want.get('k', 'rsa')})")
+    if p_found != p_want:
+        problems.insert(0, "the key is empty: it was revoked" if not p_found else _key_problem(p_found, p_want))
+    if not problems:
+        return Check(MATCHED, [found], "DKIM key matches")
+    provider = await target.dns_host() if "truncated" in problems[0] else None
+    fix = f"Paste the whole DKIM value for `{rel}`"
+    if "truncated" in problems[0]:
+        fix += "; if the form limits TXT values to 255 characters, split it into several quoted strings"
+        if provider:
+            fix = f"{provider}: {fix[0].lower()}{fix[1:]}"
+    return Check(MISMATCHED, [found], "; ".join(problems), fix)
+
+
+_DMARC = re.compile(r"^\s*v\s*=\s*DMARC1\s*(;|$)", re.I)
+
+
+async def check_dmarc(prober: Prober, target: Target, host: str, expected: str) -> Check:
+    rel = relative(host, target.domain)
+    add = f"Add a TXT record at `{rel}`: {expected}"
+    result = await prober.lookup(host, "TXT")
+    if not result.answered:
+        return _could_not(result, f"the DMARC record at {host}")
+    records = [v for v in result.values if _DMARC.match(v)]
+    if not records:
+        if result.values:
+            return Check(MISSING, [], f"{host} has TXT records but none starts with v=DMARC1", add)
+        return await _missing(prober, target, host, "TXT", result, add)
+    if len(records) > 1:
+        return Check(
+            MISMATCHED,
+            records,
+            f"{len(records)} DMARC records at {host}: receivers ignore them all",
+            f"Keep one v=DMARC1 record at `{rel}`",
+        )
+    tags = parse_tags(records[0]) or {}
+    policy = tags.get("p", "").lower()
+    if policy not in DMARC_POLICIES:
+        return Check(
+            MISMATCHED,
+            records,
+            "the DMARC record has no valid p= policy" + (f" (found p={tags['p']})" if "p" in tags else ""),
+            f"Set p=none, p=quarantine or p=reject in the record at `{rel}`; for example: {expected}",
+        )
+    return Check(MATCHED, records, f"DMARC policy p={policy}")
+
+
+async def check_txt(prober: Prober, target: Target, host: str, expected: str) -> Check:
+    rel = relative(host, target.domain)
+    result = await prober.lookup(host, "TXT")
+    if not result.answered:
+        return _could_not(result, f"the TXT record at {host}")
+    if not result.values:
+        return await _missing(prober, target, host, "TXT", result, f"Add a TXT record at `{rel}`: {expected}")
+    if any(v.strip() == expected.strip() for v in result.values):
+        return Check(MATCHED, [expected], "TXT record matches")
+    return Check(MISMATCHED, list(result.values), f"no TXT record at {host} has the expected value", f"Add a TXT record at `{rel}`: {expected}")
+
+
+async def check_set(prober: Prober, target: Target, host: str, rtype: str, expected: str) -> Check:
+    """A / AAAA / MX / anything else: the expected value is one of the answers."""
+    rel = relative(host, target.domain)
+    result = await prober.lookup(host, rtype)
+    if not result.answered:
+        return _could_not(result, f"the {rtype} record at {host}")
+    if not result.values:
+        return await _missing(prober, target, host, rtype, result, f"Add a {rtype} record at `{rel}`: {expected}")
+    norm = lambda v: " ".join(v.lower().rstrip(".").split())  # noqa: E731
+    if any(norm(v) == norm(expected) for v in result.values):
+        return Check(MATCHED, list(result.values), f"{rtype} record matches")
+    return Check(MISMATCHED, list(result.values), f"found {rtype} {', '.join(result.values)}, expected {expected}", f"Set the {rtype} record at `{rel}` to {expected}")
+
+
+def kind_of(host: str, rtype: str, value: str) -> str:
+    rtype = rtype.upper()
+    if rtype == "TXT":
+        if is_spf(value):
+            return "spf"
+        if "._domainkey." in f".{host.lower()}.":
+            return "dkim"
+        if host.lower().startswith("_dmarc."):
+            return "dmarc"
+        return "txt"
+    return rtype.lower()
+
+
+async def check_record(prober: Prober, target: Target, host: str, rtype: str, value: str) -> Check:
+    try:
+        kind = kind_of(host, rtype, value)
+        if kind == "cname":
+            return await check_cname(prober, target, host, value)
+        if kind == "spf":
+            return await check_spf(prober, target, host, value)
+        if kind == "dkim":
+            return await check_dkim(prober, target, host, value)
+        if kind == "dmarc":
+            return await check_dmarc(prober, target, host, value)
+        if kind == "txt":
+            return await check_txt(prober, target, host, value)
+        return await check_set(prober, target, host, rtype.upper(), value)
+    except (ValueError, UnicodeError) as exc:  # a name dnspython cannot encode
+        return Check(UNKNOWN, [], f"could not check {host}: {exc}", "Regenerate the records for this domain")
+
+
+async def check_domain(prober: Prober, target: Target) -> dict[str, Check]:
+    hosts = list(target.records)
+    checks = await asyncio.gather(*(check_record(prober, target, h, target.records[h][0], target.records[h][1]) for h in hosts))
+    return dict(zip(hosts, checks))
+
+
+async def check_domains(prober: Prober, targets: list[Target]) -> list[dict[str, Check]]:
+    """Every record of every target, looked up concurrently."""
+    return list(await asyncio.gather(*(check_domain(prober, t) for t in targets)))
+
+
+# ---- the spec's status rules -------------------------------------------------------------------
+
+
+def apply_checks(meta: Mapping[str, Any], checks: Mapping[str, Check], status: str) -> tuple[dict, str, bool]:
+    """(new VerificationMeta, new Status, IsVerified) after a probe.
+
+    A matched record's flag becomes true, a mismatched or missing one false; a record that
+    could not be checked keeps its previous flag. All matched: Enabled; any mismatched or
+    missing: Approval Pending; otherwise the Status stays. Disabled and Suspended stay.
+    Other VerificationMeta keys are kept.
+    """
+    records = meta.get("DNSRecords") or {}
+    flags: dict[str, list] = {}
+    for host, record in records.items():
+        check = checks.get(host)
+        previous = record[2] if len(record) > 2 else None
+        if check is None or check.state == UNKNOWN:
+            flag = previous
+        else:
+            flag = check.state == MATCHED
+        flags[host] = [record[0], record[1], flag]
+    new_meta = {**meta, "DNSRecords": flags, "Checks": {h: checks[h].to_json() for h in records if h in checks}}
+    states = [checks[h].state if h in checks else UNKNOWN for h in records]
+    verified = bool(states) and all(s == MATCHED for s in states)
+    failed = any(s in (MISMATCHED, MISSING) for s in states)
+    new_status = status
+    if status in (STATUS_ENABLED, STATUS_PENDING):
+        if verified:
+            new_status = STATUS_ENABLED
+        elif failed:
+            new_status = STATUS_PENDING
+    return new_meta, new_status, verified
+
+
+__all__ = [
+    "Check",
+    "VerifyOutcome",
+    "BulkVerifyOutcome",
+    "Target",
+    "check_domains",
+    "check_domain",
+    "apply_checks",
+    "fingerprint",
+    "evaluate_spf",
+    "parse_tags",
+    "plain",
+    "MATCHED",
+    "MISMATCHED",
+    "MISSING",
+    "UNKNOWN",
+    "ERROR",
+    "NODATA",
+]
