@@ -106,18 +106,31 @@ return false
 
 
 class RedisCache:
-    def __init__(self, url: str, prefix: str = "senderdeck:") -> None:
+    """Entries expire by Redis's own TTL and also by the injected clock (stored with the
+    value), so a frozen or advanced test clock means the same on Redis as in the database."""
+
+    def __init__(self, url: str, clock: Clock | None = None, prefix: str = "senderdeck:") -> None:
         import redis
 
         self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.clock = clock
         self.prefix = prefix
 
     def get(self, key: str) -> Any | None:
         raw = self.redis.get(self.prefix + key)
-        return None if raw is None else json.loads(raw)
+        if raw is None:
+            return None
+        entry = json.loads(raw)
+        if not isinstance(entry, dict) or "v" not in entry:
+            return None
+        if self.clock is not None and entry.get("exp") is not None and entry["exp"] <= self.clock.monotonic():
+            return None
+        return entry["v"]
 
     def set(self, key: str, value: Any, ttl: float) -> None:
-        self.redis.set(self.prefix + key, json.dumps(value, ensure_ascii=False), px=max(1, int(ttl * 1000)))
+        expires = self.clock.monotonic() + ttl if self.clock is not None else None
+        payload = json.dumps({"v": value, "exp": expires}, ensure_ascii=False)
+        self.redis.set(self.prefix + key, payload, px=max(1, int(ttl * 1000)))
 
     def delete(self, *keys: str) -> None:
         if keys:
@@ -144,6 +157,6 @@ def build_cache(cache_url: str, clock: Clock) -> tuple[Cache, RateLimiter]:
             from core.errors import SettingsError
 
             raise SettingsError(f"cache_url {cache_url!r}: expected redis://HOST:PORT/DB or empty for the database")
-        cache = RedisCache(cache_url)
+        cache = RedisCache(cache_url, clock)
         return cache, RedisRateLimiter(cache, clock)
     return DatabaseCache(clock), DatabaseRateLimiter(clock)

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite file per test, a frozen clock, a fast DKIM key source."""
+"""Shared fixtures: a fresh database per test on every backend (tests/backends.py), a frozen
+clock, a fast DKIM key source."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from core.context import build_context
 from core.records import generate_dkim_key
 from core.settings import Settings
 from core import users
+from tests.backends import backend_urls, backends_for, pg_server, redis_server  # noqa: F401 (fixtures)
 
 FROZEN_NOW = dt.datetime(2026, 5, 23, 9, 11, 0)
 
@@ -27,9 +29,17 @@ def clock() -> FixedClock:
     return FixedClock(FROZEN_NOW)
 
 
+def pytest_generate_tests(metafunc):
+    # Every test that uses `settings` (and so `ctx`) runs on sqlite, postgresql and
+    # postgresql+redis; TUI tests and `sqlite_only` ones on sqlite alone.
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", backends_for(metafunc.definition))
+
+
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(database=f"sqlite:///{tmp_path / 'senderdeck.db'}", nameservers=["127.0.0.1:1"])
+def settings(tmp_path, backend, request) -> Settings:
+    with backend_urls(backend, request, tmp_path) as (database, cache_url):
+        yield Settings(database=database, cache_url=cache_url, nameservers=["127.0.0.1:1"])
 
 
 @pytest.fixture
