@@ -79,6 +79,17 @@ def build_zone(origin: str, source: ZoneSource) -> dns.zone.Zone:
     return zone
 
 
+def records_zone(domain: str, records: Mapping[str, Sequence]) -> dict[str, list[tuple[str, object]]]:
+    """A dict zone for ``domain`` publishing ``{host: [Type, Value, ...]}`` (the record template)."""
+    zone: dict[str, list[tuple[str, object]]] = {}
+    suffix = "." + domain.rstrip(".")
+    for host, record in records.items():
+        host = host.rstrip(".")
+        rel = "@" if host == domain.rstrip(".") else host[: -len(suffix)] if host.endswith(suffix) else host + "."
+        zone.setdefault(rel, []).append((str(record[0]), record[1]))
+    return zone
+
+
 class LocalDNS:
     def __init__(
         self,
@@ -101,6 +112,8 @@ class LocalDNS:
         self.silent = {dns.name.from_text(n) for n in silent}
         self.truncate = {dns.name.from_text(n) for n in truncate}
         self.queries: list[tuple[str, str, str]] = []  # (name, type, "udp" | "tcp")
+        self.in_flight = 0  # answers being held back by ``delay`` right now
+        self.peak_in_flight = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._udp: asyncio.DatagramTransport | None = None
@@ -218,9 +231,14 @@ class LocalDNS:
         return response.to_wire()
 
     async def _respond(self, query_wire: bytes, proto: str) -> bytes | None:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        return self._wire(query_wire, proto)
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            return self._wire(query_wire, proto)
+        finally:
+            self.in_flight -= 1
 
     # ---- transports -----------------------------------------------------------------------
 

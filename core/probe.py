@@ -119,8 +119,8 @@ def build_resolver(nameservers: Iterable[str], timeout: float) -> dns.asyncresol
     if servers:
         resolver.nameservers = servers
     resolver.use_edns(0, 0, EDNS_PAYLOAD)
-    resolver.timeout = timeout
-    resolver.lifetime = timeout
+    resolver.timeout = timeout  # per nameserver
+    resolver.lifetime = timeout * max(1, len(resolver.nameservers))
     resolver.retry_servfail = False
     resolver.cache = None
     resolver.search = []
@@ -163,6 +163,8 @@ class Prober:
         self.deadline = deadline
         self.retries = max(0, retries)
         self.resolver = resolver or build_resolver(nameservers, timeout)
+        # One attempt may try each nameserver once, each for ``timeout``.
+        self.attempt_budget = timeout * max(1, len(self.resolver.nameservers))
         self._semaphore = asyncio.Semaphore(max(1, max_in_flight))
         self._memo: dict[tuple[str, str], asyncio.Future] = {}
         self._deadline_at: float | None = None
@@ -237,9 +239,9 @@ class Prober:
         async with self._semaphore:
             self.sent += 1
             try:
-                async with asyncio.timeout(self.timeout):
+                async with asyncio.timeout(self.attempt_budget):
                     answer = await self.resolver.resolve(
-                        qname, rdtype, raise_on_no_answer=False, lifetime=self.timeout, search=False
+                        qname, rdtype, raise_on_no_answer=False, lifetime=self.attempt_budget, search=False
                     )
             except (TimeoutError, dns.exception.Timeout):
                 return Result(name, rdtype, TIMEOUT, detail=f"no answer within {self.timeout:g} s")

@@ -316,15 +316,111 @@ class SenderDomainService:
 
     async def verify_domain(self, user: User, domain_id: int) -> "VerifyOutcome":  # noqa: F821
         """Probe one domain's records now (or from the 60 s probe cache) and apply the status rules."""
-        raise NotImplementedError("issue 3: live DNS verification")
+        row = self._owned(user, domain_id)
+        return (await self._verify_rows([row]))[0]
 
     async def verify_pending(self, user: User, batch: int = 25) -> "BulkVerifyOutcome":  # noqa: F821
-        """Verify up to ``batch`` Approval Pending domains; ``truncated`` when more remain."""
-        raise NotImplementedError("issue 3: live DNS verification")
+        """Verify up to ``batch`` Approval Pending domains; ``truncated`` when more remain.
+
+        The least recently verified go first, so calling again moves on to the rest even
+        when the first batch is still pending.
+        """
+        from core.verify import BulkVerifyOutcome
+
+        rows = list(
+            self._live_rows(user)
+            .where(SenderDomain.status == STATUS_PENDING)
+            .order_by(SenderDomain.last_verified_at.asc(nulls="first"), SenderDomain.id)
+            .limit(batch + 1)
+        )
+        outcomes = await self._verify_rows(rows[:batch]) if rows else []
+        return BulkVerifyOutcome(outcomes, len(rows) > batch)
 
     async def detect_dns_host(self, user: User, domain_id: int) -> "DnsHostOutcome":  # noqa: F821
         """The domain's DNS provider from its apex NS records (cached 1 hour); never raises on lookup failure."""
-        raise NotImplementedError("issue 3: DNS host detection")
+        from core import dnshost
+        from core.probe import Prober
+        from core.validation import to_unicode
+
+        row = self._owned(user, domain_id)
+        info = await dnshost.detect(Prober.from_settings(self.settings.nameservers, self.settings.dns), self.cache, row.domain)
+        return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), info.dns_host, info.nameservers)
+
+    async def _verify_rows(self, rows: list[SenderDomain]) -> list["VerifyOutcome"]:  # noqa: F821
+        """Probe (or take from the probe cache) every row's records at once, then write each row."""
+        import asyncio
+
+        from core import dnshost, verify
+        from core.probe import Prober
+
+        prober = Prober.from_settings(self.settings.nameservers, self.settings.dns)
+        hosts: dict[str, asyncio.Future] = {}
+
+        def host_hint(domain: str):
+            async def hint() -> str | None:
+                if domain not in hosts:
+                    hosts[domain] = asyncio.ensure_future(dnshost.detect(prober, self.cache, domain))
+                found = await asyncio.shield(hosts[domain])
+                return None if found.dns_host == dnshost.UNKNOWN else found.dns_host
+
+            return hint
+
+        plans = []
+        targets = []
+        for row in rows:
+            records = (row.verification_meta or {}).get("DNSRecords") or self._template(row.domain, row.options or {}, row)
+            fp = verify.fingerprint(records)
+            cached = self.cache.get(probe_cache_key(row.id))
+            checks = None
+            if isinstance(cached, dict) and cached.get("Fingerprint") == fp and isinstance(cached.get("Checks"), dict):
+                checks = {h: verify.Check.from_json(c) for h, c in cached["Checks"].items() if isinstance(c, dict)}
+            if checks is None:
+                targets.append(verify.Target(row.domain, records, self.settings.platform.spf_include, host_hint(row.domain)))
+            plans.append((row, records, fp, checks))
+        probed = iter(await verify.check_domains(prober, targets) if targets else [])
+        for task in hosts.values():
+            task.cancel()
+
+        outcomes = []
+        for row, records, fp, checks in plans:
+            from_cache = checks is not None
+            if checks is None:
+                checks = next(probed)
+                if all(c.state != verify.UNKNOWN for c in checks.values()):  # failures are not kept
+                    self.cache.set(
+                        probe_cache_key(row.id),
+                        {"Fingerprint": fp, "Checks": {h: c.to_json() for h, c in checks.items()}},
+                        PROBE_CACHE_TTL,
+                    )
+            outcome = retry_locked(lambda: self._apply_checks(row.id, records, fp, checks))
+            outcome.cached = from_cache
+            outcomes.append(outcome)
+        return outcomes
+
+    def _apply_checks(self, domain_id: int, records: dict, fp: str, checks: dict) -> "VerifyOutcome":  # noqa: F821
+        """Store one probe's flags, evidence and Status (only when changed) and LastVerifiedAt."""
+        from core import verify
+
+        now = self.clock.now()
+        with write_transaction():
+            row = SenderDomain.get_or_none(SenderDomain.id == domain_id)
+            meta = dict(row.verification_meta or {}) if row else {}
+            stored = meta.get("DNSRecords") or {}
+            if row is None or (stored and verify.fingerprint(stored) != fp):
+                # Deleted, or the records were regenerated while we probed: the probe is stale.
+                if row is not None:
+                    SenderDomain.update(last_verified_at=now).where(SenderDomain.id == domain_id).execute()
+                status = row.status if row else STATUS_DELETED
+                return verify.VerifyOutcome(domain_id, False, status, {h: list(r) for h, r in stored.items()})
+            base = meta if stored else {**meta, "DNSRecords": records}
+            new_meta, new_status, verified = verify.apply_checks(base, checks, row.status)
+            fields: dict = {SenderDomain.last_verified_at: now}
+            if new_meta != meta:
+                fields[SenderDomain.verification_meta] = new_meta
+            if new_status != row.status:
+                fields[SenderDomain.status] = new_status
+            SenderDomain.update(fields).where(SenderDomain.id == domain_id).execute()
+        return verify.VerifyOutcome(domain_id, verified, new_status, new_meta["DNSRecords"], new_meta.get("Checks", {}))
 
     # ---- test sending (core/mailer.py) -----------------------------------------------------
 
