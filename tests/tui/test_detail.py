@@ -10,7 +10,7 @@ from core.models import STATUS_DELETED, STATUS_DISABLED, STATUS_ENABLED, STATUS_
 from tests.tui.detail_support import HostApp, notifications, set_records, settle
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
-from tui.screens.domain_detail import DomainDetailScreen, ago
+from tui.screens.domain_detail import DomainDetailScreen
 from tui.widgets.record_table import RecordTable, badge_of
 
 
@@ -203,12 +203,3 @@ async def test_edit_subdomain_regenerates_records_and_resets_badges(ctx, alice, 
         assert [r.host for r in screen.query_one(RecordTable).records][:2] == ["em.example.com", "track-em.example.com"]
         assert screen.view.status == STATUS_PENDING
         assert any(n.startswith("DNS records regenerated") for n in notifications(app))
-
-
-def test_ago():
-    now = dt.datetime(2026, 5, 23, 9, 11)
-    assert ago(None, now) == "never"
-    assert ago(now - dt.timedelta(seconds=5), now) == "just now"
-    assert ago(now - dt.timedelta(minutes=3), now) == "3m ago"
-    assert ago(now - dt.timedelta(hours=5), now) == "5h ago"
-    assert ago(now - dt.timedelta(days=40), now) == "40d ago"

@@ -29,7 +29,7 @@ from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING
 from core.records import zone_snippet
 from core.validation import strip_control, to_unicode
 from core.views import DomainView, RecordState
-from tui.text import clean, plain
+from tui.text import ago, clean, plain
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.modals.send_test import SendTestModal
@@ -44,20 +44,6 @@ STATUS_STYLES = {
     "Suspended": "bold red",
 }
 BUCKET_STYLES = {"excellent": "green", "good": "cyan", "fair": "yellow", "poor": "red"}
-
-
-def ago(then: dt.datetime | None, now: dt.datetime) -> str:
-    """"never", "just now", "3m ago", "2h ago", "5d ago"."""
-    if then is None:
-        return "never"
-    seconds = int((now - then).total_seconds())
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60}m ago"
-    if seconds < 86400:
-        return f"{seconds // 3600}h ago"
-    return f"{seconds // 86400}d ago"
 
 
 class DomainDetailScreen(Screen):
