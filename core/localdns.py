@@ -65,7 +65,7 @@ def build_zone(origin: str, source: ZoneSource) -> dns.zone.Zone:
             if rdtype == dns.rdatatype.TXT:
                 rdata = _txt(value)
             else:
-                rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, str(value), origin=origin_name)
+                rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, str(value), origin=origin_name, relativize=False)
             zone.find_rdataset(name, rdtype, create=True).add(rdata, DEFAULT_TTL)
     if zone.get_rdataset(origin_name, dns.rdatatype.SOA) is None:
         soa = f"ns1.{origin_name} hostmaster.{origin_name} 1 3600 600 86400 {NEGATIVE_TTL}"

@@ -236,14 +236,12 @@ async def evaluate_spf(prober: Prober, record: str, domain: str, include: str) -
     """
     evaluation = SpfEvaluation()
     evaluation.authorised = await _spf_walk(prober, record, absolute(domain), absolute(include), evaluation, (absolute(domain),))
+    limits = []
     if evaluation.lookups > SPF_LOOKUP_LIMIT:
-        evaluation.problems.insert(
-            0, f"SPF needs more than {SPF_LOOKUP_LIMIT} DNS lookups ({evaluation.lookups}+): receivers answer PermError"
-        )
+        limits.append(f"SPF needs more than {SPF_LOOKUP_LIMIT} DNS lookups ({evaluation.lookups}+): receivers answer PermError")
     if evaluation.voids > SPF_VOID_LIMIT:
-        evaluation.problems.append(
-            f"SPF has {evaluation.voids} lookups that find nothing (limit {SPF_VOID_LIMIT}): receivers answer PermError"
-        )
+        limits.append(f"SPF has {evaluation.voids} lookups that find nothing (limit {SPF_VOID_LIMIT}): receivers answer PermError")
+    evaluation.problems[:0] = limits
     return evaluation
 
 
