@@ -1,7 +1,110 @@
-"""The Textual app (issue 6 builds the screens)."""
+"""The Textual app: small on purpose. Screens do the work; this wires in the services.
+
+``make_app`` is the one factory the CLI and the tests share: the engine context, the acting
+user and the clock are handed in, never looked up from globals. Screens reach them as
+``app.ctx``, ``app.service``, ``app.user`` and ``app.clock``.
+"""
 
 from __future__ import annotations
 
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.widgets import Input, TextArea
+from textual.worker import Worker, WorkerState
+
+from core.clock import Clock
+from core.errors import ApiError
+from tui.palette import SenderdeckCommands
+from tui.text import clean
+
+DEFAULT_THEME = "textual-dark"
+
+
+class SenderdeckApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "senderdeck"
+    COMMANDS = App.COMMANDS | {SenderdeckCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+    ]
+
+    def __init__(
+        self,
+        ctx,
+        user,
+        *,
+        clock: Clock | None = None,
+        theme: str | None = None,
+        cursor_blink: bool = True,
+        watch: bool = False,
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.service = ctx.service
+        self.user = user
+        self.clock = clock or ctx.clock
+        self.cursor_blink = cursor_blink
+        self.start_watching = watch
+        self.theme = theme or DEFAULT_THEME
+        self.sub_title = clean(getattr(user, "name", ""))
+
+    def on_mount(self) -> None:
+        # Pushed rather than returned from get_default_screen(): Textual loads a screen's
+        # CSS_PATH only for screens it pushes or switches to.
+        from tui.screens.domain_list import DomainListScreen
+
+        self.push_screen(DomainListScreen(watch=self.start_watching))
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Deterministic screenshots: no blinking cursors when the factory asked for none.
+        if not self.cursor_blink and isinstance(event.widget, (Input, TextArea)):
+            event.widget.cursor_blink = False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Failed list and app workers become a notification with the ApiError's message.
+
+        Workers run with ``exit_on_error=False``, so a failure never crashes the app. The
+        detail screen and the modals handle their own groups (``detail-*``, ``domain-form``,
+        ``send-test``); this handles the ``list-*`` groups and the app's own workers.
+        """
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        group = event.worker.group or ""
+        if group.startswith("list-") or event.worker.node is self:
+            self.notify_error(event.worker.error)
+
+    def notify_error(self, error: BaseException, title: str = "Error") -> None:
+        if isinstance(error, ApiError):
+            message = error.message
+        elif isinstance(error, NotImplementedError):
+            message = f"Not available yet: {error}"
+        else:
+            message = f"{type(error).__name__}: {error}"
+        self.notify(clean(message), title=title, severity="error", markup=False)
+
+
+def make_app(
+    ctx,
+    user,
+    *,
+    clock: Clock | None = None,
+    theme: str | None = None,
+    cursor_blink: bool = True,
+    watch: bool = False,
+) -> SenderdeckApp:
+    """Build the app from injected services (the CLI and the tests both call this)."""
+    return SenderdeckApp(ctx, user, clock=clock, theme=theme, cursor_blink=cursor_blink, watch=watch)
+
 
 def run_app(ctx, user) -> int:
-    raise SystemExit("senderdeck: the terminal UI is not built yet; use `senderdeck api …`")
+    app = make_app(ctx, user)
+    app.run()
+    return app.return_code or 0

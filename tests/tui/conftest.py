@@ -1,0 +1,54 @@
+"""TUI fixtures: a seeded temp SQLite database, a frozen clock, a fixed theme and size, and
+the app built by ``make_app`` exactly as the CLI builds it.
+
+``app`` has the sample domains (tests/tui/seed.py); ``empty_app`` has none. Both use the
+root conftest's ``ctx`` (temp SQLite file, FixedClock at 2026-05-23 09:11, resolver pointed
+at 127.0.0.1:1 so nothing reaches the public network) and ``alice``.
+
+Snapshot tests: ``snap_compare(app, terminal_size=SIZE_SMALL, run_before=settle)``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tui.seed import seed_sample
+
+THEME = "textual-dark"
+SIZE_SMALL = (80, 24)
+SIZE_LARGE = (120, 36)
+
+
+async def settle(pilot) -> None:
+    """Wait until every worker is done and the screen has repainted (no sleeps)."""
+    app = pilot.app
+    for _ in range(10):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            break
+    await pilot.wait_for_scheduled_animations()
+
+
+def build_app(ctx, user, clock, **kwargs):
+    from tui.app import make_app
+
+    kwargs.setdefault("theme", THEME)
+    kwargs.setdefault("cursor_blink", False)
+    return make_app(ctx, user, clock=clock, **kwargs)
+
+
+@pytest.fixture
+def sample(ctx, alice, clock) -> dict[str, int]:
+    """The sample domains for alice: {ascii domain: id}."""
+    return seed_sample(ctx, alice, clock.now())
+
+
+@pytest.fixture
+def app(ctx, alice, clock, sample):
+    return build_app(ctx, alice, clock)
+
+
+@pytest.fixture
+def empty_app(ctx, alice, clock):
+    return build_app(ctx, alice, clock)

@@ -1,0 +1,655 @@
+"""A virtual table of sender domains that stays fast with tens of thousands of rows.
+
+Textual's DataTable measures every cell of every row before the first paint (about a second
+at 10,000 rows). This widget is a Line API ``ScrollView``: it keeps the rows as plain
+objects, renders only the lines on screen, sorts and filters lists of references, and
+computes each visible cell when it is painted. Column widths are fixed per column, so nothing
+is measured up front; the Domain column takes what is left and less important columns drop
+out on narrow terminals (80 columns shows everything except the DNS host).
+
+Every string shown comes from ``tui.text.clean`` (control characters stripped) and is drawn
+as a Segment, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable, ClassVar, Iterable
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
+from core.views import DomainView
+from tui.text import ago, clean
+
+UNKNOWN = object()  # a DNS host not looked up yet (None: looked up, not in the cache)
+
+STATUS_LABELS = {STATUS_PENDING: "Pending"}
+STATUS_CLASSES = {
+    STATUS_ENABLED: "domain-table--good",
+    STATUS_PENDING: "domain-table--warn",
+    STATUS_DISABLED: "domain-table--muted",
+    STATUS_SUSPENDED: "domain-table--bad",
+}
+BUCKET_CLASSES = {
+    "excellent": "domain-table--good",
+    "good": "domain-table--ok",
+    "fair": "domain-table--warn",
+    "poor": "domain-table--bad",
+}
+BUCKET_SHORT = {"excellent": "exc", "good": "good", "fair": "fair", "poor": "poor"}
+
+
+def human_count(value: int) -> str:
+    if value < 1000:
+        return str(value)
+    for unit, size in (("M", 1_000_000), ("k", 1000)):
+        if value >= size:
+            scaled = value / size
+            text = f"{scaled:.1f}" if scaled < 10 else f"{scaled:.0f}"
+            if text.endswith(".0"):
+                text = text[:-2]
+            if unit == "k" and text == "1000":
+                return "1M"
+            return text + unit
+    return str(value)
+
+
+def percent(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return "100" if value >= 99.95 else f"{value:.1f}"
+
+
+class DomainRow:
+    """One domain as the table sees it: the view plus what filtering and sorting need."""
+
+    __slots__ = ("view", "id", "name", "haystack", "dns_host", "verified", "total")
+
+    def __init__(self, view: DomainView, dns_host: object = UNKNOWN) -> None:
+        self.view = view
+        self.id = view.id
+        self.name = clean(view.display_name)
+        self.verified, self.total = view.verified_count()
+        self.dns_host = dns_host
+        self._index()
+
+    def _index(self) -> None:
+        host = self.dns_host if isinstance(self.dns_host, str) else ""
+        self.haystack = f"{self.name}\n{self.view.domain}\n{self.view.status}\n{host}".casefold()
+
+    def set_host(self, host: str | None) -> None:
+        self.dns_host = clean(host) if host else None
+        self._index()
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int  # 0: flexible (the Domain column)
+    right: bool = False
+    priority: int = 0  # columns with the highest priority number are dropped first
+    sort: Callable[[DomainRow], object] | None = None
+
+
+def _status_order(row: DomainRow) -> int:
+    return {STATUS_ENABLED: 0, STATUS_PENDING: 1, STATUS_DISABLED: 2, STATUS_SUSPENDED: 3}.get(row.view.status, 4)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("domain", "Domain", 0, sort=lambda r: r.name.casefold()),
+    Column("status", "Status", 9, sort=_status_order),
+    Column("reputation", "Rep", 8, sort=lambda r: r.view.figures.reputation),
+    Column("volume", "Vol7d", 5, right=True, sort=lambda r: r.view.figures.volume_7d),
+    Column("delta", "Δ", 5, right=True, priority=2, sort=lambda r: _delta_value(r.view.figures.volume_delta)),
+    Column("delivery", "Dlv%", 5, right=True, priority=1, sort=lambda r: r.view.figures.delivery_rate),
+    Column("bounce", "Bnc%", 5, right=True, priority=1, sort=lambda r: r.view.figures.bounce_rate),
+    Column("dns", "DNS", 4, right=True, sort=lambda r: (r.verified / r.total) if r.total else None),
+    Column("checked", "Checked", 8, right=True, sort=lambda r: r.view.last_verified_at),
+    Column("host", "DNS host", 14, priority=3, sort=lambda r: r.dns_host.casefold() if isinstance(r.dns_host, str) else None),
+)
+COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+COLUMN_LABELS = {c.key: {"reputation": "Reputation", "volume": "7-day volume", "delta": "Volume change",
+                         "delivery": "Delivery rate", "bounce": "Bounce rate", "dns": "DNS verified",
+                         "checked": "Last checked", "host": "DNS host"}.get(c.key, c.label) for c in COLUMNS}
+MIN_DOMAIN_WIDTH = 20
+
+
+def _delta_value(delta: str | None) -> float | None:
+    if delta is None:
+        return None
+    if delta == "new":
+        return float("inf")
+    try:
+        return float(delta.rstrip("%"))
+    except ValueError:
+        return None
+
+
+class DomainTable(ScrollView, can_focus=True):
+    """Sender domains, one per line, with a cursor, sorting and filtering."""
+
+    DEFAULT_CSS = """
+    DomainTable {
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        height: 1fr;
+        background: $surface;
+    }
+    DomainTable > .domain-table--header { text-style: bold; color: $text-accent; background: $panel; }
+    DomainTable > .domain-table--cursor { background: $block-cursor-blurred-background; }
+    DomainTable:focus > .domain-table--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground; text-style: $block-cursor-text-style;
+    }
+    DomainTable > .domain-table--good { color: $text-success; }
+    DomainTable > .domain-table--ok { color: $text-primary; }
+    DomainTable > .domain-table--warn { color: $text-warning; }
+    DomainTable > .domain-table--bad { color: $text-error; }
+    DomainTable > .domain-table--muted { color: $text-muted; }
+    DomainTable > .domain-table--busy { color: $text-accent; text-style: italic; }
+    DomainTable > .domain-table--empty { color: $text-muted; text-style: italic; }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "domain-table--header",
+        "domain-table--cursor",
+        "domain-table--good",
+        "domain-table--ok",
+        "domain-table--warn",
+        "domain-table--bad",
+        "domain-table--muted",
+        "domain-table--busy",
+        "domain-table--empty",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("g", "first", "First", show=False),
+        Binding("G", "last", "Last", show=False),
+    ]
+
+    cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
+
+    class Highlighted(Message):
+        """The cursor moved to another domain (``domain_id`` None: no rows)."""
+
+        def __init__(self, table: "DomainTable", domain_id: int | None) -> None:
+            super().__init__()
+            self.table = table
+            self.domain_id = domain_id
+
+        @property
+        def control(self) -> "DomainTable":
+            return self.table
+
+    class Selected(Message):
+        """Enter (or a click on the highlighted row) on a domain."""
+
+        def __init__(self, table: "DomainTable", domain_id: int) -> None:
+            super().__init__()
+            self.table = table
+            self.domain_id = domain_id
+
+        @property
+        def control(self) -> "DomainTable":
+            return self.table
+
+    class HostsWanted(Message):
+        """Rows on screen whose DNS host has not been looked up yet."""
+
+        def __init__(self, table: "DomainTable", domain_ids: list[int]) -> None:
+            super().__init__()
+            self.table = table
+            self.domain_ids = domain_ids
+
+    class SortChanged(Message):
+        def __init__(self, table: "DomainTable", key: str, reverse: bool) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+            self.reverse = reverse
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.now = now
+        self._all: list[DomainRow] = []  # every row, in sort order
+        self._rows: list[DomainRow] = []  # the filtered rows shown, in sort order
+        self._by_id: dict[int, DomainRow] = {}
+        self._filter = ""
+        self._status: str | None = None
+        self.sort_key = "domain"
+        self.sort_reverse = False
+        self.busy_ids: set[int] = set()  # rows with a probe running: shown as "checking…"
+        self.figures_loaded = True
+        self.empty_message = "No domains."
+        self._hosts_requested: set[int] = set()
+        self._host_request_pending = False
+
+    # ---- data ----------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        """Rows shown (after filtering)."""
+        return len(self._rows)
+
+    @property
+    def total_count(self) -> int:
+        return len(self._all)
+
+    @property
+    def rows(self) -> list[DomainRow]:
+        """The rows shown, in order (do not modify)."""
+        return self._rows
+
+    @property
+    def all_rows(self) -> list[DomainRow]:
+        return self._all
+
+    def get_row(self, domain_id: int) -> DomainRow | None:
+        return self._by_id.get(domain_id)
+
+    @property
+    def highlighted(self) -> DomainRow | None:
+        if 0 <= self.cursor_row < len(self._rows):
+            return self._rows[self.cursor_row]
+        return None
+
+    @property
+    def highlighted_id(self) -> int | None:
+        row = self.highlighted
+        return row.id if row else None
+
+    def set_views(self, views: Iterable[DomainView], *, keep: int | None = None) -> None:
+        """Replace every row; the cursor stays on ``keep`` (default: the current domain)."""
+        keep = self.highlighted_id if keep is None else keep
+        old = self._by_id
+        rows = []
+        for view in views:
+            previous = old.get(view.id)
+            rows.append(DomainRow(view, previous.dns_host if previous else UNKNOWN))
+        self._by_id = {row.id: row for row in rows}
+        self._all = rows
+        self._hosts_requested &= set(self._by_id)
+        self._resort(keep)
+
+    def set_figures(self, figures: dict) -> None:
+        """Fill in operational figures loaded after the rows (``{domain_id: Figures}``)."""
+        from core.stats import Figures
+
+        empty = Figures()
+        for row in self._all:
+            row.view.figures = figures.get(row.id, empty)
+        self.figures_loaded = True
+        if self.sort_key not in ("domain", "status", "dns", "checked", "host"):
+            self._resort(self.highlighted_id)
+        else:
+            self.refresh()
+
+    def upsert_view(self, view: DomainView) -> None:
+        """Add or replace one domain, keeping its figures and host when the view has none."""
+        previous = self._by_id.get(view.id)
+        row = DomainRow(view, previous.dns_host if previous else UNKNOWN)
+        if previous is not None:
+            if view.figures == type(view.figures)() and previous.view.figures != view.figures:
+                view.figures = previous.view.figures
+            self._all[self._all.index(previous)] = row
+        else:
+            self._all.append(row)
+        self._by_id[view.id] = row
+        self._resort(self.highlighted_id)
+
+    def remove(self, domain_id: int) -> None:
+        row = self._by_id.pop(domain_id, None)
+        if row is None:
+            return
+        index = self.cursor_row
+        self._all.remove(row)
+        self._apply_filter(None)
+        self._move_cursor(min(index, max(0, len(self._rows) - 1)))
+
+    def set_hosts(self, hosts: dict[int, str | None]) -> None:
+        for domain_id, host in hosts.items():
+            row = self._by_id.get(domain_id)
+            if row is not None:
+                row.set_host(host)
+        self.refresh()
+
+    def set_busy(self, domain_id: int, busy: bool) -> None:
+        (self.busy_ids.add if busy else self.busy_ids.discard)(domain_id)
+        self.refresh()
+
+    # ---- filter and sort -----------------------------------------------------------------
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter
+
+    @property
+    def status_filter(self) -> str | None:
+        return self._status
+
+    def set_filter(self, text: str | None = None, status: str | None | object = UNKNOWN) -> None:
+        """Show rows whose name, status or DNS host contains ``text`` (case-insensitive) and
+        whose status is ``status`` (None: any)."""
+        keep = self.highlighted_id
+        if text is not None:
+            self._filter = text.strip().casefold()
+        if status is not UNKNOWN:
+            self._status = status  # type: ignore[assignment]
+        self._apply_filter(keep)
+
+    def sort_by(self, key: str, reverse: bool | None = None) -> None:
+        if key not in COLUMN_KEYS:
+            raise ValueError(f"unknown column {key!r}")
+        if reverse is None:
+            reverse = (not self.sort_reverse) if key == self.sort_key else False
+        self.sort_key, self.sort_reverse = key, reverse
+        self._resort(self.highlighted_id)
+        self.post_message(self.SortChanged(self, key, reverse))
+
+    def _resort(self, keep: int | None) -> None:
+        column = next(c for c in COLUMNS if c.key == self.sort_key)
+        key = column.sort
+        assert key is not None
+        valued, missing = [], []
+        for row in self._all:
+            (missing if key(row) is None else valued).append(row)
+        name = COLUMNS[0].sort
+        valued.sort(key=name)  # ties broken by name, always ascending
+        valued.sort(key=key, reverse=self.sort_reverse)
+        missing.sort(key=name)
+        self._all = valued + missing  # rows without a value last, whichever the direction
+        self._apply_filter(keep)
+
+    def _apply_filter(self, keep: int | None) -> None:
+        needle, status = self._filter, self._status
+        rows = self._all
+        if status is not None:
+            rows = [r for r in rows if r.view.status == status]
+        if needle:
+            rows = [r for r in rows if needle in r.haystack]
+        elif rows is self._all:
+            rows = list(rows)
+        self._rows = rows
+        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        index = 0
+        if keep is not None:
+            for i, row in enumerate(rows):
+                if row.id == keep:
+                    index = i
+                    break
+        self._move_cursor(index, force=True)
+        self.refresh()
+
+    # ---- cursor --------------------------------------------------------------------------
+
+    def _move_cursor(self, index: int, force: bool = False) -> None:
+        index = max(0, min(index, len(self._rows) - 1)) if self._rows else 0
+        before = self.highlighted_id
+        self.set_reactive(DomainTable.cursor_row, index)
+        self._scroll_cursor_into_view()
+        self.refresh()
+        if force or self.highlighted_id != before:
+            self.post_message(self.Highlighted(self, self.highlighted_id))
+
+    def move_to(self, domain_id: int) -> bool:
+        for i, row in enumerate(self._rows):
+            if row.id == domain_id:
+                self._move_cursor(i)
+                return True
+        return False
+
+    def watch_cursor_row(self, value: int) -> None:
+        self._move_cursor(value)
+
+    @property
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 2)
+
+    def _scroll_cursor_into_view(self) -> None:
+        height = self.scrollable_content_region.height
+        if height <= 1:
+            return
+        top = round(self.scroll_y)
+        visible = height - 1  # the header takes the first line
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
+
+    def action_cursor_up(self) -> None:
+        self._move_cursor(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_cursor(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self._move_cursor(self.cursor_row - self._page)
+
+    def action_page_down(self) -> None:
+        self._move_cursor(self.cursor_row + self._page)
+
+    def action_first(self) -> None:
+        self._move_cursor(0)
+
+    def action_last(self) -> None:
+        self._move_cursor(len(self._rows) - 1)
+
+    def action_select(self) -> None:
+        row = self.highlighted
+        if row is not None:
+            self.post_message(self.Selected(self, row.id))
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Enter selects; declared here rather than in BINDINGS so the screen's own "enter"
+        # binding (open) and this one do not fight.
+        if event.key == "enter" and self.highlighted is not None:
+            event.stop()
+            event.prevent_default()
+            self.action_select()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, len(self._rows) + 1)
+        self._scroll_cursor_into_view()
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y == 0:
+            key = self._column_at(event.x)
+            if key:
+                self.sort_by(key)
+            return
+        index = round(self.scroll_y) + event.y - 1
+        if 0 <= index < len(self._rows):
+            if index == self.cursor_row and event.chain >= 2:
+                self.action_select()
+            self._move_cursor(index)
+
+    # ---- layout and painting -------------------------------------------------------------
+
+    def layout(self, width: int) -> list[tuple[Column, int]]:
+        """The columns that fit ``width`` cells, with their widths (gaps of one cell)."""
+        columns = list(COLUMNS)
+        while True:
+            fixed = sum(c.width for c in columns if c.width) + len(columns) - 1
+            if width - fixed >= MIN_DOMAIN_WIDTH or len(columns) <= 3:
+                break
+            drop = max(columns, key=lambda c: c.priority)
+            if drop.priority == 0:
+                break
+            columns.remove(drop)
+        fixed = sum(c.width for c in columns if c.width) + len(columns) - 1
+        return [(c, c.width or max(8, width - fixed)) for c in columns]
+
+    def _column_at(self, x: int) -> str | None:
+        position = 0
+        for column, width in self.layout(self.scrollable_content_region.width):
+            if position <= x < position + width:
+                return column.key
+            position += width + 1
+        return None
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name, partial=True)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            return self._render_header(width, base)
+        index = round(self.scroll_y) + y - 1
+        if not self._rows:
+            if y == 2:
+                text = set_cell_size("  " + self.empty_message, width)
+                return Strip([Segment(text, base + self._style("domain-table--empty"))], width)
+            return Strip.blank(width, base)
+        if index >= len(self._rows):
+            return Strip.blank(width, base)
+        row = self._rows[index]
+        if row.dns_host is UNKNOWN and row.id not in self._hosts_requested:
+            self._want_host(row.id)
+        row_style = base
+        if index == self.cursor_row:
+            row_style = base + self._style("domain-table--cursor")
+        segments: list[Segment] = []
+        layout = self.layout(width)
+        for n, (column, cell_width) in enumerate(layout):
+            text, style_name = self._cell(row, column.key, cell_width)
+            text = _fit(text, cell_width, column.right)
+            style = row_style
+            if style_name:
+                style = base + self._style(style_name)
+                if index == self.cursor_row:
+                    style += self._style("domain-table--cursor")
+            segments.append(Segment(text, style))
+            if n < len(layout) - 1:
+                segments.append(Segment(" ", row_style))
+        used = sum(w for _, w in layout) + len(layout) - 1
+        if used < width:
+            segments.append(Segment(" " * (width - used), row_style))
+        return Strip(segments, width)
+
+    def _render_header(self, width: int, base: Style) -> Strip:
+        style = base + self._style("domain-table--header")
+        segments = []
+        layout = self.layout(width)
+        for n, (column, cell_width) in enumerate(layout):
+            label = column.label
+            if column.key == self.sort_key:
+                label = label[: cell_width - 1] + ("▼" if self.sort_reverse else "▲")
+            segments.append(Segment(_fit(label, cell_width, column.right), style))
+            if n < len(layout) - 1:
+                segments.append(Segment(" ", style))
+        used = sum(w for _, w in layout) + len(layout) - 1
+        if used < width:
+            segments.append(Segment(" " * (width - used), style))
+        return Strip(segments, width)
+
+    def _cell(self, row: DomainRow, key: str, width: int) -> tuple[str, str | None]:
+        view, figures = row.view, row.view.figures
+        if key == "domain":
+            return row.name, None
+        if key == "status":
+            return STATUS_LABELS.get(view.status, clean(view.status)), STATUS_CLASSES.get(view.status)
+        if key == "reputation":
+            if not self.figures_loaded:
+                return "…", "domain-table--muted"
+            if figures.reputation is None:
+                return "—", "domain-table--muted"
+            bucket = figures.reputation_bucket or ""
+            return f"{figures.reputation:>3} {BUCKET_SHORT.get(bucket, bucket)}", BUCKET_CLASSES.get(bucket)
+        if not self.figures_loaded and key in ("volume", "delta", "delivery", "bounce"):
+            return "…", "domain-table--muted"
+        if key == "volume":
+            return human_count(figures.volume_7d), None if figures.volume_7d else "domain-table--muted"
+        if key == "delta":
+            delta = figures.volume_delta
+            if delta is None:
+                return "—", "domain-table--muted"
+            if delta.startswith("-"):
+                return delta.replace("-", "−", 1), "domain-table--warn"
+            value = _delta_value(delta)
+            if value is not None and value != float("inf") and value >= 1000:
+                return f"×{value / 100 + 1:.0f}", None  # "+1540%" does not fit: "×16"
+            return delta, None
+        if key == "delivery":
+            return percent(figures.delivery_rate), None if figures.delivery_rate is not None else "domain-table--muted"
+        if key == "bounce":
+            rate = figures.bounce_rate
+            if rate is None:
+                return "—", "domain-table--muted"
+            return percent(rate), "domain-table--bad" if rate >= 5 else ("domain-table--warn" if rate >= 2 else None)
+        if key == "dns":
+            if row.total == 0:
+                return "—", "domain-table--muted"
+            style = "domain-table--good" if row.verified == row.total else "domain-table--warn"
+            return f"{row.verified}/{row.total}", style
+        if key == "checked":
+            if row.id in self.busy_ids:
+                return "checking", "domain-table--busy"
+            if view.last_verified_at is None:
+                return "never", "domain-table--muted"
+            return ago(view.last_verified_at, self.now()), None
+        if key == "host":
+            if isinstance(row.dns_host, str):
+                return row.dns_host, None
+            return ("…" if row.dns_host is UNKNOWN else "—"), "domain-table--muted"
+        return "", None
+
+    # ---- DNS hosts, looked up lazily for the rows on screen --------------------------------
+
+    def _want_host(self, domain_id: int) -> None:
+        self._hosts_requested.add(domain_id)
+        self._wanted = getattr(self, "_wanted", set())
+        self._wanted.add(domain_id)
+        if not self._host_request_pending:
+            self._host_request_pending = True
+            self.call_later(self._request_hosts)
+
+    def _request_hosts(self) -> None:
+        self._host_request_pending = False
+        wanted = sorted(getattr(self, "_wanted", ()))
+        self._wanted = set()
+        if wanted:
+            self.post_message(self.HostsWanted(self, wanted))
+
+    def forget_hosts(self) -> None:
+        """Ask again for every row's host the next time it is painted."""
+        self._hosts_requested.clear()
+        for row in self._all:
+            row.dns_host = UNKNOWN
+        self.refresh()
+
+
+def _fit(text: str, width: int, right: bool) -> str:
+    """``text`` padded or cut (with an ellipsis) to exactly ``width`` cells."""
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+    pad = " " * (width - length)
+    return pad + text if right else text + pad
