@@ -34,6 +34,12 @@ _PROVIDERS: dict[str, tuple[str, str, bool, bool]] = {
     "hover": (APPENDS, "@", False, False),
     "dreamhost": (APPENDS, "(leave Name empty)", False, False),
     "linode": (APPENDS, "(leave Hostname empty)", False, False),
+    "ns1": (APPENDS, "(leave the name empty)", False, False),
+    "dnsimple": (APPENDS, "(leave Name empty)", False, False),
+    "hetzner": (APPENDS, "@", True, False),
+    "porkbun": (APPENDS, "(leave Host empty)", False, False),
+    "vercel": (APPENDS, "(leave Name empty)", False, False),
+    "ionos": (APPENDS, "@", False, False),
 }
 
 KNOWN_HOSTS = tuple(_PROVIDERS)

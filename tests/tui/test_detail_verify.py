@@ -1,0 +1,114 @@
+"""Create -> records unverified -> Verify -> badges change, against a loopback DNS server."""
+
+from __future__ import annotations
+
+import dns.name
+import pytest
+
+from core.models import STATUS_ENABLED, STATUS_PENDING, SenderDomain
+from core.localdns import LocalDNS
+from tests.core.dnskit import FAST, publish
+from tests.tui.detail_support import HostApp, notifications, settle
+from tui.modals.domain_form import DomainFormModal
+from tui.screens.domain_detail import DomainDetailScreen
+from tui.widgets.record_table import RecordTable, badge_of
+
+@pytest.fixture
+def dns_server(ctx):
+    """A loopback authoritative server; the service's resolver points at it."""
+    with LocalDNS() as server:
+        ctx.settings.nameservers = [server.address]
+        ctx.settings.dns.timeout = FAST["timeout"]
+        ctx.settings.dns.deadline = FAST["deadline"]
+        ctx.settings.dns.retries = FAST["retries"]
+        yield server
+
+
+CLOUDFLARE = {"@": [("NS", "ns1.cloudflare.com."), ("NS", "ns2.cloudflare.com.")]}
+
+
+def badges(app) -> list[str]:
+    return [badge_of(r) for r in app.screen.query_one(RecordTable).records]
+
+
+def subtitle(app) -> str:
+    return str(app.screen.query_one("#subtitle").render())
+
+
+def wrong_spf(records: dict) -> dict:
+    out = dict(records)
+    apex = next(h for h, r in records.items() if r[1].startswith("v=spf1"))
+    out[apex] = ["TXT", "v=spf1 -all"]
+    return out
+
+
+async def test_create_then_verify_changes_the_badges(ctx, alice, dns_server):
+    app = HostApp(ctx, alice)
+    async with app.run_test(size=(80, 24)) as pilot:
+        created = []
+        app.push_screen(DomainFormModal(), created.append)
+        await pilot.pause()
+        await pilot.press(*"example.com", "ctrl+s")
+        await settle(pilot)
+        (view,) = created
+        records = view.verification_meta["DNSRecords"]
+        publish(dns_server, "example.com", wrong_spf(records), CLOUDFLARE)
+
+        app.push_screen(DomainDetailScreen(view.id))
+        await settle(pilot)
+        screen = app.screen
+        assert badges(app) == ["never"] * 5
+        assert "DNS via Cloudflare" in subtitle(app)
+
+        dns_server.delay = 0.2  # keep the probe in flight long enough to look at the screen
+        await pilot.press("v")
+        assert screen.verifying
+        assert screen.query_one("#verify").disabled
+        assert "Checking DNS" in subtitle(app)
+        await pilot.press("v")  # ignored while running
+        await settle(pilot)
+        dns_server.delay = 0.0
+        assert not screen.verifying and not screen.query_one("#verify").disabled
+        assert badges(app) == ["verified", "verified", "failed", "verified", "verified"]
+        assert screen.view.status == STATUS_PENDING
+        assert "Checked just now" in subtitle(app)
+        await pilot.press("down", "down")
+        detail = str(screen.query_one("#record-detail").render())
+        assert "v=spf1 -all" in detail
+        assert any(n.startswith("Verify |") for n in notifications(app))
+
+        publish(dns_server, "example.com", records, CLOUDFLARE)
+        ctx.clock.advance(61)  # past the 60 s probe cache
+        await pilot.press("v")
+        await settle(pilot)
+        assert badges(app) == ["verified"] * 5
+        assert screen.view.status == STATUS_ENABLED
+        assert SenderDomain.get_by_id(view.id).status == STATUS_ENABLED
+        assert any(n.startswith("Verified |") for n in notifications(app))
+
+
+async def test_unanswered_record_is_could_not_check_and_hints_follow_the_host(ctx, alice, dns_server):
+    view = ctx.service.create_domain(alice, {"SenderDomain": "example.com"})
+    records = view.verification_meta["DNSRecords"]
+    publish(dns_server, "example.com", {h: r for h, r in records.items() if not h.startswith("sl.")}, CLOUDFLARE)
+    dns_server.servfail.add(dns.name.from_text("_dmarc.example.com"))
+    app = HostApp(ctx, alice, lambda: DomainDetailScreen(view.id))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        assert badges(app) == ["failed", "verified", "verified", "verified", "unknown"]
+        detail = str(app.screen.query_one("#record-detail").render())
+        assert "At Cloudflare: name sl" in detail
+        assert "DNS only" in detail
+        await pilot.press("down", "down", "down", "down")
+        assert "could not check" in str(app.screen.query_one("#record-detail").render())
+
+
+async def test_dns_host_unknown_lists_nameservers(ctx, alice, dns_server):
+    view = ctx.service.create_domain(alice, {"SenderDomain": "example.com"})
+    publish(dns_server, "example.com", {}, {"@": [("NS", "ns1.boutique-host.example.")]})
+    app = HostApp(ctx, alice, lambda: DomainDetailScreen(view.id))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert "DNS via unknown host (ns1.boutique-host.example)" in subtitle(app)
