@@ -21,7 +21,7 @@ def dns_server():
 
 
 @pytest.fixture
-def settings(settings, dns_server):
+def settings(settings, dns_server, backend):  # naming `backend` keeps the per-backend parametrisation
     settings.nameservers = [dns_server.address]
     settings.dns.timeout = FAST["timeout"]
     settings.dns.deadline = FAST["deadline"]
