@@ -77,33 +77,16 @@ def load_figures(domain_ids: list[int], today: dt.date) -> dict[int, Figures]:
     return stats.figures_for(domain_ids, today)
 
 
-def cached_dns_hosts(service, user: User, domain_ids: Iterable[int]) -> dict[int, str | None]:
-    """DNS host labels already in the cache; never does a DNS lookup (None: not cached).
+def cached_dns_hosts(cache, domains: Iterable[tuple[int, str]]) -> dict[int, str | None]:
+    """DNS host labels already in the one-hour DNS-host cache, for ``(domain_id, ascii
+    domain)`` pairs; never does a DNS lookup (None: not cached)."""
+    from core import dnshost
 
-    Uses the service's ``cached_dns_host(user, domain_id)`` when the engine provides one,
-    otherwise reads the DNS-host cache entry directly.
-    """
-    peek = getattr(service, "cached_dns_host", None)
     out: dict[int, str | None] = {}
-    for domain_id in domain_ids:
-        if peek is not None:
-            found = peek(user, domain_id)
-        else:
-            found = service.cache.get(f"dnshost:{domain_id}")
-        out[domain_id] = _host_label(found)
+    for domain_id, domain in domains:
+        try:
+            info = dnshost.HostInfo.from_json(cache.get(dnshost.cache_key(domain)))
+        except Exception:  # a cache hiccup must not break the list: show the host as unknown
+            info = None
+        out[domain_id] = info.dns_host if info is not None and info.dns_host else None
     return out
-
-
-def _host_label(found: Any) -> str | None:
-    """The label from whatever the cache holds: an outcome, a dict, or a plain string."""
-    if found is None:
-        return None
-    if isinstance(found, str):
-        label = found
-    elif isinstance(found, dict):
-        label = found.get("DnsHost") or found.get("dns_host") or found.get("host")
-    else:
-        label = getattr(found, "dns_host", None)
-    if not label or not isinstance(label, str):
-        return None
-    return label

@@ -198,13 +198,16 @@ class DomainListScreen(Screen):
 
     @on(DomainTable.HostsWanted)
     def _hosts_wanted(self, message: DomainTable.HostsWanted) -> None:
-        self._load_hosts(message.domain_ids)
+        table = self.table
+        pairs = [(row.id, row.view.domain) for row in map(table.get_row, message.domain_ids) if row is not None]
+        if pairs:
+            self._load_hosts(pairs)
 
     @work(thread=True, group="list-hosts", exit_on_error=False)
-    def _load_hosts(self, domain_ids: list[int]) -> None:
+    def _load_hosts(self, pairs: list[tuple[int, str]]) -> None:
         app = self.app
         with app.ctx.database.connection_context():
-            hosts = data.cached_dns_hosts(app.service, app.user, domain_ids)
+            hosts = data.cached_dns_hosts(app.service.cache, pairs)
         self.post_message(self.HostsLoaded(hosts))
 
     def on_domain_list_screen_hosts_loaded(self, message: HostsLoaded) -> None:

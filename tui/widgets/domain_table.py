@@ -124,6 +124,8 @@ COLUMN_LABELS = {c.key: {"reputation": "Reputation", "volume": "7-day volume", "
                          "delivery": "Delivery rate", "bounce": "Bounce rate", "dns": "DNS verified",
                          "checked": "Last checked", "host": "DNS host"}.get(c.key, c.label) for c in COLUMNS}
 MIN_DOMAIN_WIDTH = 20
+MAX_DOMAIN_SHARE = 36  # beyond this, extra width goes to the DNS host column
+MAX_HOST_WIDTH = 24
 
 
 def _delta_value(delta: str | None) -> float | None:
@@ -504,7 +506,14 @@ class DomainTable(ScrollView, can_focus=True):
                 break
             columns.remove(drop)
         fixed = sum(c.width for c in columns if c.width) + len(columns) - 1
-        return [(c, c.width or max(8, width - fixed)) for c in columns]
+        flexible = max(8, width - fixed)
+        widths = {c.key: c.width or flexible for c in columns}
+        if "host" in widths and flexible > MAX_DOMAIN_SHARE:
+            # Wide terminals: provider names ("Google Cloud DNS") get room before the domain does.
+            spare = min(flexible - MAX_DOMAIN_SHARE, MAX_HOST_WIDTH - widths["host"])
+            widths["host"] += spare
+            widths["domain"] -= spare
+        return [(c, widths[c.key]) for c in columns]
 
     def _column_at(self, x: int) -> str | None:
         position = 0

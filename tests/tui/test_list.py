@@ -1,0 +1,325 @@
+"""The domain list: rows, summary, empty state, filter, status filter, sort, keys, pause and
+resume, delete, untrusted text, help and palette. Verification flows are in test_list_verify.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.models import STATUS_DELETED, STATUS_DISABLED, STATUS_ENABLED, SenderDomain
+from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
+from tui.modals.confirm import ConfirmModal
+from tui.screens.domain_list import DomainListScreen, WatchState
+from tui.screens.help import HelpScreen
+from tui.widgets.domain_table import COLUMN_KEYS, DomainTable
+
+
+def names(app) -> list[str]:
+    return [row.name for row in app.screen.query_one(DomainTable).rows]
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+def table_text(app) -> str:
+    table = app.screen.query_one(DomainTable)
+    return "\n".join(table.render_line(y).text for y in range(table.size.height))
+
+
+def notes(app) -> list[str]:
+    return [f"{n.title} | {n.message}" for n in app._notifications]
+
+
+async def test_rows_summary_and_columns(app, sample):
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DomainListScreen)
+        assert names(app)[:3] == ["alerts.example.io", "billing.example.net", "bücher.example"]
+        assert len(names(app)) == len(sample)
+        summary = text_of(app, "#summary")
+        assert "9 domains" in summary and "4 enabled" in summary and "3 pending" in summary
+        assert "1 disabled" in summary and "1 suspended" in summary
+        assert "2 excellent" in summary and "2 poor" in summary and "3 unscored" in summary
+        text = table_text(app)
+        header = text.splitlines()[0]
+        for label in ("Domain", "Status", "Rep", "Vol7d", "Dlv%", "Bnc%", "DNS", "Checked", "DNS host"):
+            assert label in header
+        line = next(l for l in text.splitlines() if l.startswith("shop.example"))
+        assert "Enabled" in line and "96 exc" in line and "5/5" in line and "3m ago" in line
+        line = next(l for l in text.splitlines() if l.startswith("bücher.example"))  # Unicode form
+        assert "Pending" in line and "3/5" in line and "2m ago" in line
+        line = next(l for l in text.splitlines() if l.startswith("new-brand.example"))
+        assert "0/5" in line and "never" in line
+        line = next(l for l in text.splitlines() if l.startswith("例え.example"))
+        assert "new" in line  # no prior-week volume
+
+
+async def test_checked_ago_follows_the_injected_clock(app, clock):
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        assert "3m ago" in next(l for l in table_text(app).splitlines() if l.startswith("shop.example"))
+        clock.advance(2 * 3600)
+        assert "2h ago" in next(l for l in table_text(app).splitlines() if l.startswith("shop.example"))
+
+
+async def test_empty_database_says_how_to_start(empty_app):
+    app = empty_app
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        empty = app.screen.query_one("#empty")
+        assert empty.display and not app.screen.query_one(DomainTable).display
+        text = text_of(app, "#empty")
+        assert "No sender domains yet" in text and " n " in text and "senderdeck demo" in text
+        # Row actions are greyed out; New is not.
+        screen = app.screen
+        assert screen.check_action("verify", ()) is None and screen.check_action("delete", ()) is None
+        assert screen.check_action("new", ()) is True
+
+
+async def test_incremental_filter_and_escape(app):
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        assert app.focused is app.screen.query_one("#filter")
+        await pilot.press(*"sho")
+        assert names(app) == ["shop.example"]
+        assert "1 of 9" in text_of(app, "#view-info")
+        await pilot.press("backspace", "backspace", "backspace", *"bü")
+        assert names(app) == ["bücher.example"]
+        await pilot.press("backspace", "backspace", *"xn--")  # the ASCII form matches too
+        assert set(names(app)) == {"bücher.example", "例え.example"}
+        await pilot.press("escape")
+        assert len(names(app)) == 9
+        assert isinstance(app.focused, DomainTable)
+
+
+async def test_filter_matches_status_and_markup_is_literal(app):
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"pending")
+        assert len(names(app)) == 3
+        app.screen.query_one("#filter").value = "[/x][b]"
+        await pilot.pause()
+        assert names(app) == []
+        assert "No domains match “[/x][b]”" in table_text(app)
+
+
+async def test_status_filter_cycles(app):
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        assert len(names(app)) == 4 and "Enabled" in text_of(app, "#view-info")
+        await pilot.press("f")
+        assert set(names(app)) == {"alerts.example.io", "bücher.example", "new-brand.example"}
+        await pilot.press("f", "f")
+        assert names(app) == ["legacy.example.co.uk"]
+        await pilot.press("f")
+        assert len(names(app)) == 9
+
+
+async def test_sort_by_every_column_and_reverse(app):
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DomainTable)
+        for key in COLUMN_KEYS[1:] + COLUMN_KEYS[:1]:  # the list starts sorted by domain
+            app.screen.action_sort_by(key)
+            assert table.sort_key == key and table.sort_reverse is False
+            assert len(table.rows) == 9
+        app.screen.action_sort_by("reputation")
+        app.screen.action_sort_by("reputation")
+        assert table.sort_reverse is True  # the same column again reverses
+        assert names(app)[:2] == ["shop.example", "例え.example"]
+        assert names(app)[-3:] == sorted(names(app)[-3:])  # no score: last, by name
+        await pilot.press("S")
+        assert names(app)[0] == "legacy.example.co.uk"  # 0 poor
+        await pilot.press("s")  # next column
+        assert table.sort_key == "volume"
+        assert "▲" in table_text(app).splitlines()[0]
+
+
+async def test_cursor_keys_keep_the_cursor_visible(app):
+    async with app.run_test(size=(80, 8)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DomainTable)
+        await pilot.press("end")
+        assert table.highlighted.name == "例え.example"
+        assert "例え.example" in table_text(app)
+        await pilot.press("home", "down", "j")
+        assert table.cursor_row == 2
+        await pilot.press("pagedown")
+        assert table.cursor_row > 2 and table.highlighted.name in table_text(app)
+
+
+async def test_sort_keeps_the_cursor_on_the_same_domain(app):
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DomainTable)
+        table.move_to(next(r.id for r in table.rows if r.name == "shop.example"))
+        app.screen.action_sort_by("volume")
+        assert table.highlighted.name == "shop.example"
+
+
+async def test_pause_and_resume(app, sample):
+    shop = sample["shop.example"]
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.table.move_to(shop)
+        assert screen.check_action("pause", ()) is True and screen.check_action("resume", ()) is False
+        await pilot.press("p")
+        await settle(pilot)
+        assert SenderDomain.get_by_id(shop).status == STATUS_DISABLED
+        assert screen.table.highlighted.view.status == STATUS_DISABLED
+        assert screen.check_action("resume", ()) is True and screen.check_action("pause", ()) is False
+        assert any("paused" in n for n in notes(app))
+        await pilot.press("p")
+        await settle(pilot)
+        assert SenderDomain.get_by_id(shop).status == STATUS_ENABLED
+
+
+async def test_resume_of_an_unverified_domain_shows_the_core_error(app, sample):
+    alerts = sample["alerts.example.io"]
+    SenderDomain.update(status=STATUS_DISABLED).where(SenderDomain.id == alerts).execute()
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        app.screen.table.move_to(alerts)
+        await pilot.press("p")
+        await settle(pilot)
+        assert SenderDomain.get_by_id(alerts).status == STATUS_DISABLED
+        assert any("Cannot enable an unverified domain" in n for n in notes(app))
+
+
+async def test_suspended_cannot_be_paused(app, sample):
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        app.screen.table.move_to(sample["legacy.example.co.uk"])
+        assert app.screen.check_action("pause", ()) is None
+
+
+async def test_delete_asks_first(app, sample):
+    promo = sample["promo.example.com"]
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        app.screen.table.move_to(promo)
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await settle(pilot)
+        assert SenderDomain.get_by_id(promo).status == STATUS_DISABLED
+        assert "promo.example.com" in names(app)
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert SenderDomain.get_by_id(promo).status == STATUS_DELETED
+        assert "promo.example.com" not in names(app)
+        assert "9 domains" not in text_of(app, "#summary") and "8 domains" in text_of(app, "#summary")
+
+
+async def test_dns_host_from_the_cache_is_plain_text(app, ctx, clock):
+    # A hostile value in the cache (another process, a poisoned answer): shown literally.
+    ctx.cache.set("dnshost:shop.example", {"Apex": "shop.example", "DnsHost": "[/x]Evil[b]\x1b[31m", "Nameservers": ["ns1.x"]}, 3600)
+    ctx.cache.set("dnshost:news.example.org", {"Apex": "example.org", "DnsHost": "Cloudflare", "Nameservers": ["a.ns.cloudflare.com"]}, 3600)
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await settle(pilot)
+        await settle(pilot)  # the hosts are asked for when their rows are painted
+        text = table_text(app)
+        assert "[/x]Evil[b][31m" in next(l for l in text.splitlines() if l.startswith("shop.example"))
+        assert "Cloudflare" in next(l for l in text.splitlines() if l.startswith("news.example.org"))
+        assert "—" in next(l for l in text.splitlines() if l.startswith("billing.example.net"))
+        await pilot.press("slash", *"cloudflare")
+        assert names(app) == ["news.example.org"]
+
+
+async def test_refresh_picks_up_changes_from_elsewhere(app, sample):
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        SenderDomain.update(status=STATUS_DELETED).where(SenderDomain.id == sample["shop.example"]).execute()
+        await pilot.press("r")
+        await settle(pilot)
+        assert "shop.example" not in names(app) and len(names(app)) == 8
+
+
+async def test_stale_load_results_are_dropped(app):
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.post_message(DomainListScreen.RowsLoaded(screen._generation - 1, []))
+        await pilot.pause()
+        assert len(names(app)) == 9
+
+
+async def test_help_lists_every_key(app):
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-keys").render())
+        for binding in DomainListScreen.BINDINGS + DomainTable.BINDINGS + type(app).BINDINGS:
+            assert binding.description in text, binding
+            for key in binding.key.split(","):
+                assert app.get_key_display(type(binding)(key, binding.action)) in text, key
+        assert "ctrl+p" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, DomainListScreen)
+
+
+async def test_palette_offers_the_main_actions(app):
+    from tui.palette import SenderdeckCommands
+
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        provider = SenderdeckCommands(app.screen)
+        labels = [str(hit.display) async for hit in provider.discover()]
+        for wanted in ("New sender domain", "Verify all pending domains", "Delete selected domain", "Toggle watch mode",
+                       "Sort by Reputation", "Refresh the list", "Help: every key"):
+            assert wanted in labels
+        hits = [hit async for hit in provider.search("sort reputation")]
+        best = max(hits, key=lambda h: h.score)
+        await best.command()
+        assert app.screen.table.sort_key == "reputation"
+        hits = [hit async for hit in provider.search("bücher")]
+        opener = next(h for h in hits if "Open bücher.example" in str(h.prompt))
+        from tui.screens.domain_detail import DomainDetailScreen
+
+        opener.command()
+        await pilot.pause()
+        assert isinstance(app.screen, DomainDetailScreen)
+
+
+async def test_enter_opens_the_detail_screen_and_escape_comes_back(app, sample):
+    from tui.screens.domain_detail import DomainDetailScreen
+
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        app.screen.table.move_to(sample["shop.example"])
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DomainDetailScreen) and app.screen.domain_id == sample["shop.example"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DomainListScreen)
+
+
+async def test_new_domain_appears_highlighted(app):
+    from tui.modals.domain_form import DomainFormModal
+
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, DomainFormModal)
+        await pilot.press(*"fresh.example", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DomainListScreen)
+        table = app.screen.table
+        assert table.highlighted.name == "fresh.example"
+        assert table.highlighted.view.status == "Approval Pending"
+        assert "10 domains" in text_of(app, "#summary")
+
+
+async def test_watch_state_defaults():
+    state = WatchState()
+    assert state.delay == 60 and state.next_at is None and state.changes == []
