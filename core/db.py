@@ -102,3 +102,9 @@ def write_transaction():
     if is_sqlite(db):
         return db.atomic("IMMEDIATE")
     return db.atomic()
+
+
+def for_update(query: peewee.Select) -> peewee.Select:
+    """``SELECT … FOR UPDATE`` where the database has it (PostgreSQL); SQLite has no row locks
+    and needs none inside ``write_transaction()``, which holds the database's write lock."""
+    return query if is_sqlite() else query.for_update()

@@ -18,7 +18,7 @@ from core import records as templates
 from core import stats
 from core.cache import Cache, RateLimiter
 from core.clock import Clock
-from core.db import retry_locked, write_transaction
+from core.db import for_update, retry_locked, write_transaction
 from core.errors import ApiError, not_found
 from core.events import DELETE_SENDER_DOMAIN, Hooks
 from core.models import (
@@ -76,13 +76,18 @@ class SenderDomainService:
 
     # ---- reading -------------------------------------------------------------------------
 
-    def _owned(self, user: User, domain_id: int) -> SenderDomain:
-        """The caller's live domain, or code 2 (the same answer for someone else's domain)."""
-        row = SenderDomain.get_or_none(
+    def _owned(self, user: User, domain_id: int, *, lock: bool = False) -> SenderDomain:
+        """The caller's live domain, or code 2 (the same answer for someone else's domain).
+
+        ``lock`` (inside a write transaction) holds the row until commit on PostgreSQL; SQLite's
+        IMMEDIATE transaction already holds the whole database.
+        """
+        query = SenderDomain.select().where(
             (SenderDomain.id == domain_id)
             & (SenderDomain.user == user.id)
             & (SenderDomain.status != STATUS_DELETED)
         )
+        row = (for_update(query) if lock else query).first()
         if row is None:
             raise not_found()
         return row
@@ -245,50 +250,56 @@ class SenderDomainService:
         return DomainView.from_row(fresh)
 
     def update_domain(self, user: User, domain_id: int, params: Mapping[str, Any]) -> tuple[DomainView, bool]:
-        """Partial update; returns the domain and whether its DNS records were regenerated."""
-        row = self._owned(user, domain_id)
-        options = self._parse_options(params, row.options or {})
-        present_status, raw_status = _param(params, "status")
-        new_status = None
-        if present_status:
-            wanted = str(raw_status).strip().lower() if isinstance(raw_status, str) else None
-            new_status = {"enabled": STATUS_ENABLED, "disabled": STATUS_DISABLED}.get(wanted or "")
-            if new_status is None:
-                raise ApiError(9, "Invalid Status value. Allowed: Enabled, Disabled", 400)
+        """Partial update; returns the domain and whether its DNS records were regenerated.
 
-        old_records = (row.verification_meta or {}).get("DNSRecords") or {}
-        new_records = self._template(row.domain, options, row)
-        regenerated = [list(r[:2]) for r in old_records.values()] != [list(r[:2]) for r in new_records.values()] or list(
-            old_records
-        ) != list(new_records)
-        if regenerated:
-            self._check_names_fit(row.domain, options, row.dkim_selector)
+        Reading the row, checking and writing happen in one transaction with the row locked,
+        so a verify or another edit landing meanwhile is built upon, never overwritten.
+        """
 
-        status = STATUS_PENDING if regenerated and row.status in (STATUS_ENABLED, STATUS_PENDING) else row.status
-        if new_status is not None:
-            if row.status == STATUS_SUSPENDED:
-                raise ApiError(9, "Invalid Status value: this domain is Suspended by the platform and cannot be changed", 400)
-            if new_status == STATUS_ENABLED and not self._all_verified(new_records if regenerated else old_records):
-                raise ApiError(10, "Cannot enable an unverified domain — run user.senderdomain.verify first", 400)
-            status = new_status
-        elif regenerated and row.status == STATUS_DISABLED:
-            status = STATUS_DISABLED  # a paused domain stays paused; its records still need verifying
-
-        meta = dict(row.verification_meta or {})
-        if regenerated:
-            meta = {k: v for k, v in meta.items() if k not in RECORD_STATE_KEYS}
-            meta["DNSRecords"] = new_records
-
-        def write() -> None:
+        def work() -> bool:
             with write_transaction():
+                row = self._owned(user, domain_id, lock=True)
+                options = self._parse_options(params, row.options or {})
+                present_status, raw_status = _param(params, "status")
+                new_status = None
+                if present_status:
+                    wanted = str(raw_status).strip().lower() if isinstance(raw_status, str) else None
+                    new_status = {"enabled": STATUS_ENABLED, "disabled": STATUS_DISABLED}.get(wanted or "")
+                    if new_status is None:
+                        raise ApiError(9, "Invalid Status value. Allowed: Enabled, Disabled", 400)
+
+                old_records = (row.verification_meta or {}).get("DNSRecords") or {}
+                new_records = self._template(row.domain, options, row)
+                regenerated = [list(r[:2]) for r in old_records.values()] != [list(r[:2]) for r in new_records.values()] or list(
+                    old_records
+                ) != list(new_records)
+                if regenerated:
+                    self._check_names_fit(row.domain, options, row.dkim_selector)
+
+                status = STATUS_PENDING if regenerated and row.status in (STATUS_ENABLED, STATUS_PENDING) else row.status
+                if new_status is not None:
+                    if row.status == STATUS_SUSPENDED:
+                        raise ApiError(9, "Invalid Status value: this domain is Suspended by the platform and cannot be changed", 400)
+                    if new_status == STATUS_ENABLED and not self._all_verified(new_records if regenerated else old_records):
+                        raise ApiError(10, "Cannot enable an unverified domain — run user.senderdomain.verify first", 400)
+                    status = new_status
+                elif regenerated and row.status == STATUS_DISABLED:
+                    status = STATUS_DISABLED  # a paused domain stays paused; its records still need verifying
+
+                meta = dict(row.verification_meta or {})
+                if regenerated:
+                    meta = {k: v for k, v in meta.items() if k not in RECORD_STATE_KEYS}
+                    meta["DNSRecords"] = new_records
+
                 SenderDomain.update(status=status, options=options, verification_meta=meta).where(
                     SenderDomain.id == row.id
                 ).execute()
+                return regenerated
 
-        retry_locked(write)
+        regenerated = retry_locked(work)
         if regenerated:
-            self.cache.delete(probe_cache_key(row.id))
-        fresh = SenderDomain.get_or_none(SenderDomain.id == row.id)
+            self.cache.delete(probe_cache_key(domain_id))
+        fresh = SenderDomain.get_or_none(SenderDomain.id == domain_id)
         if fresh is None:
             raise ApiError(7, "Sender domain could not be retrieved after update", 500)
         return DomainView.from_row(fresh), regenerated
@@ -403,7 +414,7 @@ class SenderDomainService:
 
         now = self.clock.now()
         with write_transaction():
-            row = SenderDomain.get_or_none(SenderDomain.id == domain_id)
+            row = for_update(SenderDomain.select().where(SenderDomain.id == domain_id)).first()  # no edit in between
             meta = dict(row.verification_meta or {}) if row else {}
             stored = meta.get("DNSRecords") or {}
             if row is None or (stored and verify.fingerprint(stored) != fp):

@@ -14,11 +14,16 @@ from typing import Any, Callable
 SPAWN = multiprocessing.get_context("spawn")
 
 
-def run_workers(target: Callable, jobs: list[tuple], timeout: float = 120.0) -> list[Any]:
-    """Start one process per job (``target(*job, barrier, queue)``); their results in job order."""
-    barrier = SPAWN.Barrier(len(jobs))
+def run_workers(target: Callable | None, jobs: list[tuple], timeout: float = 180.0) -> list[Any]:
+    """Start one process per job, all at once; their results in job order.
+
+    With a ``target``, each job is its arguments; with ``target=None`` each job is
+    ``(function, *arguments)``. Every function is called as ``function(*arguments, barrier)``.
+    """
+    calls = [(target, job) if target is not None else (job[0], job[1:]) for job in jobs]
+    barrier = SPAWN.Barrier(len(calls))
     queue = SPAWN.Queue()
-    procs = [SPAWN.Process(target=_guarded, args=(target, i, job, barrier, queue)) for i, job in enumerate(jobs)]
+    procs = [SPAWN.Process(target=_guarded, args=(fn, i, args, barrier, queue)) for i, (fn, args) in enumerate(calls)]
     for proc in procs:
         proc.start()
     results: dict[int, Any] = {}
@@ -34,7 +39,7 @@ def run_workers(target: Callable, jobs: list[tuple], timeout: float = 120.0) -> 
             if proc.is_alive():
                 proc.kill()
                 proc.join()
-    return [results[i] for i in range(len(jobs))]
+    return [results[i] for i in range(len(calls))]
 
 
 def _guarded(target: Callable, index: int, job: tuple, barrier, queue) -> None:
@@ -106,8 +111,8 @@ def verifier(database: str, cache_url: str, nameserver: str, user_id: int, domai
         ctx.close()
 
 
-def editor(database: str, cache_url: str, user_id: int, domain_id: int, rounds: int, barrier) -> int:
-    """Toggle LinkTracking ``rounds`` times (an edit that does not touch DNS); the last value set."""
+def editor(database: str, cache_url: str, user_id: int, domain_id: int, flag: str, rounds: int, barrier) -> dict:
+    """Toggle one tracking flag ``rounds`` times (an edit that does not touch DNS)."""
     from core.models import User
 
     ctx = _open(database, cache_url)
@@ -115,10 +120,13 @@ def editor(database: str, cache_url: str, user_id: int, domain_id: int, rounds: 
         user = User.get_by_id(user_id)
         barrier.wait()
         value = 0
+        statuses = []
         for i in range(rounds):
             value = i % 2
-            ctx.service.update_domain(user, domain_id, {"LinkTracking": value})
-        return value
+            view, regenerated = ctx.service.update_domain(user, domain_id, {flag: value})
+            assert not regenerated
+            statuses.append(view.status)
+        return {"last": value, "statuses": statuses}
     finally:
         ctx.close()
 
