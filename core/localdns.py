@@ -138,11 +138,15 @@ class LocalDNS:
     # ---- answering ------------------------------------------------------------------------
 
     def _zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
-        best = None
-        for origin, zone in self.zones.items():
-            if name.is_subdomain(origin) and (best is None or len(origin) > len(best.origin)):
-                best = zone
-        return best
+        """The served zone with the longest origin that contains ``name``."""
+        zones = self.zones
+        while True:
+            zone = zones.get(name)
+            if zone is not None:
+                return zone
+            if name == dns.name.root or len(name) <= 1:
+                return None
+            name = name.parent()
 
     def answer(self, query: dns.message.Message) -> dns.message.Message | None:
         """The response to ``query``; None when the server is told to stay silent."""
