@@ -119,6 +119,7 @@ class DomainListScreen(Screen):
         self.verifying: set[int] = set()
         self.watch_state = WatchState()
         self._watch_wake = asyncio.Event()
+        self.watch_tried = asyncio.Event()  # set after every watch try (tests wait on it)
         self._status_index = 0
 
     # ---- layout --------------------------------------------------------------------------
@@ -566,15 +567,16 @@ class DomainListScreen(Screen):
         if self.bulk_running:
             return
         pending = sum(1 for r in self.table.all_rows if r.view.status == STATUS_PENDING)
+        # Greyed out from the key press on, not from when the worker gets going.
+        self.bulk_running = True
+        self.query_one("#activity-progress", ProgressBar).update(total=max(1, pending), progress=0)
+        self._bulk_text = f"Verifying {pending:,} pending domains…"
+        self._update_activity()
         self._verify_all(pending)
 
     @work(exclusive=True, group="list-verify-all", exit_on_error=False)
     async def _verify_all(self, pending: int) -> None:
         bar = self.query_one("#activity-progress", ProgressBar)
-        bar.update(total=max(1, pending), progress=0)
-        self.bulk_running = True
-        self._bulk_text = f"Verifying {pending:,} pending domains…"
-        self._update_activity()
 
         def progress(done: int, verified: int, total: int) -> None:
             bar.update(total=max(total, done, 1), progress=done)
@@ -666,6 +668,7 @@ class DomainListScreen(Screen):
                 continue  # the user is verifying everything already; try again later
             changed = await self._watch_try()
             state.delay = WATCH_FIRST_DELAY if changed else min(state.delay * 2, WATCH_MAX_DELAY)
+            self.watch_tried.set()
 
     async def _watch_try(self) -> bool:
         """One try: verify every pending domain, report what changed. True if anything did."""
