@@ -41,11 +41,19 @@ def selected_backends() -> list[str]:
 
 
 def backends_for(item) -> list[str]:
-    """Every selected backend, except for the TUI tests and ``sqlite_only`` ones."""
+    """Every selected backend, except for the TUI tests and ``sqlite_only`` ones;
+    ``@pytest.mark.backends("postgresql", …)`` narrows a test to the ones it names."""
     path = Path(str(item.path))
     if "tui" in path.parts or item.get_closest_marker("sqlite_only"):
         return ["sqlite"]
-    return selected_backends()
+    chosen = selected_backends()
+    only = item.get_closest_marker("backends")
+    if only is not None:
+        unknown = set(only.args) - set(BACKENDS)
+        if unknown:
+            raise pytest.UsageError(f"{item.nodeid}: unknown backend(s) {sorted(unknown)}")
+        chosen = [b for b in chosen if b in only.args]
+    return chosen
 
 
 def free_port() -> int:
