@@ -86,10 +86,10 @@ def format_summary(summary) -> str:
     for reason, count in summary.skipped.most_common():
         lines.append(f"    {reason:<28} {count:>10,}")
     if summary.malformed_lines:
-        shown = ", ".join(f"{line}" for line, _ in summary.malformed_lines[:10])
-        more = summary.skipped.get("malformed", 0) - min(10, len(summary.malformed_lines))
-        lines.append(f"  malformed rows at lines {shown}{f' and {more:,} more' if more > 0 else ''}:")
-        for line, reason in summary.malformed_lines[:10]:
+        total = summary.skipped.get("malformed", 0)
+        shown = summary.malformed_lines[:10]
+        lines.append(f"  malformed rows{f' (the first {len(shown)} of {total:,})' if total > len(shown) else ''}:")
+        for line, reason in shown:
             lines.append(f"    line {line}: {_plain(reason)}")
     if summary.unknown_domains:
         lines.append("  unknown sender domains (add them, or check the log's From / envelope sender):")
@@ -98,7 +98,7 @@ def format_summary(summary) -> str:
             lines.append(f"    {_plain(name):<40} {count:>10,}")
         rest_rows = sum(count for _, count in ranked[10:]) + summary.unknown_other
         if rest_rows:
-            lines.append(f"    … and {rest_rows:,} rows for other unknown domains")
+            lines.append(f"    … and {rest_rows:,} rows for {len(ranked) - 10:,}{'+' if summary.unknown_other else ''} other domains")
     return "\n".join(lines)
 
 
