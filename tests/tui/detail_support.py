@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App
 
 
@@ -56,3 +57,17 @@ def set_records(domain_id: int, flags, checks: dict | None = None, status: str |
     if last_verified is not None:
         fields["last_verified_at"] = last_verified
     SenderDomain.update(**fields).where(SenderDomain.id == domain_id).execute()
+
+
+@pytest.fixture
+def loopback_dns(ctx):
+    """The service's resolver pointed at an empty loopback DNS server: every lookup is answered
+    at once (REFUSED), so "DNS via" and verify never wait for timeouts. Yields the server."""
+    from core.localdns import LocalDNS
+
+    with LocalDNS() as server:
+        ctx.settings.nameservers = [server.address]
+        ctx.settings.dns.timeout = 0.3
+        ctx.settings.dns.deadline = 3.0
+        ctx.settings.dns.retries = 1
+        yield server

@@ -7,11 +7,16 @@ import datetime as dt
 import pytest
 
 from core.models import STATUS_DELETED, STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, SenderDomain
-from tests.tui.detail_support import HostApp, notifications, set_records, settle
+from tests.tui.detail_support import HostApp, loopback_dns, notifications, set_records, settle  # noqa: F401
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
 from tui.widgets.record_table import RecordTable, badge_of
+
+
+@pytest.fixture(autouse=True)
+def _fast_dns(loopback_dns):
+    return loopback_dns
 
 
 @pytest.fixture

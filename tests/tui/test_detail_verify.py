@@ -6,22 +6,15 @@ import dns.name
 import pytest
 
 from core.models import STATUS_ENABLED, STATUS_PENDING, SenderDomain
-from core.localdns import LocalDNS
-from tests.core.dnskit import FAST, publish
-from tests.tui.detail_support import HostApp, notifications, settle
+from tests.core.dnskit import publish
+from tests.tui.detail_support import HostApp, loopback_dns, notifications, settle  # noqa: F401
 from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
 from tui.widgets.record_table import RecordTable, badge_of
 
 @pytest.fixture
-def dns_server(ctx):
-    """A loopback authoritative server; the service's resolver points at it."""
-    with LocalDNS() as server:
-        ctx.settings.nameservers = [server.address]
-        ctx.settings.dns.timeout = FAST["timeout"]
-        ctx.settings.dns.deadline = FAST["deadline"]
-        ctx.settings.dns.retries = FAST["retries"]
-        yield server
+def dns_server(loopback_dns):
+    return loopback_dns
 
 
 CLOUDFLARE = {"@": [("NS", "ns1.cloudflare.com."), ("NS", "ns2.cloudflare.com.")]}

@@ -7,10 +7,15 @@ from textual.widgets import Input, Static
 
 from core.models import SenderDomain
 from tests.core.smtp_server import LoopbackController, RecordingHandler
-from tests.tui.detail_support import HostApp, notifications, settle
+from tests.tui.detail_support import HostApp, loopback_dns, notifications, settle  # noqa: F401
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.modals.send_test import SendTestModal
+
+
+@pytest.fixture(autouse=True)
+def _fast_dns(loopback_dns):
+    return loopback_dns
 
 
 class Results:

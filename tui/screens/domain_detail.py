@@ -202,7 +202,7 @@ class DomainDetailScreen(Screen):
             self._sync_buttons()
             return
         self._render_head()
-        self.query_one(RecordTable).show(view.records())
+        self.query_one(RecordTable).show(view.records(), view.domain)
         self._render_record_detail()
         self._render_stats()
         self.query_one("#toggle_pause", Button).label = "Resume" if view.status == STATUS_DISABLED else "Pause"
@@ -355,7 +355,13 @@ class DomainDetailScreen(Screen):
 
     def action_toggle_tab(self) -> None:
         tabs = self.query_one(TabbedContent)
-        tabs.active = "stats-tab" if tabs.active == "records-tab" else "records-tab"
+        # Focus follows the tab: TabbedContent brings back the pane that holds the focus.
+        if tabs.active == "records-tab":
+            tabs.active = "stats-tab"
+            self.query_one("#stats-table", DataTable).focus()
+        else:
+            tabs.active = "records-tab"
+            self.query_one(RecordTable).focus()
 
     def action_verify(self) -> None:
         if self.verifying:

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import DataTable
 
+from core.hosthints import relative_name
 from core.validation import strip_control
 from core.views import RecordState
 
@@ -60,6 +61,14 @@ def badge_text(badge: str) -> Text:
     return Text(label, style=style, no_wrap=True)
 
 
+def name_of(host: str, domain: str | None) -> str:
+    """The record's name as most DNS panels want it: relative to the domain, "@" for the apex."""
+    if not domain:
+        return host
+    relative = relative_name(host, domain)
+    return relative or "@"
+
+
 @dataclass
 class Widths:
     host: int
@@ -69,11 +78,11 @@ class Widths:
     state: int
 
     @classmethod
-    def for_width(cls, total: int) -> "Widths":
+    def for_width(cls, total: int, longest_name: int = 16) -> "Widths":
         state, rtype = 17, 5
         rest = max(total - state - rtype - 2 * 5 - 2, 30)
-        host = max(rest * 3 // 10, 12)
-        expected = max(rest * 4 // 10, 12)
+        host = max(min(longest_name, 24, rest // 3), 6)
+        expected = max((rest - host) * 6 // 10, 12)
         found = max(rest - host - expected, 8)
         return cls(host, rtype, expected, found, state)
 
@@ -91,13 +100,18 @@ class RecordTable(DataTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.records: list[RecordState] = []
+        self.domain: str | None = None
         self._widths: Widths | None = None
 
+    def _target_widths(self) -> Widths:
+        longest = max((len(name_of(r.host, self.domain)) for r in self.records), default=6)
+        return Widths.for_width(self.size.width or (self.app.size.width if self.is_attached else 80), max(longest, 4))
+
     def _ensure_columns(self) -> Widths:
-        widths = Widths.for_width(self.size.width or (self.app.size.width if self.is_attached else 80))
+        widths = self._target_widths()
         if widths != self._widths or not self.columns:
             self.clear(columns=True)
-            self.add_column("Host", width=widths.host, key="host")
+            self.add_column("Name", width=widths.host, key="host")
             self.add_column("Type", width=widths.type, key="type")
             self.add_column("Expected", width=widths.expected, key="expected")
             self.add_column("Found", width=widths.found, key="found")
@@ -105,14 +119,16 @@ class RecordTable(DataTable):
             self._widths = widths
         return widths
 
-    def show(self, records: list[RecordState]) -> None:
+    def show(self, records: list[RecordState], domain: str | None = None) -> None:
+        """Replace the rows; names are shown relative to ``domain`` (ASCII) when given."""
         row = self.cursor_row
         self.records = list(records)
+        self.domain = domain if domain is not None else self.domain
         self.clear()
         widths = self._ensure_columns()
         for record in records:
             self.add_row(
-                _cell(record.host, widths.host),
+                _cell(name_of(record.host, self.domain), widths.host),
                 _cell(record.type, widths.type),
                 _cell(record.value, widths.expected),
                 _cell(found_of(record), widths.found),
@@ -123,7 +139,7 @@ class RecordTable(DataTable):
             self.move_cursor(row=min(max(row, 0), len(records) - 1))
 
     def on_resize(self) -> None:
-        if self.records and Widths.for_width(self.size.width) != self._widths:
+        if self.records and self._target_widths() != self._widths:
             self.show(self.records)
 
     @property
