@@ -74,15 +74,30 @@ def percent(value: float | None) -> str:
 class DomainRow:
     """One domain as the table sees it: the view plus what filtering and sorting need."""
 
-    __slots__ = ("view", "id", "name", "haystack", "dns_host", "verified", "total")
+    __slots__ = ("view", "id", "name", "haystack", "dns_host", "_counts")
 
     def __init__(self, view: DomainView, dns_host: object = UNKNOWN) -> None:
         self.view = view
         self.id = view.id
         self.name = clean(view.display_name)
-        self.verified, self.total = view.verified_count()
+        self._counts: tuple[int, int] | None = None  # computed when first shown or sorted on
         self.dns_host = dns_host
         self._index()
+
+    @property
+    def verified(self) -> int:
+        return self.counts[0]
+
+    @property
+    def total(self) -> int:
+        return self.counts[1]
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """(records verified, records) — "n/m" in the DNS column."""
+        if self._counts is None:
+            self._counts = self.view.verified_count()
+        return self._counts
 
     def _index(self) -> None:
         host = self.dns_host if isinstance(self.dns_host, str) else ""
