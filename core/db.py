@@ -73,6 +73,11 @@ def redact_url(url: str) -> str:
     return url
 
 
+def is_lock_error(exc: Exception) -> bool:
+    """Another transaction held the lock (SQLite busy, PostgreSQL deadlock or serialization)."""
+    return _is_lock_error(exc)
+
+
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc).lower()
     return "database is locked" in text or "database table is locked" in text or "deadlock" in text or (

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 
+import peewee
+
+from core.db import retry_locked
 from core.importers import daily_csv, pmta
 from core.importers.base import FLUSH_KEYS, FileFormatError, ImportSummary, ProgressFn, run_import
 
@@ -34,4 +37,13 @@ def import_file(
     """
     if kind not in PARSERS:
         raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
-    return run_import(path, kind, PARSERS[kind], settings=settings, clock=clock, progress=progress, flush_keys=flush_keys)
+    # Another process holding the lock (SQLite busy past its timeout, a PostgreSQL deadlock or
+    # serialization failure) rolled the file back: run it again, as a whole, a few times.
+    try:
+        return retry_locked(
+            lambda: run_import(path, kind, PARSERS[kind], settings=settings, clock=clock, progress=progress, flush_keys=flush_keys)
+        )
+    except peewee.OperationalError as exc:
+        summary = ImportSummary(str(path), kind, status="failed")
+        summary.error = f"database busy, nothing imported (try again): {exc}"
+        return summary

@@ -333,7 +333,7 @@ def run_import(
     """Import one file in one transaction; never raises for bad content (see the summary)."""
     import gzip
 
-    from core.db import write_transaction
+    from core.db import is_lock_error, write_transaction
     from core.models import ImportedFile
 
     path = Path(path)
@@ -370,6 +370,8 @@ def run_import(
                 opened.append(True)
             to_row = run.to_row
             rows = [(d, day, *to_row(c)) for day, table in run.counts.items() for d, c in table.items()]
+            # One global order for the row locks, so concurrent imports queue instead of deadlocking.
+            rows.sort(key=lambda r: (r[0], r[1]))
             run.counts.clear()
             run.keys = 0
             _upsert(rows)
@@ -408,6 +410,8 @@ def run_import(
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             summary.status, summary.error = "failed", f"cannot read: {exc}"
         except peewee.DatabaseError as exc:
+            if isinstance(exc, peewee.OperationalError) and is_lock_error(exc):
+                raise  # rolled back; import_file runs the file again
             summary.status, summary.error = "failed", f"database error, nothing imported: {exc}"
     if progress is not None and summary.ok:
         progress(size, size, summary.rows_read)

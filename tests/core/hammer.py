@@ -131,17 +131,17 @@ def editor(database: str, cache_url: str, user_id: int, domain_id: int, flag: st
         ctx.close()
 
 
-def importer(database: str, cache_url: str, paths: list[str], barrier) -> list[tuple[str, int]]:
-    """Import each file; (status, rows imported) per file."""
-    from core.importers import import_file  # the stats engineer's entry point
+def importer(database: str, cache_url: str, paths: list[str], barrier) -> list[tuple[str, str, int, str | None]]:
+    """Import each daily CSV; (path, status, rows imported, error) per file."""
+    from core.importers import import_file
 
     ctx = _open(database, cache_url)
     try:
         barrier.wait()
         done = []
         for path in paths:
-            summary = import_file(path)
-            done.append((summary.status, summary.rows_imported))
+            summary = import_file(path, "csv", settings=ctx.settings, clock=ctx.clock)
+            done.append((path, summary.status, summary.rows_imported, summary.error))
         return done
     finally:
         ctx.close()

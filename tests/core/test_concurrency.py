@@ -8,7 +8,7 @@ import datetime as dt
 
 from core.models import STATUS_ENABLED, SenderDomain
 from tests.core.dnskit import dns_server, publish  # noqa: F401  (fixture)
-from tests.core.hammer import editor, run_workers, verifier
+from tests.core.hammer import editor, importer, run_workers, verifier
 
 VERIFIERS, VERIFY_ROUNDS = 2, 15
 EDIT_FLAGS, EDIT_ROUNDS = ("LinkTracking", "OpenTracking", "UnsubscribeLink"), 41
@@ -43,3 +43,75 @@ def test_verify_and_edit_at_once_lose_no_update(ctx, alice, dns_server):
     assert {flag: row.options[flag] for flag in EDIT_FLAGS} == {flag: (EDIT_ROUNDS - 1) % 2 for flag in EDIT_FLAGS}
     last_verify_started = max(dt.datetime.fromisoformat(run["last_started"]) for run in verified)
     assert row.last_verified_at >= last_verify_started
+
+
+IMPORTERS, FILES_EACH, DAYS = 3, 4, 20
+
+
+def write_daily_csv(path, domain: str, rows: list[tuple[str, int, int, int, int]]) -> None:
+    lines = ["date,domain,sent,delivered,bounced,complaints"]
+    lines += [f"{day},{domain},{sent},{delivered},{bounced},{complaints}" for day, sent, delivered, bounced, complaints in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_imports_and_verifies_at_once_count_everything_once(ctx, alice, dns_server, tmp_path):
+    view = ctx.service.create_domain(alice, {"SenderDomain": "race.example"})
+    publish(dns_server, "race.example", view.verification_meta["DNSRecords"])
+    days = [(dt.date(2026, 5, 1) + dt.timedelta(days=i)).isoformat() for i in range(DAYS)]
+
+    expected = {day: [0, 0, 0, 0] for day in days}
+    jobs_files: list[list[str]] = []
+    for worker in range(IMPORTERS):
+        paths = []
+        for n in range(FILES_EACH):
+            # Every file touches every day, each in its own order: the upserts of concurrent
+            # transactions meet on the same rows in different orders.
+            order = days if (worker + n) % 2 == 0 else list(reversed(days))
+            rows = [(day, 100 + worker * 10 + n, 90 + n, 5 + worker, n % 3) for day in order]
+            path = tmp_path / f"w{worker}-{n}.csv"
+            write_daily_csv(path, "race.example", rows)
+            for day, *counts in rows:
+                expected[day] = [a + b for a, b in zip(expected[day], counts)]
+            paths.append(str(path))
+        jobs_files.append(paths)
+    # One more file that every importer tries: it must be counted exactly once.
+    shared = tmp_path / "shared.csv"
+    write_daily_csv(shared, "RACE.example", [(day, 7, 7, 0, 0) for day in days])
+    for day in days:
+        expected[day] = [a + b for a, b in zip(expected[day], [7, 7, 0, 0])]
+    for paths in jobs_files:
+        paths.insert(len(paths) // 2, str(shared))
+
+    database, cache_url = ctx.settings.database, ctx.settings.cache_url
+    ctx.close()
+    jobs = [(importer, database, cache_url, paths) for paths in jobs_files]
+    jobs += [(verifier, database, cache_url, dns_server.address, alice.id, view.id, VERIFY_ROUNDS)] * VERIFIERS
+    results = run_workers(None, jobs)
+    imported, verified = results[:IMPORTERS], results[IMPORTERS:]
+
+    outcomes = [entry for run in imported for entry in run]
+    failed = [entry for entry in outcomes if entry[1] == "failed"]
+    assert failed == [], failed
+    shared_runs = sorted(status for path, status, _, _ in outcomes if path == str(shared))
+    assert shared_runs == ["already imported"] * (IMPORTERS - 1) + ["imported"]
+    assert all(status == "imported" and rows == DAYS for path, status, rows, _ in outcomes if path != str(shared))
+
+    from core.models import DomainStat, ImportedFile
+
+    stored = {
+        s.day.isoformat(): [s.sent, s.delivered, s.bounced, s.complaints]
+        for s in DomainStat.select().where(DomainStat.domain == view.id)
+    }
+    assert stored == expected
+    assert ImportedFile.select().count() == IMPORTERS * FILES_EACH + 1
+
+    for run in verified:
+        assert run["statuses"] == [STATUS_ENABLED] * VERIFY_ROUNDS
+    row = SenderDomain.get_by_id(view.id)
+    assert row.status == STATUS_ENABLED
+    assert row.last_verified_at >= max(dt.datetime.fromisoformat(run["last_started"]) for run in verified)
+    # The API's figures agree with the stored rows (one aggregate query on every backend).
+    today = ctx.clock.now().date()
+    week = {(today - dt.timedelta(days=i)).isoformat() for i in range(7)}
+    figures = ctx.service.get_domain(alice, view.id).figures
+    assert figures.volume_7d == sum(counts[0] for day, counts in expected.items() if day in week) > 0
