@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import peewee
+import pytest
+
 from core.models import STATUS_ENABLED, SenderDomain
 from tests.core.dnskit import dns_server, publish  # noqa: F401  (fixture)
 from tests.core.hammer import editor, importer, run_workers, verifier
@@ -115,3 +118,39 @@ def test_imports_and_verifies_at_once_count_everything_once(ctx, alice, dns_serv
     week = {(today - dt.timedelta(days=i)).isoformat() for i in range(7)}
     figures = ctx.service.get_domain(alice, view.id).figures
     assert figures.volume_7d == sum(counts[0] for day, counts in expected.items() if day in week) > 0
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_database_is_locked_is_retried_not_raised(ctx, alice):
+    """A real "database is locked" (another connection holds the write lock and this one
+    will not wait) is retried by retry_locked until the lock is gone."""
+    import sqlite3
+
+    from core.db import retry_locked
+
+    view = ctx.service.create_domain(alice, {"SenderDomain": "locked.example"})
+    path = ctx.settings.database.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    impatient = sqlite3.connect(path, isolation_level=None, timeout=0)
+    attempts = []
+
+    def write() -> int:
+        attempts.append(1)
+        try:
+            return impatient.execute("UPDATE sender_domain SET status = 'Disabled' WHERE id = ?", (view.id,)).rowcount
+        except sqlite3.OperationalError as exc:
+            if len(attempts) == 2:
+                holder.execute("COMMIT")  # the other process finishes
+            raise peewee.OperationalError(str(exc)) from exc
+
+    try:
+        assert retry_locked(write) == 1
+    finally:
+        holder.close()
+        impatient.close()
+    assert len(attempts) == 3
+    assert SenderDomain.get_by_id(view.id).status == "Disabled"
+
+    with pytest.raises(peewee.OperationalError, match="no such table"):
+        retry_locked(lambda: ctx.database.execute_sql("SELECT * FROM missing_table"))  # other errors: not retried
