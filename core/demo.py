@@ -1,0 +1,444 @@
+"""Demo data: about 40 sender domains of varied health with 90 days of stats, and the DNS
+zones that make Verify meaningful offline.
+
+``build_demo(ctx)`` seeds the bound (empty) database deterministically: the same seed and
+clock give the same rows, so the TUI's tests and screenshot script can call it with a frozen
+clock. ``demo_zones(ctx.settings, result)`` returns what a ``core.localdns.LocalDNS`` should
+serve: correct zones for verified domains, misconfigured ones (matching the stored evidence)
+for pending domains, a few pending domains whose DNS has been fixed since (Verify turns them
+Enabled), empty zones for never-verified ones, and the platform's own names.
+
+The DKIM keys are derived from a fixed seed (a handful, reused): demo-only, never secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import random
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from core import records as templates
+from core.models import (
+    STATUS_DISABLED,
+    STATUS_ENABLED,
+    STATUS_PENDING,
+    STATUS_SUSPENDED,
+    DomainStat,
+    SenderDomain,
+    User,
+)
+from core.validation import normalize_domain
+
+DEMO_SEED = 2026
+DEMO_DAYS = 90
+DEMO_USER = "demo"
+KEY_COUNT = 2
+OLD_PROVIDER = "oldprovider.example"  # what misconfigured SPF records include instead
+
+# Nameservers by DNS host, so "DNS via X" shows a spread of providers.
+NAMESERVERS = {
+    "cloudflare": ["lara.ns.cloudflare.com.", "greg.ns.cloudflare.com."],
+    "route53": ["ns-1402.awsdns-47.org.", "ns-331.awsdns-41.com."],
+    "godaddy": ["ns51.domaincontrol.com.", "ns52.domaincontrol.com."],
+    "namecheap": ["dns1.registrar-servers.com.", "dns2.registrar-servers.com."],
+    "digitalocean": ["ns1.digitalocean.com.", "ns2.digitalocean.com."],
+    "other": ["ns1.boutique-host.example.", "ns2.boutique-host.example."],
+}
+
+# Health profiles: (daily volume, bounce fraction, complaint fraction).
+PROFILES = {
+    "excellent": (9000, 0.004, 0.00005),
+    "good": (6000, 0.019, 0.0006),
+    "fair": (3000, 0.035, 0.0016),
+    "poor": (2500, 0.06, 0.004),
+}
+
+# name, status, health profile, DNS state, DNS host, options, shape
+#   DNS state: ok | fixed (pending, DNS correct now) | spf | dkim_truncated | cname_wrong |
+#              dmarc_missing | appended | proxied | never (never verified, nothing published)
+#   shape: steady | growing | declining | new (created days ago) | dormant (no mail for
+#          8+ days) | idle (never sent) | spike (volume jumped this week)
+DOMAINS: list[tuple[str, str, str, str, str, dict, str]] = [
+    ("northwind-traders.example", STATUS_ENABLED, "excellent", "ok", "cloudflare", {}, "steady"),
+    ("contoso-mail.example", STATUS_ENABLED, "excellent", "ok", "route53", {}, "growing"),
+    ("fabrikam.example", STATUS_ENABLED, "excellent", "ok", "cloudflare", {"CustomSubdomain": "em"}, "steady"),
+    ("adventure-works.example", STATUS_ENABLED, "excellent", "ok", "godaddy", {}, "declining"),
+    ("tailspin-toys.example", STATUS_ENABLED, "excellent", "ok", "namecheap", {}, "steady"),
+    ("wingtip-news.example", STATUS_ENABLED, "excellent", "ok", "route53", {"CustomTrackPrefix": "click"}, "spike"),
+    ("bücher-haus.example", STATUS_ENABLED, "excellent", "ok", "other", {}, "steady"),
+    ("café-lumière.example", STATUS_ENABLED, "good", "ok", "cloudflare", {}, "steady"),
+    ("litware.example", STATUS_ENABLED, "excellent", "ok", "digitalocean", {"TrackPrefixDisabled": True}, "steady"),
+    ("proseware.example", STATUS_ENABLED, "good", "ok", "godaddy", {}, "growing"),
+    ("lucerne-publishing.example", STATUS_ENABLED, "good", "ok", "route53", {}, "declining"),
+    ("margies-travel.example", STATUS_ENABLED, "good", "ok", "cloudflare", {"CustomSubdomain": "bounce"}, "steady"),
+    ("coho-vineyard.example", STATUS_ENABLED, "good", "ok", "namecheap", {}, "steady"),
+    ("alpine-ski-house.example", STATUS_ENABLED, "fair", "ok", "cloudflare", {}, "declining"),
+    ("blue-yonder-airlines.example", STATUS_ENABLED, "fair", "ok", "route53", {}, "steady"),
+    ("почта-россии.example", STATUS_ENABLED, "fair", "ok", "other", {}, "steady"),
+    ("humongous-insurance.example", STATUS_ENABLED, "poor", "ok", "godaddy", {}, "spike"),
+    ("trey-research.example", STATUS_ENABLED, "poor", "ok", "digitalocean", {}, "steady"),
+    ("東京ショップ.example", STATUS_ENABLED, "excellent", "ok", "other", {}, "growing"),
+    ("fourth-coffee.example", STATUS_ENABLED, "excellent", "ok", "cloudflare", {}, "new"),
+    ("relecloud.example", STATUS_ENABLED, "good", "ok", "route53", {}, "new"),
+    ("woodgrove-bank.example", STATUS_ENABLED, "excellent", "ok", "route53", {}, "dormant"),
+    ("graphic-design-institute.example", STATUS_ENABLED, "excellent", "ok", "namecheap", {}, "idle"),
+    ("ελληνικά-νέα.example", STATUS_ENABLED, "good", "ok", "other", {}, "steady"),
+    ("school-of-fine-art.example", STATUS_PENDING, "good", "spf", "godaddy", {}, "steady"),
+    ("datum-corp.example", STATUS_PENDING, "excellent", "dkim_truncated", "godaddy", {}, "declining"),
+    ("southridge-video.example", STATUS_PENDING, "fair", "cname_wrong", "route53", {}, "steady"),
+    ("consolidated-messenger.example", STATUS_PENDING, "good", "dmarc_missing", "namecheap", {}, "steady"),
+    ("city-power-light.example", STATUS_PENDING, "excellent", "appended", "namecheap", {}, "dormant"),
+    ("wide-world-importers.example", STATUS_PENDING, "good", "proxied", "cloudflare", {}, "steady"),
+    ("nod-publishers.example", STATUS_PENDING, "excellent", "fixed", "cloudflare", {}, "steady"),
+    ("straße-reisen.example", STATUS_PENDING, "good", "fixed", "other", {}, "declining"),
+    ("vanarsdel.example", STATUS_PENDING, "excellent", "never", "route53", {}, "idle"),
+    ("first-up-consultants.example", STATUS_PENDING, "excellent", "never", "cloudflare", {}, "idle"),
+    ("lamna-healthcare.example", STATUS_PENDING, "excellent", "never", "godaddy", {"CustomSubdomain": "mail"}, "idle"),
+    ("munson-pickles.example", STATUS_DISABLED, "good", "ok", "digitalocean", {}, "dormant"),
+    ("best-for-you-organics.example", STATUS_DISABLED, "fair", "ok", "cloudflare", {}, "declining"),
+    ("wholesale-widgets.example", STATUS_DISABLED, "excellent", "ok", "route53", {}, "idle"),
+    ("bulk-blast-deals.example", STATUS_SUSPENDED, "poor", "ok", "other", {}, "declining"),
+    ("cheap-offers-now.example", STATUS_SUSPENDED, "poor", "spf", "namecheap", {}, "dormant"),
+]
+
+
+@dataclass
+class DemoDomain:
+    id: int
+    name: str  # ASCII
+    status: str
+    dns_state: str
+    dns_host: str
+
+
+@dataclass
+class DemoResult:
+    user: User
+    api_key: str
+    domains: list[DemoDomain] = field(default_factory=list)
+    stat_rows: int = 0
+
+
+# ---- deterministic demo DKIM keys -----------------------------------------------------------
+
+
+def _is_probable_prime(n: int, rnd: random.Random) -> bool:
+    if n < 2:
+        return False
+    for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47):
+        if n % p == 0:
+            return n == p
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    for _ in range(12):
+        x = pow(rnd.randrange(2, n - 1), d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = pow(x, 2, n)
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+_SMALL_PRIMES = [p for p in range(3, 20000, 2) if all(p % q for q in range(3, int(p**0.5) + 1, 2))]
+
+
+def _prime(bits: int, rnd: random.Random) -> int:
+    """The first probable prime after a seeded random start (a sieve skips most candidates)."""
+    start = rnd.getrandbits(bits) | (3 << (bits - 2)) | 1  # top two bits: n = p*q has 2*bits bits
+    window = 4096  # odd offsets 0, 2, …: mark those divisible by a small prime
+    while True:
+        alive = bytearray([1]) * window
+        for p in _SMALL_PRIMES:
+            first = (-start * pow(2, -1, p)) % p  # the k with start + 2k ≡ 0 (mod p)
+            alive[first::p] = bytes(len(range(first, window, p)))
+        for k in range(window):
+            if alive[k] and _is_probable_prime(start + 2 * k, rnd):
+                return start + 2 * k
+        start += 2 * window
+
+
+@functools.lru_cache(maxsize=KEY_COUNT)
+def demo_key(index: int, bits: int = templates.DKIM_KEY_BITS) -> templates.DkimKey:
+    """A DKIM key derived from the demo seed: the same every run (demo-only, never secret)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    rnd = random.Random(f"senderdeck demo DKIM key {index}")
+    e = 65537
+    while True:
+        p, q = _prime(bits // 2, rnd), _prime(bits // 2, rnd)
+        phi = (p - 1) * (q - 1)
+        if p != q and phi % e:
+            break
+    d = pow(e, -1, phi)
+    numbers = rsa.RSAPrivateNumbers(
+        p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(e, p * q)
+    )
+    key = numbers.private_key()
+    public_der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+    return templates.DkimKey(base64.b64encode(public_der).decode("ascii"), private_pem)
+
+
+# ---- records and evidence -----------------------------------------------------------------
+
+
+def _rel(host: str, domain: str) -> str:
+    return "@" if host == domain else host[: -len(domain) - 1]
+
+
+def _check(state: str, found: list[str], reason: str, fix: str = "", negative_ttl: int | None = None) -> dict:
+    return {"State": state, "Found": found, "Reason": reason, "Fix": fix, "NegativeTTL": negative_ttl}
+
+
+def _fault_host(records: Mapping[str, list], domain: str, state: str) -> str | None:
+    """The record a misconfiguration breaks."""
+    hosts = list(records)
+    mfrom, dkim = hosts[0], next(h for h in hosts if "._domainkey." in h)
+    track = next((h for h in hosts[1:] if records[h][0] == "CNAME"), None)
+    return {
+        "spf": domain,
+        "dkim_truncated": dkim,
+        "cname_wrong": mfrom,
+        "dmarc_missing": f"_dmarc.{domain}",
+        "appended": mfrom,
+        "proxied": track or mfrom,
+    }.get(state)
+
+
+def _evidence(records: Mapping[str, list], domain: str, state: str, provider: str | None) -> dict[str, dict]:
+    """The Checks a verify would have stored for ``state`` (matching what demo_zones serves)."""
+    broken = _fault_host(records, domain, state)
+    out: dict[str, dict] = {}
+    for host, (rtype, value, *_rest) in records.items():
+        rel = _rel(host, domain)
+        if host != broken:
+            if rtype == "CNAME":
+                out[host] = _check("matched", [value], f"CNAME to {value}")
+            elif "._domainkey." in host:
+                out[host] = _check("matched", [value], "DKIM key matches")
+            elif host.startswith("_dmarc."):
+                out[host] = _check("matched", [value], f"DMARC policy p={value.split('p=')[1].split(';')[0]}")
+            else:
+                include = value.split("include:")[1].split()[0]
+                out[host] = _check("matched", [value], f"SPF authorises include:{include}")
+            continue
+        if state == "spf":
+            include = value.split("include:")[1].split()[0]
+            found = f"v=spf1 include:spf.{OLD_PROVIDER} ~all"
+            out[host] = _check(
+                "mismatched", [found], f"the SPF record does not authorise include:{include}",
+                f"Change the TXT record at `@` to: v=spf1 include:spf.{OLD_PROVIDER} include:{include} ~all",
+            )
+        elif state == "dkim_truncated":
+            full = value.split("p=")[1]
+            found = value[:255]
+            fix = f"Paste the whole DKIM value for `{rel}`; if the form limits TXT values to 255 characters, split it into several quoted strings"
+            out[host] = _check(
+                "mismatched", [found],
+                f"the DKIM key (p=) is truncated: {len(found.split('p=')[1])} of {len(full)} characters",
+                f"{provider}: {fix[0].lower()}{fix[1:]}" if provider else fix,
+            )
+        elif state == "cname_wrong":
+            wrong = f"bounces.{OLD_PROVIDER}."
+            out[host] = _check(
+                "mismatched", [wrong], f"found CNAME {wrong}, expected {value}",
+                f"Change the CNAME for `{rel}` to point at `{value}`",
+            )
+        elif state == "dmarc_missing":
+            out[host] = _check("missing", [], f"{host} has no TXT record", f"Add a TXT record at `{rel}`: {value}", 300)
+        elif state == "appended":
+            doubled = f"{host}.{domain}"
+            prefix = f"{provider} adds the domain to the name: " if provider else ""
+            out[host] = _check(
+                "missing", [f"{doubled}: {value}"],
+                f"no CNAME at {host}, but {doubled} has one: the domain was appended to the name",
+                f"{prefix}enter `{rel}`, not `{host}`, as the record name", 300,
+            )
+        elif state == "proxied":
+            out[host] = _check(
+                "mismatched", ["104.21.32.1", "172.67.70.2"],
+                f"expected a CNAME to {value} but {host} answers with addresses: the record is proxied or flattened",
+                f"Cloudflare: turn the proxy off for {rel} (DNS only, grey cloud) so the CNAME is visible",
+            )
+    return out
+
+
+PROVIDER_LABELS = {
+    "cloudflare": "Cloudflare", "route53": "Route 53", "godaddy": "GoDaddy", "namecheap": "Namecheap",
+    "digitalocean": "DigitalOcean", "other": None,
+}
+
+
+# ---- stats --------------------------------------------------------------------------------
+
+
+def _daily_stats(rnd: random.Random, profile: str, shape: str, today: dt.date, created: dt.date, days: int, recorded: bool):
+    volume, bounce, complaint = PROFILES[profile]
+    volume = int(volume * rnd.uniform(0.4, 1.6))
+    if shape == "idle":
+        return
+    for back in range(days - 1, -1, -1):
+        day = today - dt.timedelta(days=back)
+        if day < created:
+            continue
+        if shape == "dormant" and back < 9:
+            continue
+        progress = (days - 1 - back) / max(1, days - 1)  # 0 at the oldest day, 1 today
+        trend = {"growing": 0.5 + progress, "declining": 1.5 - progress, "spike": 2.6 if back < 7 else 1.0}.get(shape, 1.0)
+        weekday = 0.55 if day.weekday() >= 5 else 1.0
+        sent = int(volume * trend * weekday * rnd.uniform(0.85, 1.15))
+        if sent <= 0:
+            continue
+        bounced = int(sent * bounce * rnd.uniform(0.6, 1.4) + rnd.random())
+        complaints = int(sent * complaint * rnd.uniform(0.3, 1.7) + rnd.random() * 0.5)
+        deferred = int(sent * 0.001 * rnd.random())
+        delivered = max(0, sent - bounced - deferred) if recorded else None
+        yield day, sent, delivered, bounced, complaints
+
+
+# ---- building -----------------------------------------------------------------------------
+
+
+def build_demo(ctx, *, seed: int = DEMO_SEED, days: int = DEMO_DAYS, user_name: str = DEMO_USER) -> DemoResult:
+    """Seed the bound database with the demo user, domains and stats (in one transaction).
+
+    Deterministic for a given seed and ``ctx.clock``. The database should hold no domains
+    yet (``senderdeck demo`` builds a fresh file); a second user of the same name fails.
+    """
+    from core import users
+    from core.db import write_transaction
+
+    settings = ctx.settings
+    now = ctx.clock.now().replace(microsecond=0)
+    today = now.date()
+    rnd = random.Random(seed)
+    keys = [demo_key(i) for i in range(KEY_COUNT)]
+    selector = settings.platform.dkim_selector
+    with write_transaction():
+        user, api_key = users.create_user(user_name, ctx.clock, domain_limit=0)
+        result = DemoResult(user, api_key)
+        stat_rows = []
+        for index, (name, status, profile, dns_state, host, options, shape) in enumerate(DOMAINS):
+            domain = normalize_domain(name)
+            key = keys[index % KEY_COUNT]
+            options = {"LinkTracking": 1, "OpenTracking": 1, "UnsubscribeLink": 0, **options}
+            if "TrackPrefixDisabled" not in options:
+                options["TrackPrefixDisabled"] = False
+            records = templates.build_records(
+                domain, options, settings.platform, dkim_selector=selector, dkim_public_b64=key.public_b64,
+                default_subdomain=settings.mfrom_subdomain, default_prefix=settings.track_prefix,
+            )
+            # "new" ones were created within the current 7-day window: their VolumeDelta is "new".
+            age = {"new": rnd.randint(2, 5), "idle": rnd.randint(1, 40)}.get(shape, rnd.randint(days + 10, days + 700))
+            created = now - dt.timedelta(days=age, hours=rnd.randint(0, 23), minutes=rnd.randint(0, 59))
+            provider = PROVIDER_LABELS[host]
+            if dns_state == "never":
+                meta = {"DNSRecords": records}
+                last_verified = None
+            else:
+                failing = dns_state if dns_state != "fixed" else rnd.choice(["spf", "dmarc_missing", "cname_wrong"])
+                checks = _evidence(records, domain, failing if status == STATUS_PENDING or dns_state != "ok" else "ok", provider)
+                meta = {
+                    "DNSRecords": {h: [r[0], r[1], checks[h]["State"] == "matched"] for h, r in records.items()},
+                    "Checks": checks,
+                }
+                last_verified = now - dt.timedelta(minutes=rnd.randint(3, 60 * 24 * 6))
+            row = SenderDomain.create(
+                user=user.id, domain=domain, status=status, verification_meta=meta, policy_meta=[], options=options,
+                created_at=created, last_verified_at=last_verified, dkim_selector=selector,
+                dkim_public_key=key.public_b64, dkim_private_key=key.private_pem,
+            )
+            result.domains.append(DemoDomain(row.id, domain, status, dns_state, host))
+            recorded = index % 5 != 3  # every fifth domain reports no deliveries (non-PowerMTA)
+            for day, sent, delivered, bounced, complaints in _daily_stats(
+                rnd, profile, shape, today, created.date(), days, recorded
+            ):
+                stat_rows.append((row.id, day, sent, delivered, bounced, complaints))
+        fields = [DomainStat.domain, DomainStat.day, DomainStat.sent, DomainStat.delivered, DomainStat.bounced, DomainStat.complaints]
+        for start in range(0, len(stat_rows), 500):
+            DomainStat.insert_many(stat_rows[start : start + 500], fields=fields).execute()
+        result.stat_rows = len(stat_rows)
+    return result
+
+
+def demo_zones(settings, result: DemoResult) -> dict[str, dict]:
+    """Zones for ``core.localdns.LocalDNS``: each demo domain as its DNS state says, plus the
+    platform's names and the old provider the misconfigured records point at."""
+    from core.localdns import records_zone
+
+    zones: dict[str, dict] = {}
+    by_id = {row.id: row for row in SenderDomain.select().where(SenderDomain.id.in_([d.id for d in result.domains]))}
+    for demo in result.domains:
+        row = by_id[demo.id]
+        records = {h: list(r[:2]) for h, r in (row.verification_meta.get("DNSRecords") or {}).items()}
+        domain = row.domain
+        ns = [("NS", n) for n in NAMESERVERS[demo.dns_host]]
+        if demo.dns_state == "never":
+            zones[domain] = {"@": ns}
+            continue
+        broken = _fault_host(records, domain, demo.dns_state)
+        published = {h: r for h, r in records.items() if h != broken}
+        zone = records_zone(domain, published)
+        zone.setdefault("@", []).extend(ns)
+        if broken:
+            rel = _rel(broken, domain)
+            value = records[broken][1]
+            if demo.dns_state == "spf":
+                zone["@"].append(("TXT", f"v=spf1 include:spf.{OLD_PROVIDER} ~all"))
+            elif demo.dns_state == "dkim_truncated":
+                zone[rel] = [("TXT", value[:255])]
+            elif demo.dns_state == "cname_wrong":
+                zone[rel] = [("CNAME", f"bounces.{OLD_PROVIDER}.")]
+            elif demo.dns_state == "appended":
+                zone[f"{rel}.{domain}"] = [("CNAME", value)]
+            elif demo.dns_state == "proxied":
+                zone[rel] = [("A", "104.21.32.1"), ("A", "172.67.70.2")]
+            # dmarc_missing: nothing published at _dmarc
+        zones[domain] = zone
+    platform = settings.platform
+    zones.update(_platform_zones(platform))
+    return zones
+
+
+def _platform_zones(platform) -> dict[str, dict]:
+    """The names the records point at (return path, tracking, SPF include), grouped by zone."""
+    zones: dict[str, dict] = {}
+
+    def put(name: str, rtype: str, value: str) -> None:
+        name = name.rstrip(".")
+        parent = name.split(".", 1)[1] if name.count(".") >= 2 else name
+        rel = "@" if name == parent else name[: -len(parent) - 1]
+        zones.setdefault(parent, {}).setdefault(rel, []).append((rtype, value))
+
+    put(platform.return_path_host, "A", "192.0.2.25")
+    put(platform.tracking_host, "A", "192.0.2.80")
+    put(platform.spf_include, "TXT", "v=spf1 ip4:192.0.2.0/24 -all")
+    put(f"spf.{OLD_PROVIDER}", "TXT", "v=spf1 ip4:198.51.100.0/24 -all")
+    put(f"bounces.{OLD_PROVIDER}", "A", "198.51.100.25")
+    return zones
+
+
+def serve_demo_dns(settings, result: DemoResult):
+    """Start a loopback DNS server for the demo zones and point ``settings.nameservers`` at it.
+
+    Returns the started ``LocalDNS`` (call ``stop()`` when done), or None when the server
+    module is not available.
+    """
+    try:
+        from core.localdns import LocalDNS
+    except ImportError:  # pragma: no cover - core.localdns ships with senderdeck
+        return None
+    server = LocalDNS(demo_zones(settings, result)).start()
+    settings.nameservers = [server.address]
+    return server

@@ -1,0 +1,86 @@
+"""``senderdeck demo``: build a demo database (about 40 domains, 90 days of stats) and open the TUI.
+
+By default the database is ``demo.db`` in the XDG data directory, rebuilt from scratch on
+every run; ``--database URL`` (before or after ``demo``) seeds another database instead,
+which must not hold any sender domains yet. Demo mode is on (no outbound mail), and a
+loopback DNS server serves the demo domains' zones, some correct and some misconfigured, so
+Verify works offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tui.commands.common import fail, settings_from_args
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "demo",
+        help="build a demo database and open the terminal UI on it",
+        description="Build a demo database (about 40 sender domains of varied health, 90 days of stats) "
+        "and open the terminal UI on it, in demo mode, with Verify answered by a loopback DNS server.",
+    )
+    parser.add_argument(
+        "--database", dest="demo_database", metavar="URL", default=argparse.SUPPRESS,
+        help="seed this (empty) database instead of rebuilding demo.db in the XDG data directory",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="random seed of the demo data")
+    parser.add_argument("--no-dns", action="store_true", help="do not start the loopback DNS server")
+    parser.add_argument("--build-only", action="store_true", help="build the database, print where, do not open the UI")
+    parser.set_defaults(handler=run)
+
+
+def default_demo_path() -> Path:
+    from core.settings import xdg_dir
+
+    return xdg_dir("data") / "demo.db"
+
+
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        candidate = path.with_name(path.name + suffix)
+        if candidate.exists():
+            candidate.unlink()
+
+
+def run(args) -> int:
+    from core import demo
+    from core.context import build_context
+    from core.models import SenderDomain
+
+    settings = settings_from_args(args)
+    explicit = getattr(args, "demo_database", None) or args.database
+    if explicit:
+        settings.database = explicit
+    else:
+        path = default_demo_path()
+        _remove_sqlite(path)
+        settings.database = f"sqlite:///{path}"
+    settings.demo = True
+    ctx = build_context(settings)
+    server = None
+    try:
+        if explicit and SenderDomain.select().exists():
+            return fail(
+                "that database already holds sender domains; the demo only seeds an empty one "
+                "(leave out --database to rebuild demo.db in the XDG data directory)"
+            )
+        seed = demo.DEMO_SEED if args.seed is None else args.seed
+        result = demo.build_demo(ctx, seed=seed)
+        if args.build_only:
+            from core.db import redact_url
+
+            print(f"demo database: {redact_url(settings.database)} ({len(result.domains)} domains, {result.stat_rows:,} stat rows)")
+            print(f"demo user: {result.user.name}; API key: {result.api_key}")
+            return 0
+        if not args.no_dns:
+            server = demo.serve_demo_dns(settings, result)
+        from tui.app import run_app
+
+        return run_app(ctx, result.user)
+    finally:
+        if server is not None:
+            server.stop()
+        ctx.close()
