@@ -105,3 +105,24 @@ async def test_dns_host_unknown_lists_nameservers(ctx, alice, dns_server):
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         assert "DNS via unknown host (ns1.boutique-host.example)" in subtitle(app)
+
+
+async def test_hostile_txt_answer_from_dns_is_shown_literally(ctx, alice, dns_server):
+    view = ctx.service.create_domain(alice, {"SenderDomain": "example.com"})
+    records = dict(view.verification_meta["DNSRecords"])
+    hostile = "v=spf1 [/x] [bold]x\x1b[2J\x07 ~all"
+    records["example.com"] = ["TXT", hostile]
+    publish(dns_server, "example.com", records)
+    app = HostApp(ctx, alice, lambda: DomainDetailScreen(view.id))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        assert badges(app)[2] == "failed"
+        await pilot.press("down", "down")
+        detail = str(app.screen.query_one("#record-detail").render())
+        # The engine escapes control bytes as visible text (\x1b); the screen shows that literally.
+        assert "Found:    v=spf1 [/x] [bold]x" in detail
+        assert "\x1b" not in detail and "\x07" not in detail
+        cell = str(app.screen.query_one(RecordTable).get_row_at(2)[3])
+        assert cell.startswith("v=spf1 [/x]")
