@@ -26,8 +26,8 @@ class SenderdeckApp(App[int]):
     TITLE = "senderdeck"
     COMMANDS = App.COMMANDS | {SenderdeckCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", tooltip="Quit senderdeck", id="app.quit"),
+        Binding("question_mark,f1", "help", "Help", tooltip="Every key of this screen", id="app.help"),
     ]
 
     def __init__(

@@ -28,7 +28,7 @@ from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_
 from core.views import DomainView
 from tui import data
 from tui.text import clean, plain
-from tui.widgets.domain_table import COLUMN_KEYS, COLUMN_LABELS, DomainTable
+from tui.widgets.domain_table import COLUMN_KEYS, DomainTable
 
 STATUS_CYCLE: tuple[str | None, ...] = (None, STATUS_ENABLED, STATUS_PENDING, STATUS_DISABLED, STATUS_SUSPENDED)
 BUCKETS = ("excellent", "good", "fair", "poor")
@@ -71,19 +71,19 @@ class DomainListScreen(Screen):
     AUTO_FOCUS = "DomainTable"
 
     BINDINGS = [
-        Binding("n", "new", "New", id="list.new"),
-        Binding("enter,o", "open", "Open", id="list.open"),
-        Binding("v", "verify", "Verify", id="list.verify"),
-        Binding("V", "verify_all", "Verify all", id="list.verify_all"),
-        Binding("p", "pause", "Pause", id="list.pause"),
-        Binding("p", "resume", "Resume", id="list.resume"),
-        Binding("d,delete", "delete", "Delete", id="list.delete"),
-        Binding("slash", "filter", "Filter", show=False, id="list.filter"),  # the placeholder says so
-        Binding("f", "cycle_status", "Status filter", show=False, id="list.status"),
-        Binding("s", "cycle_sort", "Sort by next column", show=False, id="list.sort"),
-        Binding("S", "reverse_sort", "Reverse the sort", show=False, id="list.reverse"),
-        Binding("r", "refresh", "Refresh", show=False, id="list.refresh"),
-        Binding("w", "watch", "Watch", id="list.watch"),
+        Binding("n", "new", "New", tooltip="New domain: shows the DNS records to publish", id="list.new"),
+        Binding("enter,o", "open", "Open", tooltip="Open the domain: records, badges, stats, actions", id="list.open"),
+        Binding("v", "verify", "Verify", tooltip="Verify the highlighted domain's DNS records now", id="list.verify"),
+        Binding("V", "verify_all", "Verify all", tooltip="Verify every Approval Pending domain, batch after batch", id="list.verify_all"),
+        Binding("p", "pause", "Pause", tooltip="Pause: Disabled, sends use the group default", id="list.pause"),
+        Binding("p", "resume", "Resume", tooltip="Resume: set a paused domain back to Enabled", id="list.resume"),
+        Binding("d,delete", "delete", "Delete", tooltip="Delete the domain (asks first)", id="list.delete"),
+        Binding("slash", "filter", "Filter", show=False, tooltip="Filter by name, status or DNS host as you type", id="list.filter"),  # the placeholder says so
+        Binding("f", "cycle_status", "Status filter", show=False, tooltip="Status filter: all, Enabled, Pending, Disabled, Suspended", id="list.status"),
+        Binding("s", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column (or click a header)", id="list.sort"),
+        Binding("S", "reverse_sort", "Reverse", show=False, tooltip="Reverse the sort order", id="list.reverse"),
+        Binding("r", "refresh", "Refresh", show=False, tooltip="Reload domains, figures and DNS hosts", id="list.refresh"),
+        Binding("w", "watch", "Watch", tooltip="Watch: re-verify pending domains every 1 to 15 min", id="list.watch"),
         Binding("escape", "clear", "Clear filters / back to the list", show=False, id="list.clear"),
     ]
 
@@ -281,22 +281,30 @@ class DomainListScreen(Screen):
         if not rows:
             summary.update(Content.styled("No sender domains yet", "bold"))
             return
-        parts: list[Content | str | tuple[str, str]] = [(f"{len(rows):,} domains", "bold"), "  "]
+        parts: list[Content | str | tuple[str, str]] = [(f"{len(rows):,} domains", "bold")]
         labels = {STATUS_ENABLED: ("enabled", "$text-success"), STATUS_PENDING: ("pending", "$text-warning"),
                   STATUS_DISABLED: ("disabled", "$text-muted"), STATUS_SUSPENDED: ("suspended", "$text-error")}
         for status, count in counts.items():
             if status in labels and (count or status in (STATUS_ENABLED, STATUS_PENDING)):
                 label, style = labels[status]
-                parts += [(f"{count:,} {label}", style), "  "]
+                parts += ["  ", (f"{count:,} {label}", style)]
+        line = Content.assemble(*parts)
         if self.table.figures_loaded and unscored < len(rows):
-            parts.append("│ rep ")
             colours = {"excellent": "$text-success", "good": "$text-primary", "fair": "$text-warning", "poor": "$text-error"}
+            rep: list[Content | str | tuple[str, str]] = ["reputation"]
             for bucket in BUCKETS:
                 if buckets[bucket]:
-                    parts += [(f"{buckets[bucket]:,} {bucket}", colours[bucket]), " "]
+                    rep += ["  ", (f"{buckets[bucket]:,} {bucket}", colours[bucket])]
             if unscored:
-                parts.append((f"{unscored:,} unscored", "$text-muted"))
-        summary.update(Content.assemble(*parts).rstrip())
+                rep += ["  ", (f"{unscored:,} unscored", "$text-muted")]
+            second = Content.assemble(*rep)
+            width = summary.content_region.width or self.size.width - 2
+            joiner = "  │  " if line.cell_length + second.cell_length + 5 <= width else "\n"
+            line = Content.assemble(line, joiner, second)
+        summary.update(line)
+
+    def on_resize(self) -> None:
+        self._update_summary()
 
     def _update_view_info(self) -> None:
         table = self.table
@@ -441,7 +449,6 @@ class DomainListScreen(Screen):
         self._status_index = STATUS_CYCLE.index(status) if status in STATUS_CYCLE else 0
         self.table.set_filter(status=status)
         self._after_rows_changed()
-        self.notify(f"Showing {status or 'every status'}", timeout=2)
 
     def action_cycle_sort(self) -> None:
         table = self.table
@@ -449,9 +456,7 @@ class DomainListScreen(Screen):
         self.action_sort_by(key)
 
     def action_sort_by(self, key: str) -> None:
-        self.table.sort_by(key)
-        table = self.table
-        self.notify(f"Sorted by {COLUMN_LABELS[key]} ({'descending' if table.sort_reverse else 'ascending'})", timeout=2)
+        self.table.sort_by(key)  # the header shows the column and direction (▲/▼)
 
     def action_reverse_sort(self) -> None:
         self.table.sort_by(self.table.sort_key, not self.table.sort_reverse)
@@ -637,12 +642,10 @@ class DomainListScreen(Screen):
             self.watching = False
             self.workers.cancel_group(self, "list-watch")
             self.watch_state = WatchState()
-            self.notify("Watch mode off", timeout=2)
         else:
             self.watching = True
             self.watch_state = WatchState()
-            self._watch()
-            self.notify("Watch mode on: pending domains are re-verified with backoff (1 to 15 min)", timeout=3)
+            self._watch()  # the activity line shows the countdown and what changed
         self._update_activity()
 
     def watch_try_now(self) -> None:

@@ -48,7 +48,7 @@ class HelpScreen(ModalScreen[None]):
             (
                 "Everywhere",
                 self._rows(type(self.app).BINDINGS)
-                + [("ctrl+p", "Command palette: every action by name, and open a domain by name"), ("tab", "Next field or panel")],
+                + [("ctrl+p", "Command palette: actions, and open a domain by name"), ("tab", "Next field or panel")],
             )
         )
         return [(title, rows) for title, rows in sections if rows]

@@ -157,6 +157,8 @@ def _delta_value(delta: str | None) -> float | None:
 class DomainTable(ScrollView, can_focus=True):
     """Sender domains, one per line, with a cursor, sorting and filtering."""
 
+    HELP_TITLE = "Moving in the list"
+
     DEFAULT_CSS = """
     DomainTable {
         overflow-x: hidden;

@@ -1,0 +1,83 @@
+"""Snapshots of the domain list at 80×24 and 120×36: fixed clock (2026-05-23 09:11), fixed
+theme, seeded temp database, no cursor blink, workers awaited before the shot."""
+
+from __future__ import annotations
+
+from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
+
+
+async def settle_except_watch(pilot) -> None:
+    app = pilot.app
+    for _ in range(20):
+        others = [w for w in app.workers if w.group != "list-watch" and w.is_running]
+        if not others:
+            break
+        await app.workers.wait_for_complete(others)
+        await pilot.pause()
+    await pilot.pause()
+
+
+def test_list_small(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE_SMALL, run_before=settle)
+
+
+def test_list_large(snap_compare, app, ctx):
+    ctx.cache.set("dnshost:shop.example", {"Apex": "shop.example", "DnsHost": "Cloudflare", "Nameservers": ["a.ns.cloudflare.com"]}, 3600)
+    ctx.cache.set("dnshost:news.example.org", {"Apex": "example.org", "DnsHost": "[/x] Route 53", "Nameservers": ["ns-1.awsdns-1.org"]}, 3600)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await settle(pilot)  # DNS hosts are read for the rows once they are painted
+
+    assert snap_compare(app, terminal_size=SIZE_LARGE, run_before=run_before)
+
+
+def test_list_empty_state(snap_compare, empty_app):
+    assert snap_compare(empty_app, terminal_size=SIZE_SMALL, run_before=settle)
+
+
+def test_list_filtered_pending_sorted_by_dns(snap_compare, app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("f", "f")  # status filter: Approval Pending
+        pilot.app.screen.action_sort_by("dns")
+        await pilot.press("slash", *"e")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE_SMALL, run_before=run_before)
+
+
+def test_list_no_match_shows_markup_literally(snap_compare, app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("slash", *"[/x]")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE_SMALL, run_before=run_before)
+
+
+def test_list_watch_mode(snap_compare, app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("w")
+        await settle_except_watch(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE_SMALL, run_before=run_before)
+
+
+def test_help_small(snap_compare, app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE_SMALL, run_before=run_before)
+
+
+def test_help_large(snap_compare, app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE_LARGE, run_before=run_before)
