@@ -571,7 +571,11 @@ class DomainListScreen(Screen):
     def action_verify_all(self) -> None:
         if self.bulk_running:
             return
-        pending = sum(1 for r in self.table.all_rows if r.view.status == STATUS_PENDING)
+        pending_ids = [r.id for r in self.table.all_rows if r.view.status == STATUS_PENDING]
+        pending = len(pending_ids)
+        for domain_id in pending_ids:  # "checking" until their batch answers
+            self.table.busy_ids.add(domain_id)
+        self.table.refresh()
         # Greyed out from the key press on, not from when the worker gets going.
         self.bulk_running = True
         self.query_one("#activity-progress", ProgressBar).update(total=max(1, pending), progress=0)
@@ -583,7 +587,9 @@ class DomainListScreen(Screen):
     async def _verify_all(self, pending: int) -> None:
         bar = self.query_one("#activity-progress", ProgressBar)
 
-        def progress(done: int, verified: int, total: int) -> None:
+        def progress(done: int, verified: int, total: int, answered: list[int]) -> None:
+            self.table.busy_ids.difference_update(answered)
+            self.table.refresh()
             bar.update(total=max(total, done, 1), progress=done)
             self._bulk_text = f"Verifying pending domains: {done:,}/{max(total, done):,} · {verified:,} verified"
             self._update_activity()
@@ -595,6 +601,8 @@ class DomainListScreen(Screen):
             return
         finally:
             self.bulk_running = False
+            self.table.busy_ids.difference_update(self.table.busy_ids - self.verifying)
+            self.table.refresh()
             self._update_activity()
             self.refresh_bindings()
         verified = [r for r in results if r.is_verified]
@@ -607,7 +615,7 @@ class DomainListScreen(Screen):
         self._announce_enabled([r.domain_id for r in enabled])
         self.load()
 
-    async def _verify_pending_batches(self, pending: int, progress: Callable[[int, int, int], None] | None = None) -> list:
+    async def _verify_pending_batches(self, pending: int, progress: Callable[[int, int, int, list[int]], None] | None = None) -> list:
         """``service.verify_pending`` again while it answers ``truncated``.
 
         Stops when a batch brings no domain not already seen (the engine may keep answering
@@ -622,7 +630,7 @@ class DomainListScreen(Screen):
             for d in bulk.domains:
                 seen[d.domain_id] = d
             if progress is not None:
-                progress(len(seen), sum(1 for d in seen.values() if d.is_verified), pending)
+                progress(len(seen), sum(1 for d in seen.values() if d.is_verified), pending, [d.domain_id for d in bulk.domains])
             if not bulk.truncated or not fresh:
                 break
         return list(seen.values())
