@@ -98,6 +98,7 @@ async def measure(count: int) -> dict:
         app._display = display_and_signal
 
         async def timed(key: str, done) -> float:
+            await app.workers.wait_for_complete()  # each measure starts from a quiet app
             painted.clear()
             k0 = time.perf_counter()
             app.post_message(events.Key(key, key if len(key) == 1 else None))

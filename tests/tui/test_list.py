@@ -323,3 +323,38 @@ async def test_new_domain_appears_highlighted(app):
 async def test_watch_state_defaults():
     state = WatchState()
     assert state.delay == 60 and state.next_at is None and state.changes == []
+
+
+async def test_back_from_detail_reflects_what_happened_there(app, sample):
+    from tui.screens.domain_detail import DomainDetailScreen
+
+    promo = sample["promo.example.com"]
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        app.screen.table.move_to(promo)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DomainDetailScreen)
+        # Changed elsewhere while the detail screen was open: the list shows it on return.
+        SenderDomain.update(status=STATUS_ENABLED).where(SenderDomain.id == promo).execute()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.table.get_row(promo).view.status == STATUS_ENABLED
+        # Deleted from the detail screen: gone from the list.
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, DomainListScreen)
+        assert "promo.example.com" not in names(app)
+
+
+def test_run_app_keeps_its_signature():
+    import inspect
+
+    from tui.app import make_app, run_app
+
+    assert list(inspect.signature(run_app).parameters) == ["ctx", "user"]
+    assert list(inspect.signature(make_app).parameters)[:2] == ["ctx", "user"]

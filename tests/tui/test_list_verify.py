@@ -94,7 +94,7 @@ async def test_verify_all_continues_truncated_batches(app, ctx, alice, sample, d
     async def counting(user, batch=25):
         screen = app.screen  # what the screen shows while a batch runs
         during.append((screen.bulk_running, screen.check_action("verify_all", ()), screen.check_action("verify", ()),
-                       screen.query_one("#activity").display, activity(app)))
+                       screen.query_one("#activity").display, activity(app), set(screen.table.busy_ids)))
         result = await real(user, batch)
         calls.append((len(result.domains), result.truncated))
         return result
@@ -110,6 +110,8 @@ async def test_verify_all_continues_truncated_batches(app, ctx, alice, sample, d
         assert len(calls) >= 2 and calls[0] == (25, True) and calls[-1][1] is False
         assert during[0][:4] == (True, None, None, True)  # greyed out, progress shown
         assert "Verifying 33 pending domains" in during[0][4]
+        assert set(extra) <= during[0][5]  # pending rows show "checking" until their batch answers
+        assert not screen.table.busy_ids
         assert "Verifying pending domains: 25/33 · 10 verified" in during[1][4]
         assert not screen.bulk_running and not screen.query_one("#activity").display
         enabled = {r.id for r in screen.table.all_rows if r.view.status == STATUS_ENABLED}
