@@ -103,7 +103,7 @@ async def test_silent_server_times_out_per_query(server):
     started = time.monotonic()
     result = await prober.lookup("quiet.example.com", "TXT")
     assert result.status == TIMEOUT
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3.0  # 2 x 0.2 s, with room for a loaded machine
     assert sum(1 for q in server.queries if q[0] == "quiet.example.com.") == 2
     with pytest.raises(ProbeTimeout):
         await prober.query("quiet.example.com", "TXT")
@@ -114,7 +114,7 @@ async def test_overall_deadline_is_a_hard_cap(server):
     prober = prober_for(server, timeout=5.0, retries=2, deadline=0.3)
     started = time.monotonic()
     quiet, fine = await asyncio.gather(prober.lookup("quiet.example.com", "TXT"), prober.lookup("example.com", "TXT"))
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3.0  # far below one 5 s query timeout
     assert quiet.status == TIMEOUT and quiet.detail == "deadline"
     assert fine.status == OK  # answers that came in time are kept
     with pytest.raises(DeadlineExceeded):
@@ -166,7 +166,7 @@ async def test_all_lookups_run_concurrently_within_the_bound():
         await asyncio.gather(*(prober.lookup(f"n{i}.fast.example", "TXT") for i in range(40)))
         elapsed = time.monotonic() - started
     assert srv.peak_in_flight == 40
-    assert elapsed < 1.0  # one round trip (0.1 s) plus overhead, not 40
+    assert elapsed < 2.0  # one round trip (0.1 s) plus overhead, not 40 (4 s)
 
 
 async def test_internationalised_and_underscore_names(server):

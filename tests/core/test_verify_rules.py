@@ -41,14 +41,14 @@ def host_is(label):
     return hint
 
 
-async def check(server, zone, host, rtype, value, *, dns_host=None, extra_zones=None, **server_opts):
+async def check(server, zone, host, rtype, value, *, dns_host=None, extra_zones=None, prober_opts=None, **server_opts):
     server.set_zone(D, zone)
     for origin, z in (extra_zones or {}).items():
         server.set_zone(origin, z)
     for key, names in server_opts.items():
         getattr(server, key).update(__import__("dns.name").name.from_text(n) for n in names)
     target = Target(D, {host: [rtype, value]}, INCLUDE, host_is(dns_host))
-    return await check_record(prober_for(server), target, host, rtype, value)
+    return await check_record(prober_for(server, **(prober_opts or {})), target, host, rtype, value)
 
 
 # ---- CNAME ------------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ async def test_domain_appended_by_the_dns_host_is_spotted(server):
 async def test_servfail_and_timeout_are_could_not_check(server):
     servfail = await check(server, {}, "sl.example.com", "CNAME", RP, servfail=["sl.example.com"])
     assert servfail.state == UNKNOWN and "SERVFAIL" in servfail.reason
-    timeout = await check(server, {}, "tr.example.com", "CNAME", RP, silent=["tr.example.com"])
+    timeout = await check(server, {}, "tr.example.com", "CNAME", RP, prober_opts={"timeout": 0.2}, silent=["tr.example.com"])
     assert timeout.state == UNKNOWN and "could not check" in timeout.reason
 
 

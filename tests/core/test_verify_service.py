@@ -100,7 +100,7 @@ async def test_timeouts_stay_within_the_deadline(ctx, alice, dns_server, setting
     dns_server.silent.update(dns.name.from_text(h) for h in records)
     started = time.monotonic()
     _, body = await verify(ctx, alice, domain_id)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0  # far below one 5 s query timeout
     assert body["IsVerified"] is False and body["Status"] == STATUS_PENDING
     assert {c["State"] for c in row(domain_id).verification_meta["Checks"].values()} == {"unknown"}
     assert ctx.cache.get(probe_cache_key(domain_id)) is None  # failures are not cached
