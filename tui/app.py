@@ -69,16 +69,13 @@ class SenderdeckApp(App[int]):
             event.widget.cursor_blink = False
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Failed list and app workers become a notification with the ApiError's message.
+        """Failures of the app's own workers become a notification.
 
-        Workers run with ``exit_on_error=False``, so a failure never crashes the app. The
-        detail screen and the modals handle their own groups (``detail-*``, ``domain-form``,
-        ``send-test``); this handles the ``list-*`` groups and the app's own workers.
+        ``Worker.StateChanged`` does not bubble, so each screen handles its own workers (the
+        list screen through ``notify_error`` below); workers run with ``exit_on_error=False``,
+        so a failure never crashes the app.
         """
-        if event.state != WorkerState.ERROR or event.worker.error is None:
-            return
-        group = event.worker.group or ""
-        if group.startswith("list-") or event.worker.node is self:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.notify_error(event.worker.error)
 
     def notify_error(self, error: BaseException, title: str = "Error") -> None:

@@ -358,3 +358,46 @@ def test_run_app_keeps_its_signature():
 
     assert list(inspect.signature(run_app).parameters) == ["ctx", "user"]
     assert list(inspect.signature(make_app).parameters)[:2] == ["ctx", "user"]
+
+
+async def test_verify_of_a_domain_deleted_elsewhere_says_so(app, sample):
+    shop = sample["shop.example"]
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        app.screen.table.move_to(shop)
+        SenderDomain.update(status=STATUS_DELETED).where(SenderDomain.id == shop).execute()
+        await pilot.press("v")
+        await settle(pilot)
+        assert any("Sender domain not found" in n for n in notes(app))
+        assert app.screen.check_action("verify", ()) is True  # not stuck greyed out
+
+
+async def test_unexpected_failures_become_notifications(app, ctx, monkeypatch):
+    async def boom(user, domain_id):
+        raise RuntimeError("resolver exploded")
+
+    monkeypatch.setattr(ctx.service, "verify_domain", boom)
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        assert any("RuntimeError: resolver exploded" in n for n in notes(app))
+        assert app.is_running and isinstance(app.screen, DomainListScreen)
+        assert not app.screen.verifying and not app.screen.table.busy_ids
+
+
+async def test_a_failed_load_says_how_to_retry(app, monkeypatch):
+    from tui import data
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(data, "load_views", broken)
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        assert any("RuntimeError: disk on fire" in n for n in notes(app))
+        assert "press r to try again" in table_text(app)
+        monkeypatch.undo()
+        await pilot.press("r")
+        await settle(pilot)
+        assert len(names(app)) == 9

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static
+from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
@@ -196,6 +197,18 @@ class DomainListScreen(Screen):
             return
         self.table.set_figures(message.figures)
         self._update_summary()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed list worker becomes a notification (``exit_on_error=False``:
+        nothing crashes the app). Expected ``ApiError``s are handled where they happen."""
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        self.app.notify_error(event.worker.error)
+        if event.worker.group == "list-load":
+            self.loading = False
+            self.table.empty_message = "Could not load the domains — press r to try again"
+            self.table.refresh()
+            self.query_one("#summary", Static).update(plain("Could not load the domains"))
 
     @on(DomainTable.HostsWanted)
     def _hosts_wanted(self, message: DomainTable.HostsWanted) -> None:
