@@ -3,6 +3,8 @@ theme, seeded temp database, no cursor blink, workers awaited before the shot.""
 
 from __future__ import annotations
 
+from textual.worker import WorkerFailed
+
 from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
 
 
@@ -12,7 +14,10 @@ async def settle_except_watch(pilot) -> None:
         others = [w for w in app.workers if w.group != "list-watch" and w.is_running]
         if not others:
             break
-        await app.workers.wait_for_complete(others)
+        try:
+            await app.workers.wait_for_complete(others)
+        except WorkerFailed:
+            pass
         await pilot.pause()
     await pilot.pause()
 

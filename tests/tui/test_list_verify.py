@@ -4,6 +4,8 @@ countdown, change report and "now Enabled" notification."""
 
 from __future__ import annotations
 
+from textual.worker import WorkerFailed
+
 import asyncio
 
 import pytest
@@ -45,7 +47,10 @@ async def settle_except_watch(pilot) -> None:
         others = [w for w in app.workers if w.group != "list-watch" and w.is_running]
         if not others:
             break
-        await app.workers.wait_for_complete(others)
+        try:
+            await app.workers.wait_for_complete(others)
+        except WorkerFailed:
+            pass
         await pilot.pause()
     await pilot.pause()
 
