@@ -401,3 +401,24 @@ async def test_a_failed_load_says_how_to_retry(app, monkeypatch):
         await pilot.press("r")
         await settle(pilot)
         assert len(names(app)) == 9
+
+
+async def test_footer_follows_the_row_under_the_cursor(app, sample):
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.table.move_to(sample["shop.example"])
+        await pilot.pause()
+        footer_keys = lambda: {k.description for k in screen.query("FooterKey")}  # noqa: E731
+        assert "Pause" in footer_keys() and "Resume" not in footer_keys()
+        screen.table.move_to(sample["promo.example.com"])  # Disabled
+        await pilot.pause()
+        assert "Resume" in footer_keys() and "Pause" not in footer_keys()
+        screen.verifying.add(sample["promo.example.com"])
+        screen.refresh_bindings()
+        await pilot.pause()
+        assert screen.check_action("verify", ()) is None
+        screen.table.move_to(sample["news.example.org"])  # same pause state, verify possible again
+        await pilot.pause()
+        verify_key = next(k for k in screen.query("FooterKey") if k.description == "Verify")
+        assert not verify_key.disabled

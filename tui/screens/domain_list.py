@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -427,9 +428,24 @@ class DomainListScreen(Screen):
     def _selected(self, message: DomainTable.Selected) -> None:
         self.open_domain(message.domain_id)
 
+    ROW_ACTIONS = ("open", "verify", "delete", "pause", "resume")
+
     @on(DomainTable.Highlighted)
     def _highlighted(self) -> None:
-        self.refresh_bindings()
+        # Refreshing bindings rebuilds the footer: only when moving the cursor changed what
+        # the keys can do (e.g. from an Enabled domain to a paused one), not on every row.
+        if self._row_state() != getattr(self, "_row_binding_state", None):
+            self.refresh_bindings()
+
+    def _row_state(self) -> tuple | None:
+        try:
+            return tuple(self._check(action) for action in self.ROW_ACTIONS)
+        except NoMatches:  # not composed yet
+            return None
+
+    def refresh_bindings(self) -> None:
+        self._row_binding_state = self._row_state()
+        super().refresh_bindings()
 
     def action_filter(self) -> None:
         self.filter_input.focus()
