@@ -180,6 +180,18 @@ async def _sendtest(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
     }
 
 
+def backend_outage(exc: BaseException) -> str | None:
+    """A message for a database or Redis that cannot be reached, or None for anything else."""
+    import peewee
+
+    if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)) and not isinstance(exc, peewee.IntegrityError):
+        return f"Database unavailable: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}; try again"
+    module = type(exc).__module__ or ""
+    if module.startswith("redis") and type(exc).__name__ in {"ConnectionError", "TimeoutError", "BusyLoadingError"}:
+        return f"Cache unavailable: Redis did not answer ({str(exc).strip() or type(exc).__name__}); try again"
+    return None
+
+
 # ---- dispatch -----------------------------------------------------------------------------
 
 
@@ -223,7 +235,12 @@ class Api:
             return 200, result
         except ApiError as exc:
             return exc.http_status, exc.to_json()
-        except Exception as exc:  # a bug, not bad input: log it, answer a coded 500
+        except Exception as exc:
+            outage = backend_outage(exc)
+            if outage:
+                log.warning("command failed, backend unavailable: %s", outage)
+                return 503, ApiError(errors.SERVICE_UNAVAILABLE, outage, 503).to_json()
+            # A bug, not bad input: log it, answer a coded 500.
             log.exception("command failed: %r", params.get("Command") if isinstance(params, Mapping) else None)
             return 500, ApiError(errors.INTERNAL_ERROR, f"Internal error ({type(exc).__name__}); see the log", 500).to_json()
 

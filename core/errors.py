@@ -33,6 +33,7 @@ UNKNOWN_COMMAND = 13
 RATE_LIMITED = 14
 PERMISSION_DENIED = 15
 INTERNAL_ERROR = 16  # a bug: logged, never a traceback to the caller
+SERVICE_UNAVAILABLE = 17  # the database or Redis cannot be reached (HTTP 503)
 
 
 def not_found() -> ApiError:

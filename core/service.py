@@ -189,62 +189,61 @@ class SenderDomainService:
         return limit > 0 and self._live_rows(user).count() >= limit
 
     def create_domain(self, user: User, params: Mapping[str, Any]) -> DomainView:
+        """Create a domain, or refresh an existing / soft-deleted pair (ON DUPLICATE KEY UPDATE).
+
+        The limit check, the lookup of an existing pair and the write happen in one
+        transaction with the user's row locked, so racing creates can neither pass the limit
+        together nor write back a stale row.
+        """
         present, raw = _param(params, "SenderDomain")
         domain = normalize_domain(raw if present else None)
-        existing = SenderDomain.get_or_none((SenderDomain.domain == domain) & (SenderDomain.user == user.id))
-        base = dict(existing.options) if existing else dict(TRACKING_FLAGS)
-        options = self._parse_options(params, base)
-        selector = existing.dkim_selector if existing else self.settings.platform.dkim_selector
-        self._check_names_fit(domain, options, selector)
-        if (existing is None or existing.status == STATUS_DELETED) and self._limit_reached(user):
-            raise ApiError(5, "Sender domain limit reached for your account", 403)
-        if existing is not None:
-            return self._revive(existing, options)
-        key = self.keygen()  # outside the transaction: key generation takes a while
-        now = self.clock.now()
+        pair = (SenderDomain.domain == domain) & (SenderDomain.user == user.id)
+        self._parse_options(params, TRACKING_FLAGS)  # reject bad options before any work
+        # Key generation takes a while: do it before taking locks, and only for a new pair.
+        key = None if SenderDomain.select().where(pair).exists() else self.keygen()
 
-        def insert() -> SenderDomain:
+        def work() -> tuple[int, bool]:
             with write_transaction():
-                return SenderDomain.create(
+                for_update(User.select().where(User.id == user.id)).first()
+                existing = for_update(SenderDomain.select().where(pair)).first()
+                if existing is None and key is None:
+                    raise ApiError(7, "Sender domain create process failed", 400)
+                base = dict(existing.options) if existing else dict(TRACKING_FLAGS)
+                options = self._parse_options(params, base)
+                selector = existing.dkim_selector if existing else self.settings.platform.dkim_selector
+                self._check_names_fit(domain, options, selector)
+                if (existing is None or existing.status == STATUS_DELETED) and self._limit_reached(user):
+                    raise ApiError(5, "Sender domain limit reached for your account", 403)
+                if existing is not None:
+                    meta = {k: v for k, v in (existing.verification_meta or {}).items() if k not in RECORD_STATE_KEYS}
+                    meta["DNSRecords"] = self._template(domain, options, existing)
+                    SenderDomain.update(status=STATUS_PENDING, options=options, verification_meta=meta).where(
+                        SenderDomain.id == existing.id
+                    ).execute()
+                    return existing.id, True
+                row = SenderDomain.create(
                     user=user.id,
                     domain=domain,
                     status=STATUS_PENDING,
                     verification_meta={"DNSRecords": self._template(domain, options, key=key)},
                     policy_meta=[],
                     options=options,
-                    created_at=now,
+                    created_at=self.clock.now(),
                     dkim_selector=selector,
                     dkim_public_key=key.public_b64,
                     dkim_private_key=key.private_pem,
                 )
+                return row.id, False
 
         try:
-            row = retry_locked(insert)
+            domain_id, revived = retry_locked(work)
         except peewee.IntegrityError:
-            # Another process created the same pair a moment ago: ON DUPLICATE KEY UPDATE.
-            row = SenderDomain.get_or_none((SenderDomain.domain == domain) & (SenderDomain.user == user.id))
-            if row is None:
-                raise ApiError(7, "Sender domain create process failed", 400) from None
-            return self._revive(row, options)
-        fresh = SenderDomain.get_or_none(SenderDomain.id == row.id)
-        if fresh is None:
-            raise ApiError(8, "Sender domain could not be retrieved after creation", 500)
-        return DomainView.from_row(fresh)
-
-    def _revive(self, row: SenderDomain, options: dict) -> DomainView:
-        """Re-creating an existing pair refreshes it to Approval Pending (the DKIM key is kept)."""
-        meta = {k: v for k, v in (row.verification_meta or {}).items() if k not in RECORD_STATE_KEYS}
-        meta["DNSRecords"] = self._template(row.domain, options, row)
-
-        def write() -> None:
-            with write_transaction():
-                SenderDomain.update(status=STATUS_PENDING, options=options, verification_meta=meta).where(
-                    SenderDomain.id == row.id
-                ).execute()
-
-        retry_locked(write)
-        self.cache.delete(probe_cache_key(row.id))
-        fresh = SenderDomain.get_or_none(SenderDomain.id == row.id)
+            # Another process inserted the same pair between our check and our insert: that
+            # row now exists, so this call becomes the refresh it would have been.
+            return self.create_domain(user, params)
+        if revived:
+            self.cache.delete(probe_cache_key(domain_id))
+        fresh = SenderDomain.get_or_none(SenderDomain.id == domain_id)
         if fresh is None:
             raise ApiError(8, "Sender domain could not be retrieved after creation", 500)
         return DomainView.from_row(fresh)

@@ -145,3 +145,23 @@ def importer(database: str, cache_url: str, paths: list[str], barrier) -> list[t
         return done
     finally:
         ctx.close()
+
+
+def creator(database: str, cache_url: str, user_id: int, names: list[str], barrier) -> list[tuple[str, int | None, int | None]]:
+    """Create each name for the user; report (name, DomainID or None, error code or None)."""
+    from core.errors import ApiError
+    from core.models import User
+
+    ctx = _open(database, cache_url)
+    try:
+        user = User.get_by_id(user_id)
+        barrier.wait()
+        done = []
+        for name in names:
+            try:
+                done.append((name, ctx.service.create_domain(user, {"SenderDomain": name}).id, None))
+            except ApiError as exc:
+                done.append((name, None, exc.code))
+        return done
+    finally:
+        ctx.close()

@@ -77,3 +77,22 @@ def test_cache_url_must_be_redis():
 
     with pytest.raises(SettingsError, match="expected redis://"):
         build_cache("memcached://127.0.0.1:11211", SystemClock())
+
+
+@pytest.mark.sqlite_only
+def test_unreachable_redis_is_a_coded_503_not_a_crash(tmp_path, clock):
+    from core.context import build_context
+    from core.settings import Settings
+    from core.users import create_user
+    from tests.backends import free_port
+
+    settings = Settings(database=f"sqlite:///{tmp_path / 'r.db'}", cache_url=f"redis://127.0.0.1:{free_port()}/0")
+    ctx = build_context(settings, clock=clock)
+    try:
+        _, key = create_user("alice", clock)
+        status, body = ctx.api.dispatch({"Command": "user.senderdomain.list", "APIKey": key})
+    finally:
+        ctx.close()
+    assert status == 503
+    [error] = body["Errors"]
+    assert error["Code"] == 17 and "Redis" in error["Message"]

@@ -154,3 +154,26 @@ def test_sqlite_database_is_locked_is_retried_not_raised(ctx, alice):
 
     with pytest.raises(peewee.OperationalError, match="no such table"):
         retry_locked(lambda: ctx.database.execute_sql("SELECT * FROM missing_table"))  # other errors: not retried
+
+
+def test_racing_creates_never_pass_the_domain_limit(ctx, alice):
+    from core.models import STATUS_DELETED
+    from tests.core.hammer import creator
+
+    alice.domain_limit = 5
+    alice.save()
+    database, cache_url = ctx.settings.database, ctx.settings.cache_url
+    ctx.close()
+    # Four processes, each with three names of its own and one name they all create.
+    jobs = [(creator, database, cache_url, alice.id, [f"w{w}-{n}.example" for n in range(3)] + ["shared.example"]) for w in range(4)]
+    results = [entry for run in run_workers(None, jobs) for entry in run]
+
+    live = list(SenderDomain.select().where((SenderDomain.user == alice.id) & (SenderDomain.status != STATUS_DELETED)))
+    assert len(live) == 5  # never more than the limit, and the limit is reached
+    assert {code for _, _, code in results} <= {None, 5}
+    created = {name: domain_id for name, domain_id, code in results if code is None}
+    assert sorted(r.domain for r in live) == sorted(created)
+    # The shared name is one row whoever created it, and every successful create saw that row.
+    shared_ids = {domain_id for name, domain_id, code in results if name == "shared.example" and code is None}
+    assert len(shared_ids) <= 1
+    assert SenderDomain.select().where(SenderDomain.domain == "shared.example").count() == len(shared_ids)
