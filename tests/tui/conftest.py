@@ -2,8 +2,10 @@
 the app built by ``make_app`` exactly as the CLI builds it.
 
 ``app`` has the sample domains (tests/tui/seed.py); ``empty_app`` has none. Both use the
-root conftest's ``ctx`` (temp SQLite file, FixedClock at 2026-05-23 09:11, resolver pointed
-at 127.0.0.1:1 so nothing reaches the public network) and ``alice``.
+root conftest's ``ctx`` (temp SQLite file, FixedClock at 2026-05-23 09:11) and ``alice``,
+with the resolver pointed at ``tui_dns``: an in-process loopback DNS server, empty unless a
+test publishes zones on it, so every lookup is answered at once (REFUSED for names it does
+not serve) and nothing reaches the public network or waits for a timeout.
 
 Snapshot tests: ``snap_compare(app, terminal_size=SIZE_SMALL, run_before=settle)``.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.localdns import LocalDNS
+from tests.core.dnskit import FAST
 from tests.tui.seed import seed_sample
 
 THEME = "textual-dark"
@@ -41,6 +45,25 @@ def build_app(ctx, user, clock, **kwargs):
     kwargs.setdefault("theme", THEME)
     kwargs.setdefault("cursor_blink", False)
     return make_app(ctx, user, clock=clock, **kwargs)
+
+
+@pytest.fixture
+def tui_dns():
+    """A loopback DNS server for this test (under a millisecond to start); empty: it answers
+    REFUSED until a test publishes zones on it (``tests.core.dnskit.publish``)."""
+    with LocalDNS() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(settings, backend, tui_dns):  # naming `backend` keeps the per-backend parametrisation
+    """The root ``settings`` with the resolver on ``tui_dns`` (the root points at 127.0.0.1:1,
+    where a lookup waits for its timeout)."""
+    settings.nameservers = [tui_dns.address]
+    settings.dns.timeout = FAST["timeout"]
+    settings.dns.deadline = FAST["deadline"]
+    settings.dns.retries = FAST["retries"]
+    return settings
 
 
 @pytest.fixture

@@ -60,14 +60,8 @@ def set_records(domain_id: int, flags, checks: dict | None = None, status: str |
 
 
 @pytest.fixture
-def loopback_dns(ctx):
-    """The service's resolver pointed at an empty loopback DNS server: every lookup is answered
-    at once (REFUSED), so "DNS via" and verify never wait for timeouts. Yields the server."""
-    from core.localdns import LocalDNS
-
-    with LocalDNS() as server:
-        ctx.settings.nameservers = [server.address]
-        ctx.settings.dns.timeout = 0.3
-        ctx.settings.dns.deadline = 3.0
-        ctx.settings.dns.retries = 1
-        yield server
+def loopback_dns(tui_dns):
+    """The service's resolver's loopback DNS server (tests/tui/conftest.py's ``tui_dns``):
+    empty, so every lookup is answered at once (REFUSED) and "DNS via" and verify never wait
+    for timeouts. Yields the server."""
+    return tui_dns
