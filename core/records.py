@@ -25,6 +25,17 @@ class DkimKey:
     private_pem: str
 
 
+@dataclass(frozen=True)
+class DkimExport:
+    domain: str  # ASCII
+    selector: str
+    private_pem: str
+
+    def pmta_line(self, path: str) -> str:
+        """PowerMTA's signing directive for this key (``domain-key selector,domain,file``)."""
+        return f"domain-key {self.selector},{self.domain},{path}"
+
+
 def generate_dkim_key(bits: int = DKIM_KEY_BITS) -> DkimKey:
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     public_der = key.public_key().public_bytes(

@@ -123,6 +123,22 @@ class SenderDomainService:
             view.verification_meta = {**view.verification_meta, "DNSRecords": self._template(row.domain, row.options, row)}
         return view
 
+    def find_domain(self, user: User, ref: str) -> DomainView:
+        """A domain of the caller's by DomainID or by name (any form: Unicode, ASCII, with a dot)."""
+        text = str(ref).strip()
+        if text.isascii() and text.isdigit():
+            return DomainView.from_row(self._owned(user, int(text)))
+        name = normalize_domain(text)
+        row = self._live_rows(user).where(SenderDomain.domain == name).first()
+        if row is None:
+            raise not_found()
+        return DomainView.from_row(row)
+
+    def dkim_key(self, user: User, domain_id: int) -> templates.DkimExport:
+        """The domain's DKIM selector and private key, for the MTA's signing configuration."""
+        row = self._owned(user, domain_id)
+        return templates.DkimExport(row.domain, row.dkim_selector, row.dkim_private_key)
+
     def resolve_for_email(self, user: User, from_domain: str) -> DomainView | None:
         """The send-time resolver: the caller's Enabled domain, or None for the group default.
 

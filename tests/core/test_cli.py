@@ -83,3 +83,37 @@ def test_hostile_text_is_escaped_for_the_terminal(run):
 def test_config_hides_secrets(run):
     out = run("config", extra_env={"SENDERDECK_SMTP_PASSWORD": "hunter2"}, check=0).stdout
     assert "hunter2" not in out and json.loads(out)["smtp"]["password"] == "********"
+
+
+def test_zone_snippet_and_dkim_export(run, tmp_path):
+    import stat
+
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    run("user", "add", "alice", check=0)
+    created = json.loads(run("api", "create", "SenderDomain=bücher.example", check=0).stdout)
+    records = created["SenderDomain"]["VerificationMeta"]["DNSRecords"]
+
+    zone = run("zone", "bücher.example", "--ttl", "300", check=0).stdout
+    lines = [line for line in zone.splitlines() if not line.startswith(";")]
+    assert [line.split("\t")[0] for line in lines] == [host + "." for host in records]
+    assert all(line.split("\t")[1:3] == ["300", "IN"] for line in lines)
+    assert lines[0].endswith("CNAME\trp.senderdeck.example.")
+
+    keys = tmp_path / "keys"
+    out = run("dkim", "export", str(created["DomainID"]), "--dir", str(keys), check=0).stdout.strip()
+    path = keys / "xn--bcher-kva.example.sd1.pem"
+    assert out == f"domain-key sd1,xn--bcher-kva.example,{path}"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    private = load_pem_private_key(path.read_bytes(), password=None)
+    p_tag = records["sd1._domainkey.xn--bcher-kva.example"][1].split("p=", 1)[1]
+    from base64 import b64encode
+
+    from cryptography.hazmat.primitives import serialization
+
+    public_der = private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert b64encode(public_der).decode() == p_tag  # the exported key signs for the published p=
+
+    again = run("dkim", "export", "bücher.example", "--dir", str(keys), check=2)
+    assert "--force" in again.stderr
+    assert "Sender domain not found" in run("zone", "other.example", check=1).stderr
