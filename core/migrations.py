@@ -12,23 +12,87 @@ from typing import Callable
 import peewee
 
 from core.db import retry_locked
-from core.models import (
-    CacheEntry,
-    DomainStat,
-    ImportedFile,
-    RateEvent,
-    SchemaVersion,
-    SenderDomain,
-    User,
-)
+from core.models import SchemaVersion
+
+# Each migration declares the tables as they were at its version, so a later change to
+# core/models.py can never change what an old migration does. tests/core/test_migrations.py
+# checks that the migrated schema matches the current models column for column.
+
+
+def _frozen_base(db: peewee.Database) -> type[peewee.Model]:
+    class Frozen(peewee.Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    return Frozen
 
 
 def _initial_schema(db: peewee.Database) -> None:
+    Base = _frozen_base(db)
+
+    class User(Base):
+        name = peewee.CharField(max_length=64, unique=True)
+        api_key_hash = peewee.CharField(max_length=64, unique=True)
+        permissions = peewee.TextField()
+        domain_limit = peewee.IntegerField(null=True)
+        created_at = peewee.DateTimeField()
+
+    class SenderDomain(Base):
+        user = peewee.ForeignKeyField(User, column_name="user_id", on_delete="CASCADE")
+        domain = peewee.CharField(max_length=253)
+        status = peewee.CharField(max_length=20, index=True)
+        verification_meta = peewee.TextField()
+        policy_meta = peewee.TextField()
+        options = peewee.TextField()
+        created_at = peewee.DateTimeField()
+        last_verified_at = peewee.DateTimeField(null=True)
+        dkim_selector = peewee.CharField(max_length=63)
+        dkim_public_key = peewee.TextField()
+        dkim_private_key = peewee.TextField()
+
+        class Meta:
+            indexes = ((("domain", "user"), True),)
+
+    class DomainStat(Base):
+        domain = peewee.ForeignKeyField(SenderDomain, column_name="domain_id", on_delete="CASCADE")
+        day = peewee.DateField()
+        sent = peewee.BigIntegerField(default=0)
+        delivered = peewee.BigIntegerField(null=True)
+        bounced = peewee.BigIntegerField(default=0)
+        complaints = peewee.BigIntegerField(default=0)
+
+        class Meta:
+            indexes = ((("domain", "day"), True),)
+
+    class CacheEntry(Base):
+        key = peewee.CharField(max_length=255, primary_key=True)
+        value = peewee.TextField()
+        expires_at = peewee.DoubleField(index=True)
+
+    class RateEvent(Base):
+        key = peewee.CharField(max_length=128)
+        at = peewee.DoubleField()
+
+        class Meta:
+            indexes = ((("key", "at"), False),)
+
     db.create_tables([User, SenderDomain, DomainStat, CacheEntry, RateEvent])
 
 
 def _imports_and_figures_index(db: peewee.Database) -> None:
     """Import bookkeeping (idempotent imports), and a covering index for the figures query."""
+    Base = _frozen_base(db)
+
+    class ImportedFile(Base):
+        digest = peewee.CharField(max_length=64, unique=True)
+        kind = peewee.CharField(max_length=16)
+        name = peewee.CharField(max_length=255)
+        size = peewee.BigIntegerField()
+        rows_read = peewee.BigIntegerField(default=0)
+        rows_imported = peewee.BigIntegerField(default=0)
+        imported_at = peewee.DateTimeField()
+
     db.create_tables([ImportedFile])
     db.execute_sql(
         "CREATE INDEX IF NOT EXISTS domain_stat_figures "

@@ -48,3 +48,46 @@ def test_unreachable_database_is_a_settings_error(tmp_path):
         db.connect("postgresql://nobody:pw@127.0.0.1:1/none")
     with pytest.raises(SettingsError):
         db.connect("bogus://x")
+
+
+def _columns(database, table):
+    return sorted((c.name, c.data_type.lower(), c.null, c.primary_key) for c in database.get_columns(table))
+
+
+def _indexes(database, table):
+    return sorted((tuple(i.columns), i.unique) for i in database.get_indexes(table))
+
+
+def test_migrated_schema_matches_the_models(tmp_path):
+    """A model changed without a migration (or a migration that drifted) fails here."""
+    from core.models import ALL_MODELS
+
+    migrated = db.connect(f"sqlite:///{tmp_path / 'migrated.db'}")
+    fresh = db.open_database(f"sqlite:///{tmp_path / 'models.db'}")
+    with fresh.bind_ctx(ALL_MODELS):
+        fresh.create_tables(ALL_MODELS)
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        assert _columns(migrated, table) == _columns(fresh, table), table
+        model_indexes = _indexes(fresh, table)
+        assert set(model_indexes) <= set(_indexes(migrated, table)), table
+    migrated.close()
+    fresh.close()
+
+
+def test_a_version_1_database_with_data_is_carried_forward(tmp_path):
+    """A database left at version 1 (as the first release wrote it) keeps its rows."""
+    url = f"sqlite:///{tmp_path / 'v1.db'}"
+    database = db.open_database(url)
+    db.database.initialize(database)
+    database.create_tables([SchemaVersion])
+    migrations.MIGRATIONS[0](database)
+    SchemaVersion.create(version=1)
+    database.execute_sql(
+        "INSERT INTO user (name, api_key_hash, permissions, created_at) VALUES ('old', 'h', '[\"User.Update\"]', '2026-01-01 00:00:00')"
+    )
+    database.close()
+    database = db.connect(url)
+    assert migrations.current_version(database) == migrations.LATEST
+    assert [u.name for u in User.select()] == ["old"] and User.get().can("User.Update")
+    database.close()
