@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Mapping
 
 from core import errors
 from core.clock import format_datetime
-from core.errors import ApiError
+from core.errors import ApiError, SettingsError
 from core.models import PERMISSION_USER_UPDATE, User
 from core.service import SenderDomainService, _param
 from core.users import authenticate
@@ -41,7 +41,10 @@ def command(name: str):
 # ---- JSON shapes --------------------------------------------------------------------------
 
 
-def domain_json(view: DomainView, *, figures: bool) -> dict:
+def domain_json(view: DomainView, *, figures: bool, options: dict | None = None) -> dict:
+    """A SenderDomain object. List and Get (``figures``) show the operational fields and
+    every option with its default; create and update show the stored options, as the spec's
+    examples do."""
     body: dict[str, Any] = {
         "DomainID": str(view.id),
         "SenderDomain": view.display_name,
@@ -53,7 +56,7 @@ def domain_json(view: DomainView, *, figures: bool) -> dict:
         body["LastVerifiedAt"] = format_datetime(view.last_verified_at)
     body["VerificationMeta"] = view.verification_meta
     body["PolicyMeta"] = view.policy_meta
-    body["Options"] = view.options
+    body["Options"] = options if options is not None else view.options
     if figures:
         f = view.figures
         body.update(
@@ -92,14 +95,19 @@ def _domain_id(params: Mapping[str, Any]) -> int:
 
 @command("user.senderdomain.list")
 def _list(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
-    return {"Success": True, "SenderDomains": [domain_json(v, figures=True) for v in api.service.list_domains(user)]}
+    return {"Success": True, "SenderDomains": [
+            domain_json(v, figures=True, options=api.service.effective_options(v.options)) for v in api.service.list_domains(user)
+        ]}
 
 
 @command("user.senderdomain.get")
 def _get(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
     domain_id = _domain_id(params)
     view = api.service.get_domain(user, domain_id)
-    body: dict[str, Any] = {"Success": True, "SenderDomain": domain_json(view, figures=True)}
+    body: dict[str, Any] = {
+        "Success": True,
+        "SenderDomain": domain_json(view, figures=True, options=api.service.effective_options(view.options)),
+    }
     days = parse_days(params)
     if days is not None:
         body["Days"] = days
@@ -186,6 +194,8 @@ def backend_outage(exc: BaseException) -> str | None:
 
     if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)) and not isinstance(exc, peewee.IntegrityError):
         return f"Database unavailable: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}; try again"
+    if isinstance(exc, SettingsError):
+        return f"senderdeck is misconfigured: {exc}"
     module = type(exc).__module__ or ""
     if module.startswith("redis") and type(exc).__name__ in {"ConnectionError", "TimeoutError", "BusyLoadingError"}:
         return f"Cache unavailable: Redis did not answer ({str(exc).strip() or type(exc).__name__}); try again"

@@ -40,6 +40,7 @@ SENDTEST_RATE_LIMIT = (10, 300.0)  # the spec: 10 test messages per 5 minutes pe
 TRACKING_FLAGS = {"LinkTracking": 1, "OpenTracking": 1, "UnsubscribeLink": 0}
 # VerificationMeta keys that describe the current records; dropped when records change.
 RECORD_STATE_KEYS = ("DNSRecords", "Checks")
+_LAYOUT_KEYS = ("CustomSubdomain", "CustomTrackPrefix", "TrackPrefixDisabled")
 
 
 def probe_cache_key(domain_id: int) -> str:
@@ -284,10 +285,11 @@ class SenderDomainService:
                         raise ApiError(9, "Invalid Status value. Allowed: Enabled, Disabled", 400)
 
                 old_records = (row.verification_meta or {}).get("DNSRecords") or {}
-                new_records = self._template(row.domain, options, row)
-                regenerated = [list(r[:2]) for r in old_records.values()] != [list(r[:2]) for r in new_records.values()] or list(
-                    old_records
-                ) != list(new_records)
+                # Only the DNS-affecting options decide (CustomSubdomain, CustomTrackPrefix,
+                # UseTrackingSubdomain): a changed platform setting must not turn a tracking
+                # toggle or a resume into a regeneration that discards verification.
+                regenerated = self._dns_layout(row.options or {}) != self._dns_layout(options)
+                new_records = self._template(row.domain, options, row) if regenerated else old_records
                 if regenerated:
                     self._check_names_fit(row.domain, options, row.dkim_selector)
 
@@ -318,6 +320,22 @@ class SenderDomainService:
         if fresh is None:
             raise ApiError(7, "Sender domain could not be retrieved after update", 500)
         return DomainView.from_row(fresh), regenerated
+
+    def effective_options(self, options: Mapping) -> dict:
+        """Every option with the defaults filled in, in the spec's order (List and Get show these)."""
+        return {
+            **{flag: int(options.get(flag, default)) for flag, default in TRACKING_FLAGS.items()},
+            "CustomSubdomain": templates.mfrom_subdomain(options, self.settings.mfrom_subdomain),
+            "CustomTrackPrefix": templates.track_prefix(options, self.settings.track_prefix),
+            "TrackPrefixDisabled": bool(options.get("TrackPrefixDisabled", False)),
+            **{k: v for k, v in options.items() if k not in TRACKING_FLAGS and k not in _LAYOUT_KEYS},
+        }
+
+    def _dns_layout(self, options: Mapping) -> tuple[str, str | None]:
+        """The MFROM subdomain and tracking host label the options produce."""
+        sub = templates.mfrom_subdomain(options, self.settings.mfrom_subdomain)
+        track = templates.tracking_host("", options, self.settings.mfrom_subdomain, self.settings.track_prefix)
+        return sub, track
 
     @staticmethod
     def _all_verified(records: Mapping[str, list]) -> bool:
@@ -368,8 +386,14 @@ class SenderDomainService:
         from core.probe import Prober
         from core.validation import to_unicode
 
+        from core.errors import SettingsError
+
         row = self._owned(user, domain_id)
-        info = await dnshost.detect(Prober.from_settings(self.settings.nameservers, self.settings.dns), self.cache, row.domain)
+        try:
+            prober = Prober.from_settings(self.settings.nameservers, self.settings.dns)
+        except SettingsError:  # e.g. a resolver named by a host that does not resolve
+            return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), dnshost.UNKNOWN, [])
+        info = await dnshost.detect(prober, self.cache, row.domain)
         return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), info.dns_host, info.nameservers)
 
     async def _verify_rows(self, rows: list[SenderDomain]) -> list["VerifyOutcome"]:  # noqa: F821

@@ -121,7 +121,10 @@ def figures_query(domains, today: dt.date):
         cond = (day >= first) if last is None else ((day >= first) & (day <= last))
         return fn.COALESCE(fn.SUM(Case(None, [(cond, column)], None)), 0)
 
-    delivered = fn.COALESCE(S.delivered, S.sent - S.bounced - S.complaints)
+    # A day without recorded deliveries counts Sent - Bounced - Complaints, never below zero
+    # (as daily_stats shows it).
+    fallback = S.sent - S.bounced - S.complaints
+    delivered = fn.COALESCE(S.delivered, Case(None, [(fallback < 0, 0)], fallback))
     whole = d30 <= start  # the 30-day window covers every row read: plain sums
     return (
         S.select(

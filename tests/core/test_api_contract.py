@@ -432,3 +432,46 @@ def test_dns_falls_back_to_template_without_saving(ctx, alice):
     assert "sl.example.com" in body["DNSRecords"]
     assert all(r["IsVerified"] is None for r in body["DNSRecords"].values())
     assert SenderDomain.get_by_id(domain_id).verification_meta == {}
+
+
+def test_list_and_get_show_every_option_with_defaults(ctx, alice):
+    domain_id = create(ctx, alice, UnsubscribeLink="true")["DomainID"]
+    expected = {
+        "LinkTracking": 1, "OpenTracking": 1, "UnsubscribeLink": 1,
+        "CustomSubdomain": "sl", "CustomTrackPrefix": "track", "TrackPrefixDisabled": False,
+    }
+    [listed] = call(ctx, alice, "list")[1]["SenderDomains"]
+    assert listed["Options"] == expected and list(listed["Options"]) == list(expected)
+    assert call(ctx, alice, "get", DomainID=domain_id)[1]["SenderDomain"]["Options"] == expected
+    # The stored options stay as given: update answers them unfilled, as the spec shows.
+    assert call(ctx, alice, "update", DomainID=domain_id)[1]["SenderDomain"]["Options"] == {
+        "LinkTracking": 1, "OpenTracking": 1, "UnsubscribeLink": 1,
+    }
+
+
+def test_changed_platform_settings_do_not_make_a_toggle_regenerate(ctx, alice):
+    """Only CustomSubdomain / CustomTrackPrefix / UseTrackingSubdomain regenerate records."""
+    domain_id = create(ctx, alice)["DomainID"]
+    _mark_verified(domain_id)
+    ctx.settings.platform.dmarc_policy = "reject"
+    ctx.settings.platform.spf_include = "spf.elsewhere.example"
+    body = call(ctx, alice, "update", DomainID=domain_id, LinkTracking="0")[1]
+    assert body["DnsRegenerated"] is False and body["SenderDomain"]["Status"] == "Enabled"
+    assert all(r[2] is True for r in body["SenderDomain"]["VerificationMeta"]["DNSRecords"].values())
+    assert call(ctx, alice, "update", DomainID=domain_id, status="Disabled")[0] == 200
+    assert call(ctx, alice, "update", DomainID=domain_id, status="Enabled")[1]["SenderDomain"]["Status"] == "Enabled"
+
+
+def test_row_gone_after_write_answers_8_on_create_and_7_on_update(ctx, alice, monkeypatch):
+    domain_id = create(ctx, alice, "first.example")["DomainID"]
+    real = SenderDomain.get_or_none
+
+    def vanish_after_write(*query):
+        return None
+
+    monkeypatch.setattr(SenderDomain, "get_or_none", vanish_after_write)
+    status, body = call(ctx, alice, "create", SenderDomain="second.example")
+    assert (status, error(body)) == (500, 8)
+    status, body = call(ctx, alice, "update", DomainID=domain_id, LinkTracking="0")
+    assert (status, error(body)) == (500, 7)
+    monkeypatch.setattr(SenderDomain, "get_or_none", real)

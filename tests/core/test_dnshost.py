@@ -103,3 +103,19 @@ async def test_internationalised_domain_is_shown_in_unicode(ctx, alice, dns_serv
     publish(dns_server, "xn--bcher-kva.example", {}, {"@": [("NS", "ns1.digitalocean.com.")]})
     _, body = await call(ctx, alice, DomainID=view.id)
     assert (body["SenderDomain"], body["DnsHost"]) == ("bücher.example", "DigitalOcean")
+
+
+def test_unresolvable_resolver_setting_answers_unknown_not_an_error(ctx, alice, monkeypatch):
+    import socket
+
+    def no_such_host(*args, **kwargs):  # never ask the system's resolver in a test
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+    view = ctx.service.create_domain(alice, {"SenderDomain": "example.com"})
+    ctx.settings.nameservers = ["resolver.invalid"]  # a host name, not an address
+    status, body = ctx.api.dispatch({"Command": "user.senderdomain.dnshost", "APIKey": alice.api_key, "DomainID": view.id})
+    assert status == 200
+    assert body == {"Success": True, "DomainID": view.id, "SenderDomain": "example.com", "DnsHost": "unknown", "Nameservers": []}
+    status, body = ctx.api.dispatch({"Command": "user.senderdomain.verify", "APIKey": alice.api_key, "DomainID": view.id})
+    assert status == 503 and body["Errors"][0]["Code"] == 17 and "misconfigured" in body["Errors"][0]["Message"]

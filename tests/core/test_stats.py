@@ -96,6 +96,14 @@ def test_delivery_rate_uses_recorded_deliveries_and_falls_back_per_day(ctx, alic
     assert figures(ctx, alice, domain)["DeliveryRate"] == 94.5
 
 
+def test_fallback_never_counts_a_day_below_zero(ctx, alice, domain):
+    add(domain.id, 1, 1000, bounced=10)  # fallback 990
+    add(domain.id, 2, 10, bounced=8, complaints=7)  # fallback -5: counts as 0, as the Stats table shows it
+    assert figures(ctx, alice, domain)["DeliveryRate"] == round(990 / 1010 * 100, 2)
+    stats = ctx.service.domain_stats(alice, domain.id, 30)
+    assert sum(day["Delivered"] for day in stats.values()) == 990
+
+
 def test_recorded_zero_deliveries_is_not_a_fallback(ctx, alice, domain):
     add(domain.id, 1, 100, bounced=0, delivered=0)
     assert figures(ctx, alice, domain)["DeliveryRate"] == 0.0
