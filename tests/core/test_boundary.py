@@ -34,6 +34,20 @@ def test_headless_cli_loads_no_textual():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_headless_api_command_runs_without_textual(tmp_path):
+    code = (
+        "import sys\n"
+        "import tui.__main__ as m\n"
+        f"rc = m.main(['--database', 'sqlite:///{tmp_path / 'h.db'}', 'user', 'add', 'ops'])\n"
+        f"rc = m.main(['--database', 'sqlite:///{tmp_path / 'h.db'}', 'api', 'list'])\n"
+        "bad = sorted(x for x in sys.modules if x == 'textual' or x.startswith('textual.'))\n"
+        "print('loaded:', bad); sys.exit(rc or (1 if bad else 0))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '"SenderDomains": []' in result.stdout and "loaded: []" in result.stdout
+
+
 def test_import_linter_contract_holds():
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True, cwd=ROOT)

@@ -190,9 +190,16 @@ async def test_wrong_password_is_code_11_and_never_echoed(ctx, alice, domain, sm
     assert handler.messages == []
 
 
-async def test_credentials_are_not_sent_in_the_clear_to_a_remote_relay(ctx, alice, domain):
+async def test_credentials_are_not_sent_in_the_clear_to_a_remote_relay(ctx, alice, domain, monkeypatch):
+    import aiosmtplib
+
+    async def must_not_connect(*args, **kwargs):
+        raise AssertionError("a connection to a non-loopback relay was attempted")
+
+    # The guard must refuse before any name lookup or connection: fail loudly if it did not.
+    monkeypatch.setattr(aiosmtplib.SMTP, "connect", must_not_connect)
     use_relay(ctx, free_port_refusing(), "none", username="relayuser", password=SECRET)
-    ctx.settings.smtp.host = "relay.example.net"  # refused before any connection is tried
+    ctx.settings.smtp.host = "relay.example.net"
 
     status, body = await sendtest(ctx, alice, DomainID=domain.id, to="ops@example.org")
 
