@@ -117,3 +117,24 @@ def test_zone_snippet_and_dkim_export(run, tmp_path):
     again = run("dkim", "export", "bücher.example", "--dir", str(keys), check=2)
     assert "--force" in again.stderr
     assert "Sender domain not found" in run("zone", "other.example", check=1).stderr
+
+
+def test_two_api_processes_in_a_row_share_the_probe_cache(run):
+    """The 60 s probe cache lives in the database: a second `senderdeck api verify` process
+    answers from it without asking DNS again, even though DNS changed in between."""
+    from core.localdns import LocalDNS
+    from tests.core.dnskit import publish
+
+    run("user", "add", "alice", check=0)
+    created = json.loads(run("api", "create", "SenderDomain=cached.example", check=0).stdout)
+    records = created["SenderDomain"]["VerificationMeta"]["DNSRecords"]
+    with LocalDNS() as dns:
+        publish(dns, "cached.example", records)
+        first = json.loads(run("--nameserver", dns.address, "api", "verify", f"DomainID={created['DomainID']}", check=0).stdout)
+        assert first["IsVerified"] is True and first["Status"] == "Enabled"
+        asked = len(dns.queries)
+        assert asked > 0
+        dns.remove_zone("cached.example")  # now every record would be missing
+        second = json.loads(run("--nameserver", dns.address, "api", "verify", f"DomainID={created['DomainID']}", check=0).stdout)
+        assert second == first
+        assert len(dns.queries) == asked  # answered from the cache: DNS was not asked again
