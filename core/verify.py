@@ -319,7 +319,7 @@ async def check_spf(prober: Prober, target: Target, host: str, expected: str) ->
         if result.values:
             return Check(
                 MISSING,
-                [],
+                list(result.values),  # shown so the user sees what is published instead
                 f"{host} has {len(result.values)} TXT record{'s' if len(result.values) != 1 else ''} but none is SPF (v=spf1)",
                 f"Add a TXT record at `@`: {expected}",
             )

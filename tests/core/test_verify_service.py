@@ -236,6 +236,9 @@ async def test_hostile_answers_are_stored_and_returned_as_plain_text(ctx, alice,
     _, get = await call(ctx, alice, Command="user.senderdomain.get", DomainID=domain_id)
     check = get["SenderDomain"]["VerificationMeta"]["Checks"]["example.com"]
     assert check["State"] == "missing"
+    # What was published instead comes back literally: markup as text, controls escaped,
+    # the 4 KB value whole.
+    assert sorted(check["Found"]) == sorted(["[/x][b]boom[/b]", "ctl\\x1b]0;title\\x07\\x00", "q" * 4096])
     dkim_host = next(h for h in records if "._domainkey." in h)
     publish(dns_server, "example.com", without(records, dkim_host), {"sd1._domainkey": [("TXT", h) for h in hostile[:2]]})
     ctx.cache.delete(probe_cache_key(domain_id))
