@@ -4,6 +4,11 @@ Loading is two-phase so the rows appear quickly even with 10,000+ domains: the r
 (name, status, records, last check) first, then the operational figures. Database calls run
 in thread workers, DNS probes in async workers; results come back as small messages and a
 result that belongs to an older load is dropped.
+
+DNS hosts are looked up for the rows on screen only, when they are painted: first in the
+engine's one-hour DNS-host cache (a thread worker), then, for the rows the cache does not
+know, with ``service.detect_dns_host`` in one async worker, at most
+``HOST_LOOKUPS_AT_ONCE`` at a time; each answer fills its cell as it arrives.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ BUCKETS = ("excellent", "good", "fair", "poor")
 WATCH_FIRST_DELAY = 60.0
 WATCH_MAX_DELAY = 15 * 60.0
 MAX_CHANGE_LINES = 3
+HOST_LOOKUPS_AT_ONCE = 8
 
 
 async def in_thread(database, fn: Callable[..., Any], *args: Any) -> Any:
@@ -107,7 +113,11 @@ class DomainListScreen(Screen):
 
     @dataclass
     class HostsLoaded(Message):
-        hosts: dict[int, str | None]
+        """DNS hosts for ``table.host_generation == generation`` (older: dropped)."""
+
+        generation: int
+        hosts: dict[int, str | None]  # None: looked up, host unknown
+        missing: list[int] = field(default_factory=list)  # not in the cache: detect them
 
     @dataclass
     class DomainRefreshed(Message):
@@ -123,6 +133,9 @@ class DomainListScreen(Screen):
         self._watch_wake = asyncio.Event()
         self.watch_tried = asyncio.Event()  # set after every watch try (tests wait on it)
         self._status_index = 0
+        self._host_queue: dict[int, int] = {}  # domain id -> host generation, oldest first
+        self._detecting_hosts = False  # a host worker is running (it clears this itself)
+        self._host_run = 0  # which host worker is the current one
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -211,22 +224,77 @@ class DomainListScreen(Screen):
             self.table.refresh()
             self.query_one("#summary", Static).update(plain("Could not load the domains"))
 
+    # ---- DNS hosts -------------------------------------------------------------------------
+
     @on(DomainTable.HostsWanted)
     def _hosts_wanted(self, message: DomainTable.HostsWanted) -> None:
         table = self.table
         pairs = [(row.id, row.view.domain) for row in map(table.get_row, message.domain_ids) if row is not None]
         if pairs:
-            self._load_hosts(pairs)
+            self._load_hosts(pairs, table.host_generation)
 
     @work(thread=True, group="list-hosts", exit_on_error=False)
-    def _load_hosts(self, pairs: list[tuple[int, str]]) -> None:
+    def _load_hosts(self, pairs: list[tuple[int, str]], generation: int) -> None:
         app = self.app
         with app.ctx.database.connection_context():
-            hosts = data.cached_dns_hosts(app.service.cache, pairs)
-        self.post_message(self.HostsLoaded(hosts))
+            cached = data.cached_dns_hosts(app.service.cache, pairs)
+        hosts = {domain_id: host for domain_id, host in cached.items() if host is not None}
+        missing = [domain_id for domain_id, host in cached.items() if host is None]
+        self.post_message(self.HostsLoaded(generation, hosts, missing))
 
     def on_domain_list_screen_hosts_loaded(self, message: HostsLoaded) -> None:
-        self.table.set_hosts(message.hosts)
+        table = self.table
+        if message.generation != table.host_generation:
+            return  # asked for before a refresh
+        if message.hosts:
+            table.set_hosts(message.hosts)
+        for domain_id in message.missing:
+            self._host_queue[domain_id] = message.generation
+        if self._host_queue and not self._detecting_hosts:
+            self._detecting_hosts = True
+            self._host_run += 1
+            self._detect_hosts(self._host_run)
+
+    @work(exclusive=True, group="list-dnshost", exit_on_error=False)
+    async def _detect_hosts(self, run: int) -> None:
+        """Detect the queued rows' DNS hosts, ``HOST_LOOKUPS_AT_ONCE`` at a time.
+
+        A queued row that has scrolled off screen (or belongs to an older generation) is
+        skipped and asked for again when it is painted. Runs until the queue is empty; the
+        handler above adds to the queue while it runs.
+        """
+        table = self.table
+        running: set[asyncio.Task] = set()
+        try:
+            while True:
+                if self._host_queue and len(running) < HOST_LOOKUPS_AT_ONCE:
+                    visible = table.visible_ids()
+                    while self._host_queue and len(running) < HOST_LOOKUPS_AT_ONCE:
+                        domain_id = next(iter(self._host_queue))
+                        generation = self._host_queue.pop(domain_id)
+                        if generation != table.host_generation:
+                            continue
+                        if domain_id not in visible:
+                            table.release_host(domain_id)
+                            continue
+                        running.add(asyncio.create_task(self._detect_host(domain_id, generation)))
+                if not running:
+                    break  # nothing in flight and nothing queued (no await since the check)
+                _done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if run == self._host_run:  # not replaced by a newer one (after a refresh)
+                self._detecting_hosts = False
+            for task in running:
+                task.cancel()
+
+    async def _detect_host(self, domain_id: int, generation: int) -> None:
+        app = self.app
+        try:
+            found = await app.service.detect_dns_host(app.user, domain_id)
+            host = found.dns_host
+        except Exception:  # a nice-to-have column: any failure is shown as unknown
+            host = None
+        self.post_message(self.HostsLoaded(generation, {domain_id: host}))
 
     def refresh_domain(self, domain_id: int) -> None:
         """Re-read one domain (after a verify, an edit, or coming back from its detail)."""
@@ -252,9 +320,11 @@ class DomainListScreen(Screen):
         self._after_rows_changed()
 
     def on_screen_resume(self) -> None:
-        # Back from the detail screen or a modal: that domain may have changed or gone.
+        # Back from the detail screen or a modal: that domain may have changed or gone, and
+        # its DNS host may have been found there (it is in the cache now).
         row_id = self.table.highlighted_id
         if row_id is not None and not self.loading:
+            self.table.recheck_host(row_id)
             self.refresh_domain(row_id)
 
     # ---- what is shown around the table ----------------------------------------------------
@@ -491,6 +561,10 @@ class DomainListScreen(Screen):
         self.table.sort_by(self.table.sort_key, not self.table.sort_reverse)
 
     def action_refresh(self) -> None:
+        self.workers.cancel_group(self, "list-dnshost")  # its answers would be stale
+        self._host_queue.clear()
+        self._host_run += 1
+        self._detecting_hosts = False
         self.table.forget_hosts()
         self.load()
 

@@ -32,7 +32,7 @@ from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_
 from core.views import DomainView
 from tui.text import ago, clean
 
-UNKNOWN = object()  # a DNS host not looked up yet (None: looked up, not in the cache)
+UNKNOWN = object()  # a DNS host not known yet: being looked up (None: looked up, host unknown)
 
 STATUS_LABELS = {STATUS_PENDING: "Pending"}
 STATUS_CLASSES = {
@@ -104,7 +104,9 @@ class DomainRow:
         self.haystack = f"{self.name}\n{self.view.domain}\n{self.view.status}\n{host}".casefold()
 
     def set_host(self, host: str | None) -> None:
-        self.dns_host = clean(host) if host else None
+        """The host label; None (or the engine's "unknown"): looked up, no provider known."""
+        host = clean(host) if host else ""
+        self.dns_host = host if host and host.casefold() != "unknown" else None
         self._index()
 
 
@@ -269,6 +271,7 @@ class DomainTable(ScrollView, can_focus=True):
         self.empty_message = "No domains."
         self._hosts_requested: set[int] = set()
         self._host_request_pending = False
+        self.host_generation = 0  # bumped by forget_hosts: host answers asked for before are stale
 
     # ---- data ----------------------------------------------------------------------------
 
@@ -666,10 +669,33 @@ class DomainTable(ScrollView, can_focus=True):
 
     def forget_hosts(self) -> None:
         """Ask again for every row's host the next time it is painted."""
+        self.host_generation += 1
         self._hosts_requested.clear()
         for row in self._all:
             row.dns_host = UNKNOWN
         self.refresh()
+
+    def recheck_host(self, domain_id: int) -> None:
+        """Ask again for one row's host when it is next painted, unless a host is known
+        (e.g. back from its detail screen, which may have found it)."""
+        row = self._by_id.get(domain_id)
+        if row is not None and not isinstance(row.dns_host, str):
+            row.dns_host = UNKNOWN
+            self._hosts_requested.discard(domain_id)
+            self.refresh()
+
+    def release_host(self, domain_id: int) -> None:
+        """A host request dropped before it was answered (the row scrolled away): it is asked
+        for again the next time the row is painted."""
+        self._hosts_requested.discard(domain_id)
+
+    def visible_ids(self) -> set[int]:
+        """The domains of the rows on screen now."""
+        if not self.display:
+            return set()
+        top = round(self.scroll_y)
+        height = max(0, self.scrollable_content_region.height - 1)  # the header takes a line
+        return {row.id for row in self._rows[top : top + height]}
 
 
 def _fit(text: str, width: int, right: bool) -> str:
