@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", metavar="KEY", help="act as this key's user (or SENDERDECK_API_KEY)")
     parser.add_argument("--user", metavar="NAME", help="act as this user (local administration; or SENDERDECK_USER)")
     parser.add_argument("--demo", action="store_true", default=None, help="demo mode: no outbound mail")
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="open the list with watch mode on: pending domains re-verified every 1 to 15 min (terminal UI only)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in SUBCOMMANDS:
         module.register(sub)
@@ -39,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.watch and args.command is not None:
+        parser.error("--watch applies to the terminal UI (no COMMAND), not to a command")
     from tui.commands.common import fail, handle_errors
 
     with handle_errors():
@@ -46,10 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.commands.common import open_context, resolve_user
 
             ctx = open_context(args)
-            user = resolve_user(ctx, args, create_if_empty=True)
-            from tui.app import run_app
+            try:
+                user = resolve_user(ctx, args, create_if_empty=True)
+                from tui.app import run_app
 
-            return run_app(ctx, user)
+                return run_app(ctx, user, watch=args.watch)
+            finally:
+                ctx.close()
         return args.handler(args)
     return fail("unreachable")
 

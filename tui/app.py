@@ -101,7 +101,8 @@ def make_app(
     return SenderdeckApp(ctx, user, clock=clock, theme=theme, cursor_blink=cursor_blink, watch=watch)
 
 
-def run_app(ctx, user) -> int:
-    app = make_app(ctx, user)
+def run_app(ctx, user, *, watch: bool = False) -> int:
+    """Run the app until it quits (``watch``: the list opens with watch mode on)."""
+    app = make_app(ctx, user, watch=watch)
     app.run()
     return app.return_code or 0

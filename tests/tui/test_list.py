@@ -356,7 +356,10 @@ def test_run_app_keeps_its_signature():
 
     from tui.app import make_app, run_app
 
-    assert list(inspect.signature(run_app).parameters) == ["ctx", "user"]
+    # ``run_app(ctx, user)`` is how the demo command calls it; options are keyword-only.
+    parameters = inspect.signature(run_app).parameters
+    assert list(parameters)[:2] == ["ctx", "user"]
+    assert all(p.kind is p.KEYWORD_ONLY and p.default is not p.empty for p in list(parameters.values())[2:])
     assert list(inspect.signature(make_app).parameters)[:2] == ["ctx", "user"]
 
 
