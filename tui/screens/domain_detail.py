@@ -44,6 +44,7 @@ STATUS_STYLES = {
     "Suspended": "bold red",
 }
 BUCKET_STYLES = {"excellent": "green", "good": "cyan", "fair": "yellow", "poor": "red"}
+AGO_REFRESH_SECONDS = 30.0  # "Checked 3m ago" counts in minutes: at most half a minute late
 
 
 class DomainDetailScreen(Screen):
@@ -143,6 +144,7 @@ class DomainDetailScreen(Screen):
         self.query_one("#subtitle", Static).update("Loading…")
         self.query_one(RecordTable).focus()
         self._sync_buttons()
+        self.set_interval(AGO_REFRESH_SECONDS, self._refresh_ago)
         self.load()
         self.detect_host()
 
@@ -261,6 +263,11 @@ class DomainDetailScreen(Screen):
         else:
             sub.append(f"DNS via {strip_control(self.dns_host)}")
         self.query_one("#subtitle", Static).update(sub)
+
+    def _refresh_ago(self) -> None:
+        """Redraw the head, so "Checked X ago" follows ``app.clock`` (no database read)."""
+        if self.view is not None:
+            self._render_head()
 
     def _render_record_detail(self) -> None:
         record = self.query_one(RecordTable).current
