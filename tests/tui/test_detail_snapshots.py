@@ -89,3 +89,34 @@ def test_detail_all_verified_with_reputation(snap_compare, ctx, alice, clock, sa
 @SIZES
 def test_detail_stats_tab(snap_compare, ctx, alice, clock, sample, size):
     assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=opener(sample["news.example.org"], "s"))
+
+
+@SIZES
+def test_detail_while_verify_runs(snap_compare, ctx, alice, clock, mixed, size, monkeypatch):
+    """Verify pressed and the probe held at a gate: the button greyed out, "Checking DNS…",
+    the badges as they were until the answer comes (the app exits with the probe still out)."""
+    import asyncio
+
+    entered = asyncio.Event()
+
+    async def held(user, domain_id):
+        entered.set()
+        await asyncio.Event().wait()  # never answers: the shot is taken mid-probe
+
+    monkeypatch.setattr(ctx.service, "verify_domain", held)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        pilot.app.push_screen(DomainDetailScreen(mixed))
+        await settle(pilot)
+        await pilot.press("v")
+        await asyncio.wait_for(entered.wait(), timeout=10)
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert screen.verifying and screen.query_one("#verify").disabled
+        assert screen.check_action("verify", ()) is None
+        assert "Checking DNS…" in str(screen.query_one("#subtitle").render())
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=run_before)
