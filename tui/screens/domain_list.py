@@ -136,6 +136,7 @@ class DomainListScreen(Screen):
         self._host_queue: dict[int, int] = {}  # domain id -> host generation, oldest first
         self._detecting_hosts = False  # a host worker is running (it clears this itself)
         self._host_run = 0  # which host worker is the current one
+        self._gone: set[int] = set()  # deleted (here or elsewhere) since the last full load
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -203,6 +204,7 @@ class DomainListScreen(Screen):
         table = self.table
         table.figures_loaded = False
         table.set_views(message.views)
+        self._gone -= {view.id for view in message.views}
         self.loading = False
         self._after_rows_changed()
 
@@ -314,7 +316,10 @@ class DomainListScreen(Screen):
 
     def on_domain_list_screen_domain_refreshed(self, message: DomainRefreshed) -> None:
         if message.view is None:
+            self._gone.add(message.domain_id)
             self.table.remove(message.domain_id)
+        elif message.domain_id in self._gone:
+            return  # read before the delete, answered after it: the domain stays gone
         else:
             self.table.upsert_view(message.view)
         self._after_rows_changed()
@@ -476,6 +481,7 @@ class DomainListScreen(Screen):
 
         def created(view: DomainView | None) -> None:
             if view is not None:
+                self._gone.discard(view.id)  # a deleted domain added again keeps its id
                 self.table.upsert_view(view)
                 self.table.move_to(view.id)
                 self._after_rows_changed()
