@@ -30,13 +30,16 @@ def ns_queries(server) -> set[str]:
 async def test_hosts_are_detected_without_opening_any_domain(app, ctx, sample, tui_dns):
     tui_dns.set_zone("shop.example", GODADDY)
     tui_dns.set_zone("example.org", CLOUDFLARE)  # news.example.org: found at its apex
+    tui_dns.set_zone("billing.example.net", {"@": [("NS", "ns1.in-house-dns.example.")]})
     async with app.run_test(size=SIZE_LARGE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, DomainListScreen)
         assert line_of(app, "shop.example").rstrip().endswith("GoDaddy")
         assert line_of(app, "news.example.org").rstrip().endswith("Cloudflare")
-        # No nameservers found: unknown, shown as a muted dash, no error.
-        assert line_of(app, "billing.example.net").rstrip().endswith("—")
+        # Nameservers of no known provider: the engine's "unknown", as in the detail screen.
+        assert line_of(app, "billing.example.net").rstrip().endswith("unknown")
+        # No nameservers found (the server refused): no answer, a muted dash, no error.
+        assert line_of(app, "alerts.example.io").rstrip().endswith("—")
         assert not app._notifications
         # The engine cached the answers for an hour, under its own key.
         assert dnshost.HostInfo.from_json(ctx.cache.get(dnshost.cache_key("shop.example"))).dns_host == "GoDaddy"
@@ -100,7 +103,7 @@ async def test_lookups_never_block_the_ui_and_stale_or_failed_answers_are_droppe
         if domain_id == sample["news.example.org"]:
             raise RuntimeError("resolver exploded")
         found = await real(user, domain_id)
-        found.dns_host = "Hetzner"
+        found.dns_host, found.nameservers = "Hetzner", ["hydrogen.ns.hetzner.com"]
         return found
 
     monkeypatch.setattr(ctx.service, "detect_dns_host", held)

@@ -116,7 +116,7 @@ class DomainListScreen(Screen):
         """DNS hosts for ``table.host_generation == generation`` (older: dropped)."""
 
         generation: int
-        hosts: dict[int, str | None]  # None: looked up, host unknown
+        hosts: dict[int, str | None]  # None: looked up, no answer
         missing: list[int] = field(default_factory=list)  # not in the cache: detect them
 
     @dataclass
@@ -293,8 +293,10 @@ class DomainListScreen(Screen):
         app = self.app
         try:
             found = await app.service.detect_dns_host(app.user, domain_id)
-            host = found.dns_host
-        except Exception:  # a nice-to-have column: any failure is shown as unknown
+            # No nameservers found: no answer ("—"). Nameservers of no known provider keep
+            # the engine's "unknown" label, as the cache path shows them.
+            host = found.dns_host if found.nameservers else None
+        except Exception:  # a nice-to-have column: any failure is shown as no answer
             host = None
         self.post_message(self.HostsLoaded(generation, {domain_id: host}))
 

@@ -32,7 +32,7 @@ from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_
 from core.views import DomainView
 from tui.text import ago, clean
 
-UNKNOWN = object()  # a DNS host not known yet: being looked up (None: looked up, host unknown)
+UNKNOWN = object()  # a DNS host not known yet: being looked up (None: looked up, no answer)
 
 STATUS_LABELS = {STATUS_PENDING: "Pending"}
 STATUS_CLASSES = {
@@ -104,9 +104,8 @@ class DomainRow:
         self.haystack = f"{self.name}\n{self.view.domain}\n{self.view.status}\n{host}".casefold()
 
     def set_host(self, host: str | None) -> None:
-        """The host label; None (or the engine's "unknown"): looked up, no provider known."""
-        host = clean(host) if host else ""
-        self.dns_host = host if host and host.casefold() != "unknown" else None
+        """The host label ("unknown": nameservers found, provider not known); None: no answer."""
+        self.dns_host = clean(host) if host else None
         self._index()
 
 
