@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from core.models import STATUS_PENDING
+from core.models import STATUS_ENABLED, STATUS_PENDING
 from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, build_app, settle
 from tests.tui.detail_support import loopback_dns, set_records  # noqa: F401 (fixture)
 from tui.screens.domain_detail import DomainDetailScreen
@@ -51,6 +51,17 @@ def mixed(ctx, alice, clock) -> int:
     return view.id
 
 
+@pytest.fixture
+def was_verified(ctx, alice, clock) -> int:
+    """Every record verified earlier; the last probe got no answer for DMARC (flag kept)."""
+    view = ctx.service.create_domain(alice, {"SenderDomain": "lapsed.example"})
+    hosts = list(view.verification_meta["DNSRecords"])
+    checks = {host: {"State": "matched", "Found": [], "Reason": "", "Fix": ""} for host in hosts}
+    checks[hosts[4]] = {"State": "unknown", "Found": [], "Reason": f"could not check {hosts[4]}: SERVFAIL", "Fix": "Try again in a minute"}
+    set_records(view.id, [True] * 5, checks, status=STATUS_ENABLED, last_verified=clock.now() - dt.timedelta(minutes=2))
+    return view.id
+
+
 def opener(domain_id: int, *keys: str):
     async def run_before(pilot) -> None:
         await settle(pilot)
@@ -73,6 +84,12 @@ def test_detail_every_badge_state(snap_compare, ctx, alice, clock, mixed, size):
 @SIZES
 def test_detail_could_not_check_row(snap_compare, ctx, alice, clock, mixed, size):
     assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=opener(mixed, "down", "down", "down", "down"))
+
+
+@SIZES
+def test_detail_could_not_check_a_verified_record(snap_compare, ctx, alice, clock, was_verified, size):
+    """"? could not check (was ✓)" in the table and the pane, not a bare ✓."""
+    assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=opener(was_verified, "down", "down", "down", "down"))
 
 
 @SIZES

@@ -98,6 +98,34 @@ async def test_unanswered_record_is_could_not_check_and_hints_follow_the_host(ct
         assert "could not check" in str(app.screen.query_one("#record-detail").render())
 
 
+async def test_a_verified_record_that_could_not_be_checked_says_so(ctx, alice, dns_server):
+    """The engine keeps a verified flag when the next probe gets no answer; the badge must
+    not go on saying ✓ as if that probe had confirmed it."""
+    view = ctx.service.create_domain(alice, {"SenderDomain": "example.com"})
+    publish(dns_server, "example.com", view.verification_meta["DNSRecords"], CLOUDFLARE)
+    app = HostApp(ctx, alice, lambda: DomainDetailScreen(view.id))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        assert badges(app) == ["verified"] * 5
+
+        dns_server.servfail.add(dns.name.from_text("_dmarc.example.com"))
+        ctx.clock.advance(61)  # past the 60 s probe cache
+        await pilot.press("v")
+        await settle(pilot)
+        table = app.screen.query_one(RecordTable)
+        assert table.records[4].verified is True  # the stored flag is kept ...
+        assert badges(app) == ["verified"] * 4 + ["unknown_was_verified"]  # ... but not shown as ✓
+        cell = table.get_row_at(4)[4]
+        assert str(cell) == "? could not check (was ✓)"
+        assert table.columns["state"].width >= len(str(cell))  # the whole badge fits at 80x24
+        await pilot.press("down", "down", "down", "down")
+        detail = str(app.screen.query_one("#record-detail").render())
+        assert "? could not check (was ✓)" in detail and "not confirmed now" in detail
+        assert "✓ verified" not in detail
+
+
 async def test_dns_host_unknown_lists_nameservers(ctx, alice, dns_server):
     view = ctx.service.create_domain(alice, {"SenderDomain": "example.com"})
     publish(dns_server, "example.com", {}, {"@": [("NS", "ns1.boutique-host.example.")]})

@@ -20,6 +20,8 @@ def test_badges():
     assert badge_of(rec(False, {"State": "mismatched"})) == "failed"
     assert badge_of(rec(False, {"State": "unknown"})) == "unknown"
     assert badge_of(rec(False)) == "failed"
+    # The flag survives a probe that got no answer; the badge says the last check could not confirm it.
+    assert badge_of(rec(True, {"State": "unknown"})) == "unknown_was_verified"
 
 
 def test_found():
@@ -46,3 +48,5 @@ def test_widths_fit_the_terminal():
     for total in (80, 120, 200):
         w = Widths.for_width(total)
         assert w.host + w.type + w.expected + w.found + w.state + 12 <= total
+        wide = Widths.for_width(total, state=len("? could not check (was ✓)"))
+        assert wide.state == 25 and wide.host + wide.type + wide.expected + wide.found + wide.state + 12 <= total

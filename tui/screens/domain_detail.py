@@ -303,7 +303,9 @@ class DomainDetailScreen(Screen):
             text.append(" (negative TTL) after you add it.", style="dim")
         if badge == "never":
             text.append("\nNot checked yet: publish the record, then press v to verify.", style="dim")
-        if badge != "verified" and self.view is not None:
+        if badge == "unknown_was_verified":
+            text.append("\nAn earlier check verified it; the last one got no answer, so it is not confirmed now.", style="dim")
+        if badge not in ("verified", "unknown_was_verified") and self.view is not None:
             hint = record_hint(self.dns_host, self.view.domain, record.host, record.type, record.value)
             where = f"At {hint.provider}" if hint.known else "At your DNS host"
             text.append(f"\n{where}: ", style="bold")

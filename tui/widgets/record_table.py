@@ -23,16 +23,22 @@ BADGES = {
     "verified": ("✓ verified", "bold green"),
     "failed": ("✗ failed", "bold red"),
     "unknown": ("? could not check", "bold yellow"),
+    "unknown_was_verified": ("? could not check (was ✓)", "bold yellow"),
 }
 
 
 def badge_of(record: RecordState) -> str:
-    """never / verified / failed / unknown (the probe could not get an answer)."""
-    if record.verified is True:
-        return "verified"
+    """never / verified / failed / unknown (the probe could not get an answer).
+
+    The engine keeps a record's stored flag when the last probe could not check it, so a
+    flag that is still true next to a last check of "unknown" is "unknown_was_verified": the
+    latest check did not confirm it, and the badge must say so rather than show ✓.
+    """
     state = (record.check or {}).get("State")
     if state == "unknown":
-        return "unknown"
+        return "unknown_was_verified" if record.verified is True else "unknown"
+    if record.verified is True:
+        return "verified"
     if record.verified is None and not record.check:
         return "never"
     return "failed" if record.verified is False or state in ("mismatched", "missing") else "never"
@@ -78,8 +84,9 @@ class Widths:
     state: int
 
     @classmethod
-    def for_width(cls, total: int, longest_name: int = 16) -> "Widths":
-        state, rtype = 17, 5
+    def for_width(cls, total: int, longest_name: int = 16, state: int = 17) -> "Widths":
+        """``state``: the longest badge to show (the longer "was ✓" one widens the column)."""
+        rtype = 5
         rest = max(total - state - rtype - 2 * 5 - 2, 30)
         host = max(min(longest_name, 24, rest // 3), 6)
         expected = max((rest - host) * 6 // 10, 12)
@@ -105,7 +112,9 @@ class RecordTable(DataTable):
 
     def _target_widths(self) -> Widths:
         longest = max((len(name_of(r.host, self.domain)) for r in self.records), default=6)
-        return Widths.for_width(self.size.width or (self.app.size.width if self.is_attached else 80), max(longest, 4))
+        state = max((len(BADGES[badge_of(r)][0]) for r in self.records), default=0)
+        total = self.size.width or (self.app.size.width if self.is_attached else 80)
+        return Widths.for_width(total, max(longest, 4), max(state, 17))
 
     def _ensure_columns(self) -> Widths:
         widths = self._target_widths()
