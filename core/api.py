@@ -54,7 +54,7 @@ def domain_json(view: DomainView, *, figures: bool, options: dict | None = None)
     }
     if figures:
         body["LastVerifiedAt"] = format_datetime(view.last_verified_at)
-    body["VerificationMeta"] = view.verification_meta
+    body["VerificationMeta"] = dict(view.verification_meta)  # the list reads it lazily
     body["PolicyMeta"] = view.policy_meta
     body["Options"] = options if options is not None else view.options
     if figures:

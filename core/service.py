@@ -103,10 +103,16 @@ class SenderDomainService:
         return self.clock.now().date()
 
     def list_domains(self, user: User) -> list[DomainView]:
-        rows = list(self._live_rows(user).order_by(SenderDomain.domain, SenderDomain.id))
+        """The caller's live domains by name, with their figures (two queries in all)."""
+        from core.db import database
+        from core.listing import load_views
+
+        views = load_views(database, user)
         # A sub-select of the same ids, not an IN list of thousands of parameters.
         figures = stats.figures_for(self._live_rows(user).select(SenderDomain.id), self.today())
-        return [DomainView.from_row(r, figures.get(r.id)) for r in rows]
+        for view in views:
+            view.figures = figures.get(view.id) or view.figures
+        return views
 
     def get_domain(self, user: User, domain_id: int) -> DomainView:
         row = self._owned(user, domain_id)

@@ -44,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.watch and args.command is not None:
-        parser.error("--watch applies to the terminal UI (no COMMAND), not to a command")
+    if args.watch and args.command not in (None, "demo"):
+        parser.error("--watch applies to the terminal UI (no COMMAND, or demo), not to a command")
     from tui.commands.common import fail, handle_errors
 
     with handle_errors():

@@ -52,3 +52,8 @@ def test_watch_flag_is_for_the_tui_only(capsys):
         main(["--watch", "api", "list"])
     assert exit_.value.code == 2
     assert "--watch applies to the terminal UI" in capsys.readouterr().err
+
+
+def test_demo_takes_the_watch_flag_too(opened, tmp_path):
+    app = opened("--watch", "demo", "--no-dns")
+    assert app.start_watching is True and app.ctx.settings.demo is True

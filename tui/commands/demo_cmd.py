@@ -79,7 +79,7 @@ def run(args) -> int:
             server = demo.serve_demo_dns(settings, result)
         from tui.app import run_app
 
-        return run_app(ctx, result.user)
+        return run_app(ctx, result.user, watch=bool(getattr(args, 'watch', False)))
     finally:
         if server is not None:
             server.stop()
