@@ -3,6 +3,10 @@ theme, seeded temp database, no cursor blink, workers awaited before the shot.""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+from textual.widgets import ProgressBar
 from textual.worker import WorkerFailed
 
 from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
@@ -37,8 +41,40 @@ def test_list_large(snap_compare, app, ctx):
     assert snap_compare(app, terminal_size=SIZE_LARGE, run_before=run_before)
 
 
-def test_list_empty_state(snap_compare, empty_app):
-    assert snap_compare(empty_app, terminal_size=SIZE_SMALL, run_before=settle)
+@pytest.mark.parametrize("size", [SIZE_SMALL, SIZE_LARGE], ids=["80x24", "120x36"])
+def test_list_empty_state(snap_compare, empty_app, size):
+    assert snap_compare(empty_app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", [SIZE_SMALL, SIZE_LARGE], ids=["80x24", "120x36"])
+def test_list_while_verify_all_runs(snap_compare, app, ctx, monkeypatch, size):
+    """Verify all pending pressed, its first batch held at a gate (as screenshots/make.py
+    does): the progress bar at 0, the pending rows "checking", the key greyed out. The app
+    exits with the batch still out."""
+    entered = asyncio.Event()
+
+    async def held(user, batch=25):
+        entered.set()
+        await asyncio.Event().wait()  # never answers: the shot is taken mid-batch
+
+    monkeypatch.setattr(ctx.service, "verify_pending", held)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await settle(pilot)  # DNS hosts of the rows on screen (120x36 shows the column)
+        await pilot.press("V")
+        await asyncio.wait_for(entered.wait(), timeout=10)
+        await pilot.pause()
+        screen = pilot.app.screen
+        pending = {r.id for r in screen.table.all_rows if r.view.status == "Approval Pending"}
+        assert pending and screen.table.busy_ids == pending
+        assert screen.bulk_running and screen.check_action("verify_all", ()) is None
+        bar = screen.query_one("#activity-progress", ProgressBar)
+        assert bar.display and bar.total == len(pending) and bar.progress == 0
+        assert f"Verifying {len(pending)} pending domains…" in str(screen.query_one("#activity-text").render())
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_list_filtered_pending_sorted_by_dns(snap_compare, app):

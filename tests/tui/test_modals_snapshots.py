@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
+from tests.core.smtp_server import LoopbackController, RecordingHandler
 from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, build_app, settle
 from tests.tui.detail_support import loopback_dns  # noqa: F401 (fixture)
 from tui.modals.confirm import ConfirmModal
@@ -78,3 +79,48 @@ def test_send_test_empty(snap_compare, ctx, alice, clock, view, size):
 def test_send_test_error(snap_compare, ctx, alice, clock, view, size):
     fill = {"#to": "not-an-address"}
     assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=showing(lambda: SendTestModal(view), "ctrl+s", fill=fill))
+
+
+@pytest.fixture
+def relay(ctx):
+    """aiosmtpd on loopback (as tests/tui/test_modals.py); the service sends through it."""
+    handler = RecordingHandler()
+    controller = LoopbackController(handler)
+    controller.start()
+    ctx.settings.smtp.host = "127.0.0.1"
+    ctx.settings.smtp.port = controller.port
+    ctx.settings.smtp.security = "none"
+    ctx.settings.smtp.timeout = 5.0
+    yield handler
+    controller.stop()
+
+
+class PinnedSecrets:
+    """Stands in for ``secrets`` in core.mailer: the Message-ID's 8 random digits are fixed
+    (its time part comes from the frozen clock), so the shot is the same on every run."""
+
+    @staticmethod
+    def randbelow(n: int) -> int:
+        return 12345678 % n
+
+
+@SIZES
+def test_send_test_sent(snap_compare, ctx, alice, clock, view, relay, size, monkeypatch):
+    """A real send through the loopback relay: the modal shows recipient, subject and the
+    Message-ID the relay received."""
+    import core.mailer
+
+    monkeypatch.setattr(core.mailer, "secrets", PinnedSecrets)
+    fill = {"#to": "ops@example.net", "#subject": "Hello [/x]"}
+    shown = showing(lambda: SendTestModal(view), "ctrl+s", fill=fill)
+
+    async def run_before(pilot) -> None:
+        await shown(pilot)
+        (received,) = relay.messages
+        outcome = str(pilot.app.screen.query_one("#outcome").render())
+        message_id = received.message["Message-ID"].strip("<>").split("@")[0]
+        assert received.rcpt_tos == ["ops@example.net"] and received.message["Subject"] == "Hello [/x]"
+        assert message_id.endswith(".12345678")
+        assert f"Message-ID: {message_id}" in outcome and "Sent to ops@example.net" in outcome
+
+    assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=run_before)
