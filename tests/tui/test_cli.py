@@ -57,3 +57,22 @@ def test_watch_flag_is_for_the_tui_only(capsys):
 def test_demo_takes_the_watch_flag_too(opened, tmp_path):
     app = opened("--watch", "demo", "--no-dns")
     assert app.start_watching is True and app.ctx.settings.demo is True
+
+
+def test_run_app_as_the_demo_command_calls_it(ctx, alice, monkeypatch):
+    """``senderdeck demo`` calls ``run_app(ctx, user)`` with no options (tests/core/test_demo.py
+    replaces run_app, so this is where that call form runs): the app is built from that
+    context and user, watch mode off, and its return code comes back."""
+    from tui.app import SenderdeckApp, run_app
+
+    apps: list[SenderdeckApp] = []
+
+    def run(self, *args, **kwargs):
+        apps.append(self)
+        self._return_code = 3  # what App.exit(return_code=3) would leave behind
+
+    monkeypatch.setattr(SenderdeckApp, "run", run)
+    assert run_app(ctx, alice) == 3
+    (app,) = apps
+    assert app.ctx is ctx and app.service is ctx.service and app.user is alice
+    assert app.start_watching is False

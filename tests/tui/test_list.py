@@ -8,7 +8,7 @@ import datetime as dt
 from core.models import STATUS_DELETED, STATUS_DISABLED, STATUS_ENABLED, SenderDomain
 from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
 from tui.modals.confirm import ConfirmModal
-from tui.screens.domain_list import DomainListScreen, WatchState
+from tui.screens.domain_list import DomainListScreen
 from tui.screens.help import HelpScreen
 from tui.widgets.domain_table import COLUMN_KEYS, DomainTable
 
@@ -328,11 +328,6 @@ async def test_new_domain_appears_highlighted(app):
         assert "10 domains" in text_of(app, "#summary")
 
 
-async def test_watch_state_defaults():
-    state = WatchState()
-    assert state.delay == 60 and state.next_at is None and state.changes == []
-
-
 async def test_back_from_detail_reflects_what_happened_there(app, sample):
     from tui.screens.domain_detail import DomainDetailScreen
 
@@ -357,18 +352,6 @@ async def test_back_from_detail_reflects_what_happened_there(app, sample):
         await settle(pilot)
         assert isinstance(app.screen, DomainListScreen)
         assert "promo.example.com" not in names(app)
-
-
-def test_run_app_keeps_its_signature():
-    import inspect
-
-    from tui.app import make_app, run_app
-
-    # ``run_app(ctx, user)`` is how the demo command calls it; options are keyword-only.
-    parameters = inspect.signature(run_app).parameters
-    assert list(parameters)[:2] == ["ctx", "user"]
-    assert all(p.kind is p.KEYWORD_ONLY and p.default is not p.empty for p in list(parameters.values())[2:])
-    assert list(inspect.signature(make_app).parameters)[:2] == ["ctx", "user"]
 
 
 async def test_verify_of_a_domain_deleted_elsewhere_says_so(app, sample):

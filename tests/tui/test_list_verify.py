@@ -194,3 +194,26 @@ async def test_watch_backoff_caps_at_fifteen_minutes(app, sample, dns_server, cl
         assert delays == [60, 120, 240, 480, 900, 900]
         await pilot.press("w")
         await settle(pilot)
+
+
+async def test_watch_off_and_on_starts_over_at_one_minute(app, sample, dns_server, clock):
+    """The backoff belongs to one watch session: turned off and on, it is back to 1 minute
+    and the last session's report is gone."""
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("w")
+        await settle_except_watch(pilot)
+        clock.advance(61)
+        screen.watch_tried.clear()
+        screen.watch_try_now()
+        await asyncio.wait_for(screen.watch_tried.wait(), 30)
+        await settle_except_watch(pilot)
+        assert "next try in 2:00 (every 2 min)" in activity(app) and "no change" in activity(app)
+
+        await pilot.press("w", "w")
+        await settle_except_watch(pilot)
+        assert screen.watching
+        assert "next try in 1:00 (every 1 min)" in activity(app) and "no change" not in activity(app)
+        await pilot.press("w")
+        await settle(pilot)
