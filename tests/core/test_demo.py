@@ -173,7 +173,7 @@ def test_demo_command_opens_the_tui_in_demo_mode_with_dns(tmp_path, monkeypatch)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     seen = {}
 
-    def fake_run_app(ctx, user):
+    def fake_run_app(ctx, user, watch=False):
         seen.update(demo=ctx.settings.demo, user=user.name, nameservers=list(ctx.settings.nameservers),
                     domains=SenderDomain.select().count())
         return 0

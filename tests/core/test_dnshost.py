@@ -108,8 +108,12 @@ async def test_internationalised_domain_is_shown_in_unicode(ctx, alice, dns_serv
 def test_unresolvable_resolver_setting_answers_unknown_not_an_error(ctx, alice, monkeypatch):
     import socket
 
-    def no_such_host(*args, **kwargs):  # never ask the system's resolver in a test
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    real_getaddrinfo = socket.getaddrinfo
+
+    def no_such_host(host, *args, **kwargs):  # never ask the system's resolver for it
+        if host == "resolver.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real_getaddrinfo(host, *args, **kwargs)  # loopback servers (Redis, PostgreSQL)
 
     monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
     view = ctx.service.create_domain(alice, {"SenderDomain": "example.com"})
