@@ -39,6 +39,23 @@ async def settle(pilot) -> None:
     await pilot.wait_for_scheduled_animations()
 
 
+async def settle_except_watch(pilot) -> None:
+    """``settle`` for an app in watch mode, whose watch worker never finishes by design."""
+    from textual.worker import WorkerFailed
+
+    app = pilot.app
+    for _ in range(20):
+        others = [w for w in app.workers if w.group != "list-watch" and w.is_running]
+        if not others:
+            break
+        try:
+            await app.workers.wait_for_complete(others)
+        except WorkerFailed:
+            pass
+        await pilot.pause()
+    await pilot.pause()
+
+
 def build_app(ctx, user, clock, **kwargs):
     from tui.app import make_app
 

@@ -7,23 +7,8 @@ import asyncio
 
 import pytest
 from textual.widgets import ProgressBar
-from textual.worker import WorkerFailed
 
-from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
-
-
-async def settle_except_watch(pilot) -> None:
-    app = pilot.app
-    for _ in range(20):
-        others = [w for w in app.workers if w.group != "list-watch" and w.is_running]
-        if not others:
-            break
-        try:
-            await app.workers.wait_for_complete(others)
-        except WorkerFailed:
-            pass
-        await pilot.pause()
-    await pilot.pause()
+from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle, settle_except_watch
 
 
 def test_list_small(snap_compare, app):

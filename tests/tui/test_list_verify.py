@@ -4,7 +4,6 @@ countdown, change report and "now Enabled" notification."""
 
 from __future__ import annotations
 
-from textual.worker import WorkerFailed
 
 import asyncio
 
@@ -13,8 +12,7 @@ import pytest
 from core.localdns import LocalDNS, records_zone
 from core.models import STATUS_ENABLED, STATUS_PENDING, SenderDomain
 from tests.core.dnskit import FAST, publish
-from tests.tui.conftest import SIZE_SMALL, settle
-from tui.widgets.domain_table import DomainTable
+from tests.tui.conftest import SIZE_SMALL, settle, settle_except_watch
 
 
 @pytest.fixture
@@ -39,20 +37,6 @@ def notes(app) -> list[str]:
 
 def activity(app) -> str:
     return str(app.screen.query_one("#activity-text").render())
-
-
-async def settle_except_watch(pilot) -> None:
-    app = pilot.app
-    for _ in range(20):
-        others = [w for w in app.workers if w.group != "list-watch" and w.is_running]
-        if not others:
-            break
-        try:
-            await app.workers.wait_for_complete(others)
-        except WorkerFailed:
-            pass
-        await pilot.pause()
-    await pilot.pause()
 
 
 async def test_verify_selected_turns_it_enabled(app, ctx, sample, dns_server):
