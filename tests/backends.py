@@ -258,12 +258,8 @@ class RedisServer:
 # ---- fixtures (imported by tests/conftest.py) ----------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def pg_server():
-    bindir = postgres_bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries are not installed (run .ci/setup as root)")
-    server = PostgresServer(bindir)
+def _serve(server):
+    """Start a server for the session and stop it afterwards, also when starting failed."""
     try:
         server.start()
     except BaseException:
@@ -271,6 +267,15 @@ def pg_server():
         raise
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    bindir = postgres_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries are not installed (run .ci/setup as root)")
+    server = PostgresServer(bindir)
+    yield from _serve(server)
 
 
 @pytest.fixture(scope="session")
@@ -279,13 +284,7 @@ def redis_server():
     if binary is None:
         pytest.skip("redis-server is not installed (run .ci/setup as root)")
     server = RedisServer(binary)
-    try:
-        server.start()
-    except BaseException:
-        server.stop()
-        raise
-    yield server
-    server.stop()
+    yield from _serve(server)
 
 
 @contextlib.contextmanager

@@ -65,3 +65,20 @@ def loopback_dns(tui_dns):
     empty, so every lookup is answered at once (REFUSED) and "DNS via" and verify never wait
     for timeouts. Yields the server."""
     return tui_dns
+
+
+@pytest.fixture
+def relay(ctx):
+    """aiosmtpd on loopback; the service sends through it. It refuses nobody@example.net,
+    for the refused-recipient flow."""
+    from tests.core.smtp_server import LoopbackController, RecordingHandler
+
+    handler = RecordingHandler(refuse={"nobody@example.net"})
+    controller = LoopbackController(handler)
+    controller.start()
+    ctx.settings.smtp.host = "127.0.0.1"
+    ctx.settings.smtp.port = controller.port
+    ctx.settings.smtp.security = "none"
+    ctx.settings.smtp.timeout = 5.0
+    yield handler
+    controller.stop()

@@ -6,8 +6,7 @@ import pytest
 from textual.widgets import Input, Static
 
 from core.models import SenderDomain
-from tests.core.smtp_server import LoopbackController, RecordingHandler
-from tests.tui.detail_support import HostApp, loopback_dns, notifications, settle  # noqa: F401
+from tests.tui.detail_support import HostApp, loopback_dns, notifications, relay, settle  # noqa: F401
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.modals.send_test import SendTestModal
@@ -154,18 +153,6 @@ async def test_edit_without_changes_dismisses_without_writing(ctx, alice):
 
 # ---- send test ------------------------------------------------------------------------------
 
-
-@pytest.fixture
-def relay(ctx):
-    handler = RecordingHandler(refuse={"nobody@example.net"})
-    controller = LoopbackController(handler)
-    controller.start()
-    ctx.settings.smtp.host = "127.0.0.1"
-    ctx.settings.smtp.port = controller.port
-    ctx.settings.smtp.security = "none"
-    ctx.settings.smtp.timeout = 5.0
-    yield handler
-    controller.stop()
 
 
 async def test_send_test_delivers_and_shows_the_message_id(ctx, alice, relay):

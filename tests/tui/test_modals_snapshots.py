@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from tests.core.smtp_server import LoopbackController, RecordingHandler
 from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, build_app, settle
-from tests.tui.detail_support import loopback_dns  # noqa: F401 (fixture)
+from tests.tui.detail_support import loopback_dns, relay  # noqa: F401 (fixtures)
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.modals.send_test import SendTestModal
@@ -80,19 +79,6 @@ def test_send_test_error(snap_compare, ctx, alice, clock, view, size):
     fill = {"#to": "not-an-address"}
     assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=showing(lambda: SendTestModal(view), "ctrl+s", fill=fill))
 
-
-@pytest.fixture
-def relay(ctx):
-    """aiosmtpd on loopback (as tests/tui/test_modals.py); the service sends through it."""
-    handler = RecordingHandler()
-    controller = LoopbackController(handler)
-    controller.start()
-    ctx.settings.smtp.host = "127.0.0.1"
-    ctx.settings.smtp.port = controller.port
-    ctx.settings.smtp.security = "none"
-    ctx.settings.smtp.timeout = 5.0
-    yield handler
-    controller.stop()
 
 
 class PinnedSecrets:
