@@ -22,13 +22,18 @@ def test_new_database_reaches_latest_and_reopen_is_idempotent(tmp_path):
     database.close()
 
 
-def test_migrations_apply_in_order_from_an_older_version(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+def version_1_database(url: str):
+    """A database as the first release left it: migration 1 applied, nothing after."""
     database = db.open_database(url)
     db.database.initialize(database)
     database.create_tables([SchemaVersion])
     migrations.MIGRATIONS[0](database)
     SchemaVersion.create(version=1)
+    return database
+
+
+def test_migrations_apply_in_order_from_an_older_version(tmp_path):
+    database = version_1_database(f"sqlite:///{tmp_path / 'old.db'}")
     assert migrations.migrate(database) == migrations.LATEST
     assert User.table_exists()
     database.close()
@@ -78,11 +83,7 @@ def test_migrated_schema_matches_the_models(tmp_path):
 def test_a_version_1_database_with_data_is_carried_forward(tmp_path):
     """A database left at version 1 (as the first release wrote it) keeps its rows."""
     url = f"sqlite:///{tmp_path / 'v1.db'}"
-    database = db.open_database(url)
-    db.database.initialize(database)
-    database.create_tables([SchemaVersion])
-    migrations.MIGRATIONS[0](database)
-    SchemaVersion.create(version=1)
+    database = version_1_database(url)
     database.execute_sql(
         "INSERT INTO user (name, api_key_hash, permissions, created_at) VALUES ('old', 'h', '[\"User.Update\"]', '2026-01-01 00:00:00')"
     )
