@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Iterable
 
 from core import stats
-from core.listing import LazyJSON, load_views  # noqa: F401  (the list screen reads rows through here)
+from core.listing import load_views  # noqa: F401  (the list screen reads rows through here)
 from core.stats import Figures
 
 
