@@ -12,6 +12,8 @@ import logging
 import math
 from typing import Any, Awaitable, Callable, Mapping
 
+import peewee
+
 from core import errors
 from core.clock import format_datetime
 from core.errors import ApiError, SettingsError
@@ -190,8 +192,6 @@ async def _sendtest(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
 
 def backend_outage(exc: BaseException) -> str | None:
     """A message for a database or Redis that cannot be reached, or None for anything else."""
-    import peewee
-
     if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)) and not isinstance(exc, peewee.IntegrityError):
         return f"Database unavailable: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}; try again"
     if isinstance(exc, SettingsError):

@@ -16,6 +16,7 @@ import peewee
 
 from core.clock import Clock
 from core.db import database, is_sqlite, retry_locked, write_transaction
+from core.errors import SettingsError
 from core.models import CacheEntry, RateEvent
 
 
@@ -110,7 +111,7 @@ class RedisCache:
     value), so a frozen or advanced test clock means the same on Redis as in the database."""
 
     def __init__(self, url: str, clock: Clock | None = None, prefix: str = "senderdeck:") -> None:
-        import redis
+        import redis  # the optional `redis` extra: only needed when cache_url names Redis
 
         self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self.clock = clock
@@ -154,8 +155,6 @@ def build_cache(cache_url: str, clock: Clock) -> tuple[Cache, RateLimiter]:
     """The cache and rate limiter for the settings' ``cache_url`` (empty: the database)."""
     if cache_url:
         if not cache_url.startswith(("redis://", "rediss://", "unix://")):
-            from core.errors import SettingsError
-
             raise SettingsError(f"cache_url {cache_url!r}: expected redis://HOST:PORT/DB or empty for the database")
         cache = RedisCache(cache_url, clock)
         return cache, RedisRateLimiter(cache, clock)

@@ -8,6 +8,7 @@ from typing import Callable
 import peewee
 
 from core import db as dbmod
+from core import migrations
 from core.api import Api
 from core.cache import Cache, RateLimiter, build_cache
 from core.clock import Clock, SystemClock
@@ -41,6 +42,7 @@ def build_context(
 ) -> Context:
     clock = clock or SystemClock()
     database = dbmod.connect(settings.database)
+    migrations.migrate(database)
     cache, limiter = build_cache(settings.cache_url, clock)
     hooks = Hooks()
     service = SenderDomainService(settings, clock, cache, limiter, hooks, keygen=keygen)

@@ -50,16 +50,13 @@ def open_database(url: str) -> peewee.Database:
 
 
 def connect(url: str) -> peewee.Database:
-    """Open the database, bind the models to it and bring its schema up to date."""
+    """Open the database, bind the models to it and connect (``core.context`` then migrates)."""
     db = open_database(url)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
     except peewee.OperationalError as exc:
         raise SettingsError(f"database {redact_url(url)}: {exc}") from None
-    from core import migrations
-
-    migrations.migrate(db)
     return db
 
 

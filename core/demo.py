@@ -20,7 +20,13 @@ import random
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from core import records as templates
+from core import users
+from core.db import write_transaction
+from core.localdns import LocalDNS, records_zone
 from core.models import (
     STATUS_DISABLED,
     STATUS_ENABLED,
@@ -168,9 +174,6 @@ def _prime(bits: int, rnd: random.Random) -> int:
 @functools.lru_cache(maxsize=KEY_COUNT)
 def demo_key(index: int, bits: int = templates.DKIM_KEY_BITS) -> templates.DkimKey:
     """A DKIM key derived from the demo seed: the same every run (demo-only, never secret)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     rnd = random.Random(f"senderdeck demo DKIM key {index}")
     e = 65537
     while True:
@@ -316,9 +319,6 @@ def build_demo(ctx, *, seed: int = DEMO_SEED, days: int = DEMO_DAYS, user_name: 
     Deterministic for a given seed and ``ctx.clock``. The database should hold no domains
     yet (``senderdeck demo`` builds a fresh file); a second user of the same name fails.
     """
-    from core import users
-    from core.db import write_transaction
-
     settings = ctx.settings
     now = ctx.clock.now().replace(microsecond=0)
     today = now.date()
@@ -375,8 +375,6 @@ def build_demo(ctx, *, seed: int = DEMO_SEED, days: int = DEMO_DAYS, user_name: 
 def demo_zones(settings, result: DemoResult) -> dict[str, dict]:
     """Zones for ``core.localdns.LocalDNS``: each demo domain as its DNS state says, plus the
     platform's names and the old provider the misconfigured records point at."""
-    from core.localdns import records_zone
-
     zones: dict[str, dict] = {}
     by_id = {row.id: row for row in SenderDomain.select().where(SenderDomain.id.in_([d.id for d in result.domains]))}
     for demo in result.domains:
@@ -432,13 +430,8 @@ def _platform_zones(platform) -> dict[str, dict]:
 def serve_demo_dns(settings, result: DemoResult):
     """Start a loopback DNS server for the demo zones and point ``settings.nameservers`` at it.
 
-    Returns the started ``LocalDNS`` (call ``stop()`` when done), or None when the server
-    module is not available.
+    Returns the started ``LocalDNS``; call ``stop()`` when done.
     """
-    try:
-        from core.localdns import LocalDNS
-    except ImportError:  # pragma: no cover - core.localdns ships with senderdeck
-        return None
     server = LocalDNS(demo_zones(settings, result)).start()
     settings.nameservers = [server.address]
     return server

@@ -12,6 +12,7 @@ from typing import Callable
 import peewee
 
 from core.db import retry_locked
+from core.errors import SettingsError
 from core.models import SchemaVersion
 
 # Each migration declares the tables as they were at its version, so a later change to
@@ -126,8 +127,6 @@ def migrate(db: peewee.Database) -> int:
             db.create_tables([SchemaVersion], safe=True)
             version = current_version(db)
             if version > LATEST:
-                from core.errors import SettingsError
-
                 raise SettingsError(
                     f"database schema version {version} is newer than this senderdeck ({LATEST}); upgrade senderdeck"
                 )

@@ -7,9 +7,10 @@ input, validating everything before writing anything so stored data never half-c
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import peewee
 
@@ -18,9 +19,10 @@ from core import records as templates
 from core import stats
 from core.cache import Cache, RateLimiter
 from core.clock import Clock
-from core.db import for_update, retry_locked, write_transaction
-from core.errors import ApiError, not_found
+from core.db import database, for_update, retry_locked, write_transaction
+from core.errors import ApiError, SettingsError, not_found
 from core.events import DELETE_SENDER_DOMAIN, Hooks
+from core.listing import load_views
 from core.models import (
     STATUS_DELETED,
     STATUS_DISABLED,
@@ -31,8 +33,13 @@ from core.models import (
     User,
 )
 from core.settings import Settings
-from core.validation import normalize_domain, parse_bool, validate_option_label
+from core.validation import normalize_domain, parse_bool, to_unicode, validate_option_label
 from core.views import DomainView
+
+if TYPE_CHECKING:
+    from core.dnshost import DnsHostOutcome
+    from core.mailer import SendTestOutcome
+    from core.verify import BulkVerifyOutcome, VerifyOutcome
 
 PROBE_CACHE_TTL = 60.0
 SENDTEST_RATE_LIMIT = (10, 300.0)  # the spec: 10 test messages per 5 minutes per user
@@ -104,9 +111,6 @@ class SenderDomainService:
 
     def list_domains(self, user: User) -> list[DomainView]:
         """The caller's live domains by name, with their figures (two queries in all)."""
-        from core.db import database
-        from core.listing import load_views
-
         views = load_views(database, user)
         # A sub-select of the same ids, not an IN list of thousands of parameters.
         figures = stats.figures_for(self._live_rows(user).select(SenderDomain.id), self.today())
@@ -364,18 +368,18 @@ class SenderDomainService:
 
     # ---- DNS verification and host detection (core/verify.py, core/probe.py) --------------
 
-    async def verify_domain(self, user: User, domain_id: int) -> "VerifyOutcome":  # noqa: F821
+    async def verify_domain(self, user: User, domain_id: int) -> VerifyOutcome:
         """Probe one domain's records now (or from the 60 s probe cache) and apply the status rules."""
         row = self._owned(user, domain_id)
         return (await self._verify_rows([row]))[0]
 
-    async def verify_pending(self, user: User, batch: int = 25) -> "BulkVerifyOutcome":  # noqa: F821
+    async def verify_pending(self, user: User, batch: int = 25) -> BulkVerifyOutcome:
         """Verify up to ``batch`` Approval Pending domains; ``truncated`` when more remain.
 
         The least recently verified go first, so calling again moves on to the rest even
         when the first batch is still pending.
         """
-        from core.verify import BulkVerifyOutcome
+        from core.verify import BulkVerifyOutcome  # dnspython stays off the CLI's list/get path
 
         rows = list(
             self._live_rows(user)
@@ -386,13 +390,11 @@ class SenderDomainService:
         outcomes = await self._verify_rows(rows[:batch]) if rows else []
         return BulkVerifyOutcome(outcomes, len(rows) > batch)
 
-    async def detect_dns_host(self, user: User, domain_id: int) -> "DnsHostOutcome":  # noqa: F821
+    async def detect_dns_host(self, user: User, domain_id: int) -> DnsHostOutcome:
         """The domain's DNS provider from its apex NS records (cached 1 hour); never raises on lookup failure."""
+        # DNS modules load on first use: list, get and create never need dnspython.
         from core import dnshost
         from core.probe import Prober
-        from core.validation import to_unicode
-
-        from core.errors import SettingsError
 
         row = self._owned(user, domain_id)
         try:
@@ -402,10 +404,9 @@ class SenderDomainService:
         info = await dnshost.detect(prober, self.cache, row.domain)
         return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), info.dns_host, info.nameservers)
 
-    async def _verify_rows(self, rows: list[SenderDomain]) -> list["VerifyOutcome"]:  # noqa: F821
+    async def _verify_rows(self, rows: list[SenderDomain]) -> list[VerifyOutcome]:
         """Probe (or take from the probe cache) every row's records at once, then write each row."""
-        import asyncio
-
+        # DNS modules load on first use: list, get and create never need dnspython.
         from core import dnshost, verify
         from core.probe import Prober
 
@@ -453,9 +454,9 @@ class SenderDomainService:
             outcomes.append(outcome)
         return outcomes
 
-    def _apply_checks(self, domain_id: int, records: dict, fp: str, checks: dict) -> "VerifyOutcome":  # noqa: F821
+    def _apply_checks(self, domain_id: int, records: dict, fp: str, checks: dict) -> VerifyOutcome:
         """Store one probe's flags, evidence and Status (only when changed) and LastVerifiedAt."""
-        from core import verify
+        from core import verify  # loaded with the prober by _verify_rows; a no-op here
 
         now = self.clock.now()
         with write_transaction():
@@ -480,14 +481,14 @@ class SenderDomainService:
 
     # ---- test sending (core/mailer.py) -----------------------------------------------------
 
-    async def send_test(self, user: User, domain_id: int, to: object, subject: object = None) -> "SendTestOutcome":  # noqa: F821
+    async def send_test(self, user: User, domain_id: int, to: object, subject: object = None) -> SendTestOutcome:
         """Send one synthetic test message from the domain (10 per 5 minutes per user).
 
         Checks in order: demo mode (99), ownership (2), ``to`` (3, 8), ``subject``, the rate
         limit; only a request that passes them all counts against the limit and is sent.
         Any delivery failure is code 11 (HTTP 502) with the relay's reason.
         """
-        from core import mailer
+        from core import mailer  # aiosmtplib loads only when a test message is sent
 
         if self.settings.demo:
             raise ApiError(99, "Not available in demo mode", 403)

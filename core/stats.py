@@ -25,6 +25,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from peewee import Case, fn
+
+from core.models import DomainStat
+
 VOLUME_WINDOW = 7
 SCORE_WINDOW = 30
 MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 365, 30
@@ -106,10 +110,6 @@ def figures_query(domains, today: dt.date):
     Migration 2 adds a covering index on (domain_id, day, sent, bounced, complaints,
     delivered), so on SQLite and PostgreSQL this is an index-only range scan per domain.
     """
-    from peewee import Case, fn
-
-    from core.models import DomainStat
-
     d7 = today - dt.timedelta(days=VOLUME_WINDOW - 1)
     d14 = today - dt.timedelta(days=2 * VOLUME_WINDOW - 1)
     d30 = today - dt.timedelta(days=SCORE_WINDOW - 1)
@@ -164,8 +164,7 @@ def daily_stats(domain_id: int, today: dt.date, days: int) -> dict[str, dict]:
     Days without activity are omitted, not zero-filled (the spec). ``Delivered`` falls back to
     Sent − Bounced − Complaints (never below 0) on days whose deliveries were not recorded.
     """
-    from core.models import DomainStat as S
-
+    S = DomainStat
     days = clamp_days(days)
     start = today - dt.timedelta(days=days - 1)
     rows = (

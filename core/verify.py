@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping
 
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+
 from core.models import STATUS_ENABLED, STATUS_PENDING
 from core.probe import ERROR, NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT, Prober, Result, absolute
 
@@ -375,8 +377,6 @@ def _key_problem(found: str, expected: str) -> str:
     if expected.startswith(found):
         return f"the DKIM key (p=) is truncated: {len(found)} of {len(expected)} characters"
     try:
-        from cryptography.hazmat.primitives.serialization import load_der_public_key
-
         load_der_public_key(der)
     except Exception:
         return "the DKIM key (p=) is not a complete public key: it looks truncated"

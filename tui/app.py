@@ -16,6 +16,8 @@ from textual.worker import Worker, WorkerState
 from core.clock import Clock
 from core.errors import ApiError
 from tui.palette import SenderdeckCommands
+from tui.screens.domain_list import DomainListScreen
+from tui.screens.help import HelpScreen
 from tui.text import clean
 
 DEFAULT_THEME = "textual-dark"
@@ -53,13 +55,9 @@ class SenderdeckApp(App[int]):
     def on_mount(self) -> None:
         # Pushed rather than returned from get_default_screen(): Textual loads a screen's
         # CSS_PATH only for screens it pushes or switches to.
-        from tui.screens.domain_list import DomainListScreen
-
         self.push_screen(DomainListScreen(watch=self.start_watching))
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

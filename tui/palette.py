@@ -11,6 +11,7 @@ from typing import Iterator
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui.screens.domain_list import DomainListScreen
 from tui.text import plain
 
 # (palette label, help, action on the list screen)
@@ -54,8 +55,6 @@ class SenderdeckCommands(Provider):
     """Main actions of the domain list, plus jumping to a domain by name."""
 
     def _list_screen(self):
-        from tui.screens.domain_list import DomainListScreen
-
         screen = self.screen
         return screen if isinstance(screen, DomainListScreen) else None
 

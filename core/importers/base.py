@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import hashlib
 import io
 import os
@@ -30,8 +31,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import peewee
+from peewee import EXCLUDED, Case, fn
 
-from core.errors import SenderdeckError
+from core.db import is_lock_error, write_transaction
+from core.errors import ApiError, SenderdeckError
+from core.models import STATUS_DELETED, STATUS_ENABLED, DomainStat, ImportedFile, SenderDomain
+from core.validation import normalize_domain
 
 FLUSH_KEYS = 100_000  # (domain, day) counters held in memory before they are written
 PROGRESS_EVERY = 16_384  # rows between progress callbacks
@@ -136,8 +141,6 @@ def _is_gzip(path: Path) -> bool:
 
 def file_digest(path: Path) -> str:
     """SHA-256 of the file's (decompressed) content, as ``run_import`` computes it."""
-    import gzip
-
     sha = hashlib.sha256()
     opener = gzip.open if _is_gzip(path) else open
     with opener(path, "rb") as f:
@@ -160,8 +163,6 @@ class DomainResolver:
     """
 
     def __init__(self, mfrom_default: str) -> None:
-        from core.models import STATUS_DELETED, STATUS_ENABLED, SenderDomain
-
         exact: dict[str, tuple] = {}
         mfrom: dict[str, tuple] = {}
         fallback: dict[str, tuple] = {}
@@ -188,9 +189,6 @@ def normalize_name(text: str) -> str | None:
     if not name:
         return None
     if not name.isascii():
-        from core.errors import ApiError
-        from core.validation import normalize_domain
-
         try:
             name = normalize_domain(name)
         except ApiError:
@@ -295,10 +293,7 @@ def rows_with_recovery(reader, run: ImportRun) -> Iterable[list[str]]:
 
 
 def _upsert(rows: list[tuple]) -> None:
-    from peewee import EXCLUDED, Case, fn
-
-    from core.models import DomainStat as S
-
+    S = DomainStat
     delivered = Case(
         None,
         [(EXCLUDED.delivered.is_null(), S.delivered)],
@@ -331,11 +326,6 @@ def run_import(
     flush_keys: int = FLUSH_KEYS,
 ) -> ImportSummary:
     """Import one file in one transaction; never raises for bad content (see the summary)."""
-    import gzip
-
-    from core.db import is_lock_error, write_transaction
-    from core.models import ImportedFile
-
     path = Path(path)
     summary = ImportSummary(str(path), kind)
     started = time.perf_counter()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.commands.import_cmd import ProgressBar, _plain
+from tui.cli.import_cmd import ProgressBar, _plain
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,13 +11,20 @@ from core.errors import SettingsError
 from core.models import SchemaVersion, User
 
 
+def connect_migrated(url: str):
+    """Connect and migrate, as ``core.context.build_context`` does."""
+    database = db.connect(url)
+    migrations.migrate(database)
+    return database
+
+
 def test_new_database_reaches_latest_and_reopen_is_idempotent(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
-    database = db.connect(url)
+    database = connect_migrated(url)
     assert migrations.current_version(database) == migrations.LATEST
     assert database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     database.close()
-    database = db.connect(url)
+    database = connect_migrated(url)
     assert SchemaVersion.select().count() == migrations.LATEST
     database.close()
 
@@ -41,11 +48,11 @@ def test_migrations_apply_in_order_from_an_older_version(tmp_path):
 
 def test_newer_schema_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
-    database = db.connect(url)
+    database = connect_migrated(url)
     SchemaVersion.create(version=migrations.LATEST + 1)
     database.close()
     with pytest.raises(SettingsError, match="newer than this senderdeck"):
-        db.connect(url)
+        connect_migrated(url)
 
 
 def test_unreachable_database_is_a_settings_error(tmp_path):
@@ -67,7 +74,7 @@ def test_migrated_schema_matches_the_models(tmp_path):
     """A model changed without a migration (or a migration that drifted) fails here."""
     from core.models import ALL_MODELS
 
-    migrated = db.connect(f"sqlite:///{tmp_path / 'migrated.db'}")
+    migrated = connect_migrated(f"sqlite:///{tmp_path / 'migrated.db'}")
     fresh = db.open_database(f"sqlite:///{tmp_path / 'models.db'}")
     with fresh.bind_ctx(ALL_MODELS):
         fresh.create_tables(ALL_MODELS)
@@ -88,7 +95,7 @@ def test_a_version_1_database_with_data_is_carried_forward(tmp_path):
         "INSERT INTO user (name, api_key_hash, permissions, created_at) VALUES ('old', 'h', '[\"User.Update\"]', '2026-01-01 00:00:00')"
     )
     database.close()
-    database = db.connect(url)
+    database = connect_migrated(url)
     assert migrations.current_version(database) == migrations.LATEST
     assert [u.name for u in User.select()] == ["old"] and User.get().can("User.Update")
     database.close()

@@ -34,6 +34,9 @@ from core.errors import ApiError
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.views import DomainView
 from tui import data
+from tui.modals.confirm import ConfirmModal
+from tui.modals.domain_form import DomainFormModal
+from tui.screens.domain_detail import DomainDetailScreen
 from tui.text import clean, plain
 from tui.widgets.domain_table import COLUMN_KEYS, DomainTable
 
@@ -479,8 +482,6 @@ class DomainListScreen(Screen):
     # ---- actions -------------------------------------------------------------------------
 
     def action_new(self) -> None:
-        from tui.modals.domain_form import DomainFormModal
-
         def created(view: DomainView | None) -> None:
             if view is not None:
                 self._gone.discard(view.id)  # a deleted domain added again keeps its id
@@ -497,8 +498,6 @@ class DomainListScreen(Screen):
             self.open_domain(row.id)
 
     def open_domain(self, domain_id: int) -> None:
-        from tui.screens.domain_detail import DomainDetailScreen
-
         self.table.move_to(domain_id)
         self.app.push_screen(DomainDetailScreen(domain_id))
 
@@ -605,8 +604,6 @@ class DomainListScreen(Screen):
     # delete --------------------------------------------------------------------------------
 
     def action_delete(self) -> None:
-        from tui.modals.confirm import ConfirmModal
-
         row = self.table.highlighted
         if row is None:
             return

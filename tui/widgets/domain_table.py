@@ -29,6 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
+from core.stats import Figures
 from core.views import DomainView
 from tui.text import ago, clean
 
@@ -321,8 +322,6 @@ class DomainTable(ScrollView, can_focus=True):
 
     def set_figures(self, figures: dict) -> None:
         """Fill in operational figures loaded after the rows (``{domain_id: Figures}``)."""
-        from core.stats import Figures
-
         empty = Figures()
         for row in self._all:
             row.view.figures = figures.get(row.id, empty)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tui.commands.common import dump_json, settings_from_args
+from core.db import redact_url
+from tui.cli.common import dump_json, settings_from_args
 
 
 def register(sub) -> None:
@@ -11,8 +12,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from core.db import redact_url
-
     settings = settings_from_args(args)
     data = settings.redacted()
     data["database"] = redact_url(data["database"])

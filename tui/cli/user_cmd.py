@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tui.commands.common import fail, open_context
+import peewee
+
+from core import users
+from core.models import STATUS_DELETED, SenderDomain, User
+from tui.cli.common import fail, open_context
 
 
 def register(sub) -> None:
@@ -20,8 +24,6 @@ def register(sub) -> None:
 
 
 def add_user(args) -> int:
-    from core import users
-
     ctx = open_context(args)
     try:
         user, key = users.create_user(args.name, ctx.clock, domain_limit=args.domain_limit)
@@ -33,9 +35,6 @@ def add_user(args) -> int:
 
 
 def list_users(args) -> int:
-    from core.models import SenderDomain, STATUS_DELETED, User
-    import peewee
-
     ctx = open_context(args)
     try:
         counts = dict(
@@ -59,8 +58,6 @@ def list_users(args) -> int:
 
 
 def rotate_key(args) -> int:
-    from core import users
-
     ctx = open_context(args)
     try:
         user = users.find_user(args.name)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 import time
 
-from tui.commands.common import dump_json, open_context
+from core.importers import import_file
+from tui.cli.common import dump_json, open_context
 
 KIND_HELP = {
     "pmta": "PowerMTA accounting CSV files (acct-*.csv, header row naming the fields; .gz accepted)",
@@ -103,8 +104,6 @@ def format_summary(summary) -> str:
 
 
 def run(args) -> int:
-    from core.importers import import_file
-
     ctx = open_context(args)
     summaries = []
     try:

@@ -12,7 +12,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui.commands.common import fail, settings_from_args
+from core.context import build_context
+from core.db import redact_url
+from core.models import SenderDomain
+from core.settings import xdg_dir
+from tui.cli.common import fail, settings_from_args
+from tui.cli.launch import run_tui
 
 
 def register(sub) -> None:
@@ -33,8 +38,6 @@ def register(sub) -> None:
 
 
 def default_demo_path() -> Path:
-    from core.settings import xdg_dir
-
     return xdg_dir("data") / "demo.db"
 
 
@@ -46,9 +49,7 @@ def _remove_sqlite(path: Path) -> None:
 
 
 def run(args) -> int:
-    from core import demo
-    from core.context import build_context
-    from core.models import SenderDomain
+    from core import demo  # the demo's DKIM keys and DNS server load only for this command
 
     settings = settings_from_args(args)
     explicit = getattr(args, "demo_database", None) or args.database
@@ -70,16 +71,12 @@ def run(args) -> int:
         seed = demo.DEMO_SEED if args.seed is None else args.seed
         result = demo.build_demo(ctx, seed=seed)
         if args.build_only:
-            from core.db import redact_url
-
             print(f"demo database: {redact_url(settings.database)} ({len(result.domains)} domains, {result.stat_rows:,} stat rows)")
             print(f"demo user: {result.user.name}; API key: {result.api_key}")
             return 0
         if not args.no_dns:
             server = demo.serve_demo_dns(settings, result)
-        from tui.app import run_app
-
-        return run_app(ctx, result.user, watch=bool(getattr(args, 'watch', False)))
+        return run_tui(ctx, result.user, watch=bool(getattr(args, "watch", False)))
     finally:
         if server is not None:
             server.stop()

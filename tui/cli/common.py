@@ -10,14 +10,16 @@ import re
 import sys
 from typing import Any
 
+from core import users
+from core.context import Context, build_context
 from core.errors import ApiError, SettingsError
+from core.models import User
+from core.settings import Settings, load_settings
 
 _UNSAFE_IN_TERMINAL = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def settings_from_args(args) -> "Settings":  # noqa: F821
-    from core.settings import load_settings
-
+def settings_from_args(args) -> Settings:
     flags: dict[str, Any] = {
         "database": args.database,
         "nameservers": args.nameservers,
@@ -27,16 +29,12 @@ def settings_from_args(args) -> "Settings":  # noqa: F821
     return load_settings(flags, config=args.config)
 
 
-def open_context(args, **kwargs):
-    from core.context import build_context
-
+def open_context(args, **kwargs) -> Context:
     return build_context(settings_from_args(args), **kwargs)
 
 
-def resolve_user(ctx, args, *, create_if_empty: bool = False):
+def resolve_user(ctx: Context, args, *, create_if_empty: bool = False) -> User:
     """The acting user: --api-key / SENDERDECK_API_KEY, --user / SENDERDECK_USER, or the only one."""
-    from core import users
-
     key = args.api_key or os.environ.get("SENDERDECK_API_KEY")
     if key:
         user = users.authenticate(key)
@@ -52,8 +50,6 @@ def resolve_user(ctx, args, *, create_if_empty: bool = False):
     user = users.sole_user()
     if user is not None:
         return user
-    from core.models import User
-
     if create_if_empty and User.select().count() == 0:
         created, _key = users.create_user("admin", ctx.clock)
         return created

@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tui.commands.common import fail, open_context, resolve_user
+from core.records import zone_snippet
+from tui.cli.common import fail, open_context, resolve_user
 
 
 def register(sub) -> None:
@@ -30,8 +31,6 @@ def register(sub) -> None:
 
 
 def print_zone(args) -> int:
-    from core.records import zone_snippet
-
     if not 0 < args.ttl <= 2**31 - 1:
         return fail("--ttl must be between 1 and 2147483647")
     ctx = open_context(args)

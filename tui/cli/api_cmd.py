@@ -5,9 +5,10 @@ Exit status 0 on success, 1 on an API error (the body then holds ``Errors``).
 
 from __future__ import annotations
 
+import os
 import sys
 
-from tui.commands.common import dump_json, fail, open_context
+from tui.cli.common import dump_json, fail, open_context, resolve_user
 
 
 def register(sub) -> None:
@@ -32,8 +33,6 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
 
 
 def run(args) -> int:
-    import os
-
     try:
         params = parse_params(args.params)
     except ValueError as exc:
@@ -49,8 +48,6 @@ def run(args) -> int:
         if key:
             params["APIKey"] = key
         elif "APIKey" not in params:
-            from tui.commands.common import resolve_user
-
             user = resolve_user(ctx, args)
         status, body = ctx.api.dispatch(params, user=user)
     finally:
