@@ -99,14 +99,14 @@ def test_imports_and_verifies_at_once_count_everything_once(ctx, alice, dns_serv
     assert shared_runs == ["already imported"] * (IMPORTERS - 1) + ["imported"]
     assert all(status == "imported" and rows == DAYS for path, status, rows, _ in outcomes if path != str(shared))
 
-    from core.models import DomainStat, ImportedFile
+    from core.models import DomainStat, ImportCursor
 
     stored = {
         s.day.isoformat(): [s.sent, s.delivered, s.bounced, s.complaints]
         for s in DomainStat.select().where(DomainStat.domain == view.id)
     }
     assert stored == expected
-    assert ImportedFile.select().count() == IMPORTERS * FILES_EACH + 1
+    assert ImportCursor.select().count() == IMPORTERS * FILES_EACH + 1
 
     for run in verified:
         assert run["statuses"] == [STATUS_ENABLED] * VERIFY_ROUNDS
