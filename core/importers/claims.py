@@ -30,15 +30,24 @@ POLL_SECONDS = 0.25
 WaitFn = Callable[[ImportClaim], None]  # told once when an import starts waiting, with the holder
 
 
-def new_owner() -> str:
-    return f"{socket.gethostname()[:200]}:{os.getpid()}:{secrets.token_hex(4)}"
+FOLLOWER = "follow"  # the role a follow loop's claims carry: nobody waits for those
+
+
+def new_owner(role: str = "import") -> str:
+    return f"{socket.gethostname()[:200]}:{os.getpid()}:{secrets.token_hex(4)}:{role}"
+
+
+def is_follower(owner: str) -> bool:
+    return owner.endswith(f":{FOLLOWER}")
 
 
 def describe(owner: str) -> str:
-    """``host:pid:token`` as people say it: ``pid 123 on host``."""
+    """``host:pid:token:role`` as people say it: ``pid 123 on host`` (``the follower …``)."""
     host, _, rest = owner.partition(":")
     pid = rest.partition(":")[0]
-    return f"pid {pid} on {host}" if pid else owner
+    if not pid:
+        return owner
+    return f"{'the follower ' if is_follower(owner) else ''}pid {pid} on {host}"
 
 
 def _dead_here(owner: str) -> bool:
@@ -62,8 +71,8 @@ def _dead_here(owner: str) -> bool:
 class Claims:
     """The claims of one importing process (or one follow loop)."""
 
-    def __init__(self, owner: str | None = None) -> None:
-        self.owner = owner or new_owner()
+    def __init__(self, owner: str | None = None, role: str = "import") -> None:
+        self.owner = owner or new_owner(role)
         self.held: set[str] = set()
         self._renewed = 0.0
 
@@ -105,8 +114,8 @@ class Claims:
         while True:
             holder = self.try_claim(key, name)
             waited = time.monotonic() - started
-            if holder is None or waited >= wait:
-                return holder, waited
+            if holder is None or waited >= wait or is_follower(holder.owner):
+                return holder, waited  # a follower holds its files for good: no use waiting
             if not told and on_wait is not None:
                 on_wait(holder)
                 told = True

@@ -219,7 +219,8 @@ def _count_last_line(feed: RecordFeed, run: ImportRun, parse: Parser) -> bool:
     """A last line without its line end counts now only when it is a whole record that counts
     (a line PowerMTA is still writing rarely is); otherwise it waits for the next import."""
     trial = run.fork()
-    reader = csv.reader([decode_tail(feed.tail, at_start=feed.end == 0)])
+    # strict: a quoted field still open at the end (a line cut while written) is an error here
+    reader = csv.reader([decode_tail(feed.tail, at_start=feed.end == 0)], strict=True)
     trial.reader = reader
     try:
         parse(rows_with_recovery(reader, trial), trial)
