@@ -35,7 +35,7 @@ from core.importers.cursors import Start, cursor_start, find_cursor, legacy_star
 from core.importers.reading import HEAD_BYTES, TAIL_BYTES, LogFile, RecordFeed, decode_tail
 from core.importers.staging import CountOverflow, StagedCounts
 from core.importers.storage import apply_staged_counts, merge_transaction
-from core.importers.summary import ALREADY, IMPORTED, SKIPPED, ImportSummary, display_path
+from core.importers.summary import ALREADY, SKIPPED, ImportSummary, display_path
 from core.models import ImportedFile
 
 MAX_ATTEMPTS = 5  # re-reads when another import moved the file's cursor before this one committed
