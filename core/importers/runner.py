@@ -66,10 +66,13 @@ class Importer:
     claims: Claims | None = None  # shared by a follow loop; one of its own otherwise
     keep_claim: bool = False  # a follow loop keeps its files claimed between reads
 
-    def import_path(self, path: str | os.PathLike) -> ImportSummary:
+    def import_path(self, path: str | os.PathLike, *, shown_as: str | None = None) -> ImportSummary:
+        """Import what is new in one file; ``shown_as`` names it in messages and the cursor
+        when ``path`` is not its name (``/dev/fd/N`` for a file that was moved away)."""
         started = time.perf_counter()
-        summary = ImportSummary(display_path(path), self.kind)
-        name = display_path(Path(os.fsdecode(path)).name)
+        shown = shown_as or display_path(path)
+        summary = ImportSummary(shown, self.kind)
+        name = display_path(Path(os.fsdecode(shown_as or path)).name)
         claims = self.claims or Claims()
         try:
             with LogFile(path) as log:
@@ -88,11 +91,12 @@ class Importer:
             for _attempt in range(MAX_ATTEMPTS):
                 try:
                     summary = self._count_once(path, name, claims)
+                    summary.path = shown
                     break
                 except _Moved:
                     continue
             else:
-                summary = ImportSummary(display_path(path), self.kind).fail(
+                summary = ImportSummary(shown, self.kind).fail(
                     "other imports kept counting this file; nothing imported by this one (try again)"
                 )
         finally:

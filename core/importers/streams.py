@@ -138,7 +138,7 @@ def _finish_old(name: str, state: _Followed, importer: Importer, report: Report)
     """A followed file was renamed away, replaced or removed: read the rest of it, let go."""
     try:
         if state.fd is not None:
-            summary = importer.import_path(f"/dev/fd/{state.fd}")
+            summary = importer.import_path(f"/dev/fd/{state.fd}", shown_as=name)
             summary.path = f"{name} (as it was before it was moved or replaced)"
             _tell(summary, state, None, report)
     finally:
