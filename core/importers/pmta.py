@@ -42,6 +42,7 @@ KIND = "pmta"
 DELIVERED, BOUNCED, COMPLAINT = 0, 1, 2
 RECORD_COUNTERS = {"d": DELIVERED, "b": BOUNCED, "f": COMPLAINT}
 MAX_TIMES = 200_000  # distinct timeLogged minutes remembered
+_UNSEEN = object()  # a cache miss (None is a remembered answer)
 
 _TIME = re.compile(
     r"^\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?\s*$",
@@ -127,8 +128,9 @@ class UtcDays:
         # "2026-05-23 09:11:42+0000" -> "2026-05-23 09:11+0000"; a time without seconds as it is.
         minute = time_logged[:16] + time_logged[19:] if time_logged[16:17] == ":" else time_logged
         tables = self._tables
-        if minute in tables:
-            return tables[minute]
+        table = tables.get(minute, _UNSEEN)
+        if table is not _UNSEEN:
+            return table
         day = utc_day(time_logged)
         table = self._run.table(day) if day else None
         if len(tables) >= MAX_TIMES:
@@ -142,24 +144,26 @@ class UtcDays:
 
 
 class Senders:
-    """A record's sender domain: its From header's, else its envelope sender's."""
+    """A record's sender domain under one layout: its From header's, else its envelope sender's."""
 
-    def __init__(self, attribution: Attribution) -> None:
+    def __init__(self, attribution: Attribution, layout: Layout) -> None:
         self._attribution = attribution
         self._answers = attribution.cache  # whole From values are remembered beside domains
+        self._header_from = layout.header_from
+        self._orig = layout.orig
 
-    def of(self, row: list[str], layout: Layout) -> int | str | None:
-        if layout.header_from is not None:
-            header_from = row[layout.header_from]
+    def of(self, row: list[str]) -> int | str | None:
+        if self._header_from is not None:
+            header_from = row[self._header_from]
             if header_from:
-                sender = self._answers.get(header_from, False)
-                if sender is False:
+                sender = self._answers.get(header_from, _UNSEEN)
+                if sender is _UNSEEN:
                     sender = self._attribution.resolve(address_domain(header_from))
                     self._attribution.remember(header_from, sender)
                 if sender is not None:
                     return sender
-        if layout.orig is not None:
-            orig = row[layout.orig]
+        if self._orig is not None:
+            orig = row[self._orig]
             if orig:
                 return self._attribution.resolve(orig.rpartition("@")[2])
         return None
@@ -170,7 +174,7 @@ def parse(rows: Iterable[list[str]], run: ImportRun) -> None:
     run.to_row = _to_row
     summary = run.summary
     days = UtcDays(run)
-    senders = Senders(run.attribution)
+    senders = Senders(run.attribution, layout)
     report_every = max(1, min(PROGRESS_EVERY, run.flush_keys))
     next_report = report_every
     rows_read = imported = new_keys = 0
@@ -178,6 +182,7 @@ def parse(rows: Iterable[list[str]], run: ImportRun) -> None:
     for row in rows:
         if len(row) != layout.width:
             layout, counted = _row_of_other_width(row, layout, run)
+            senders = Senders(run.attribution, layout)
             rows_read += counted
             continue
         rows_read += 1
@@ -194,7 +199,7 @@ def parse(rows: Iterable[list[str]], run: ImportRun) -> None:
         if counter is None:
             counter, in_force = _unusual_type(row, layout, run)
             if in_force is not layout:  # a header row again: not a record
-                layout = in_force
+                layout, senders = in_force, Senders(run.attribution, in_force)
                 rows_read -= 1
                 continue
             if counter is None:
@@ -203,7 +208,7 @@ def parse(rows: Iterable[list[str]], run: ImportRun) -> None:
         if day_counters is None:
             run.malformed("timeLogged is not a time such as 2026-05-23 09:11:00+0000")
             continue
-        sender = senders.of(row, layout)
+        sender = senders.of(row)
         if type(sender) is not int:
             run.skip(NO_SENDER) if sender is None else run.unknown(sender)
             continue
