@@ -288,3 +288,14 @@ def test_any_sequence_of_appends_rotations_and_imports_counts_every_row_once(ctx
                 assert stored() == recount(logs.seen, domains)
         logs.import_all(ctx)
         assert stored() == recount(logs.seen, domains)
+
+
+def test_crlf_lines_as_powermta_may_end_them_grow_the_same_way(ctx, domains, tmp_path):
+    path = tmp_path / "acct.csv"
+    crlf = [row(n).replace("\n", "\r\n") for n in range(12)]
+    path.write_bytes((HEADER.replace("\n", "\r\n") + "".join(crlf[:5]) + crlf[5][:-1]).encode())  # cut between \r and \n
+    run(ctx, path)
+    append(path, "\n" + "".join(crlf[6:]))
+    second = run(ctx, path)
+    assert second.ok and not second.skipped.get("malformed")
+    assert stored() == recount(set(range(12)), domains)
