@@ -101,9 +101,41 @@ def _imports_and_figures_index(db: peewee.Database) -> None:
     )
 
 
+def _import_cursors_and_claims(db: peewee.Database) -> None:
+    """Growing files: where each file was counted up to, and which files an import holds.
+
+    ``imported_file`` stays as it was: its rows (files imported whole, by content digest)
+    still keep those files from being counted twice."""
+    Base = _frozen_base(db)
+
+    class ImportCursor(Base):
+        kind = peewee.CharField(max_length=16)
+        name = peewee.CharField(max_length=255)
+        head_digest = peewee.CharField(max_length=64, unique=True)
+        head_len = peewee.IntegerField()
+        offset = peewee.BigIntegerField()
+        lines = peewee.BigIntegerField(default=0)
+        tail_digest = peewee.CharField(max_length=64)
+        tail_len = peewee.IntegerField()
+        header = peewee.TextField(null=True)
+        rows_read = peewee.BigIntegerField(default=0)
+        rows_imported = peewee.BigIntegerField(default=0)
+        first_imported_at = peewee.DateTimeField()
+        imported_at = peewee.DateTimeField()
+
+    class ImportClaim(Base):
+        key = peewee.CharField(max_length=64, primary_key=True)
+        owner = peewee.CharField(max_length=255)
+        name = peewee.CharField(max_length=255)
+        expires_at = peewee.DoubleField()
+
+    db.create_tables([ImportCursor, ImportClaim])
+
+
 MIGRATIONS: list[Callable[[peewee.Database], None]] = [
     _initial_schema,  # 1
     _imports_and_figures_index,  # 2
+    _import_cursors_and_claims,  # 3
 ]
 
 LATEST = len(MIGRATIONS)

@@ -93,7 +93,11 @@ class RateEvent(BaseModel):
 
 
 class ImportedFile(BaseModel):
-    """One imported stats file, by the SHA-256 of its content: the same file counts once."""
+    """A stats file imported before schema version 3, by the SHA-256 of its whole content.
+
+    No new rows are written (``ImportCursor`` took over); importers still consult these so a
+    file imported before the upgrade is not counted again, and one that grew since adds only
+    what follows the size it had then."""
 
     digest = peewee.CharField(max_length=64, unique=True)  # sha256 hex of the (decompressed) bytes
     kind = peewee.CharField(max_length=16)  # "pmta" | "csv"
@@ -104,8 +108,41 @@ class ImportedFile(BaseModel):
     imported_at = peewee.DateTimeField()
 
 
+class ImportCursor(BaseModel):
+    """How far one log file has been counted.
+
+    A file is known by its content, not its name: the SHA-256 of its first block (so a renamed
+    or gzipped copy is the same file), and ``offset``, the end of the last complete record
+    counted. The next import reads from there; ``tail_digest`` (the bytes just before
+    ``offset``) tells a file that changed behind the cursor from one that only grew."""
+
+    kind = peewee.CharField(max_length=16)  # "pmta" | "csv"
+    name = peewee.CharField(max_length=255)  # the base name it was last read under, for messages
+    head_digest = peewee.CharField(max_length=64, unique=True)  # sha256 hex of the first head_len bytes
+    head_len = peewee.IntegerField()  # a full block, or all that was counted of a shorter file
+    offset = peewee.BigIntegerField()  # bytes (decompressed) counted: the end of the last complete record
+    lines = peewee.BigIntegerField(default=0)  # lines before offset, so line numbers in messages continue
+    tail_digest = peewee.CharField(max_length=64)  # sha256 hex of the tail_len bytes before offset
+    tail_len = peewee.IntegerField()
+    header = JSONField(null=True)  # the header row in force at offset (None: none seen yet)
+    rows_read = peewee.BigIntegerField(default=0)
+    rows_imported = peewee.BigIntegerField(default=0)
+    first_imported_at = peewee.DateTimeField()
+    imported_at = peewee.DateTimeField()  # the last import that counted rows from it
+
+
+class ImportClaim(BaseModel):
+    """A file being imported right now: a second import of it waits (or skips) instead of
+    reading it twice. A lease: renewed while the import runs, void once ``expires_at`` passed."""
+
+    key = peewee.CharField(max_length=64, primary_key=True)  # sha256 hex of the file's first block
+    owner = peewee.CharField(max_length=255)  # host:pid:token of the import holding it
+    name = peewee.CharField(max_length=255)  # the file's base name, for messages
+    expires_at = peewee.DoubleField()  # Unix time
+
+
 class SchemaVersion(BaseModel):
     version = peewee.IntegerField()
 
 
-ALL_MODELS = [User, SenderDomain, DomainStat, CacheEntry, RateEvent, ImportedFile]
+ALL_MODELS = [User, SenderDomain, DomainStat, CacheEntry, RateEvent, ImportedFile, ImportCursor, ImportClaim]

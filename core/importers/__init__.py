@@ -1,49 +1,58 @@
-"""Importers of delivery logs into daily stats: ``import_file(path, kind, …) -> ImportSummary``.
+"""Importers of delivery logs into daily stats.
 
-Kinds: ``pmta`` (PowerMTA accounting CSV, see ``core.importers.pmta``) and ``csv`` (a plain
-daily CSV, see ``core.importers.daily_csv``). Shared behaviour (streaming, one transaction
-per file, idempotency, the summary) lives in ``core.importers.base``.
+``import_file(path, kind, …) -> ImportSummary`` imports one file, counting only what earlier
+imports of it did not (a file is known by its content; see ``core.importers.cursors``).
+``core.importers.streams`` keeps following growing files and reads PowerMTA's accounting pipe.
+
+Kinds: ``pmta`` (PowerMTA accounting CSV, ``core.importers.pmta``) and ``csv`` (a plain daily
+CSV, ``core.importers.daily_csv``). Where things live: the parser interface in ``base``,
+attribution in ``attribution``, reading in ``reading``, staging in ``staging``, the one write
+transaction in ``storage``, the run loop in ``runner``.
 """
 
 from __future__ import annotations
 
 import os
 
-import peewee
-
-from core.db import retry_locked
 from core.importers import daily_csv, pmta
-from core.importers.base import FLUSH_KEYS, FileFormatError, ImportSummary, ProgressFn, run_import
+from core.importers.base import FLUSH_KEYS, FileFormatError
+from core.importers.claims import Claims, WaitFn
+from core.importers.runner import DEFAULT_WAIT, Importer, ProgressFn
+from core.importers.summary import ALREADY, FAILED, IMPORTED, SKIPPED, ImportSummary
 
 PARSERS = {pmta.KIND: pmta.parse, daily_csv.KIND: daily_csv.parse}
 KINDS = tuple(PARSERS)
 
-__all__ = ["KINDS", "FileFormatError", "ImportSummary", "import_file"]
+__all__ = [
+    "ALREADY", "DEFAULT_WAIT", "FAILED", "IMPORTED", "KINDS", "SKIPPED",
+    "FileFormatError", "ImportSummary", "import_file", "importer",
+]
 
 
-def import_file(
-    path: str | os.PathLike,
+def importer(
     kind: str,
     *,
     settings,
     clock,
     progress: ProgressFn | None = None,
     flush_keys: int = FLUSH_KEYS,
-) -> ImportSummary:
-    """Import one file of ``kind`` into the bound database; the summary says what happened.
-
-    Never raises for bad content: unreadable files and wrong formats come back as a summary
-    with status "failed" and nothing written. KeyboardInterrupt rolls the file back.
-    """
+    wait: float = DEFAULT_WAIT,
+    on_wait: WaitFn | None = None,
+    claims: Claims | None = None,
+    keep_claim: bool = False,
+) -> Importer:
     if kind not in PARSERS:
         raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
-    # Another process holding the lock (SQLite busy past its timeout, a PostgreSQL deadlock or
-    # serialization failure) rolled the file back: run it again, as a whole, a few times.
-    try:
-        return retry_locked(
-            lambda: run_import(path, kind, PARSERS[kind], settings=settings, clock=clock, progress=progress, flush_keys=flush_keys)
-        )
-    except peewee.OperationalError as exc:
-        summary = ImportSummary(str(path), kind, status="failed")
-        summary.error = f"database busy, nothing imported (try again): {exc}"
-        return summary
+    return Importer(
+        kind, PARSERS[kind], settings, clock,
+        progress=progress, flush_keys=flush_keys, wait=wait, on_wait=on_wait, claims=claims, keep_claim=keep_claim,
+    )
+
+
+def import_file(path: str | os.PathLike, kind: str, *, settings, clock, **options) -> ImportSummary:
+    """Import what is new in one file of ``kind`` into the bound database.
+
+    Never raises for bad content: unreadable files and wrong formats come back as a summary
+    with status "failed" and nothing written. KeyboardInterrupt leaves nothing written.
+    Options: ``progress``, ``flush_keys``, ``wait``, ``on_wait`` (see ``importer``)."""
+    return importer(kind, settings=settings, clock=clock, **options).import_path(path)

@@ -11,19 +11,16 @@ Sent − Bounced − Complaints). Rows for the same domain and day add up.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from typing import Iterable
 
-from core.importers.base import (
-    MAX_COUNT,
-    NO_SENDER,
-    PROGRESS_EVERY,
-    FileFormatError,
-    ImportRun,
-    rows_with_recovery,
-)
+from core.importers.base import MAX_COUNT, PROGRESS_EVERY, FileFormatError, ImportRun, non_blank
+from core.importers.summary import NO_SENDER
 
 KIND = "csv"
 COLUMNS = ("date", "domain", "sent", "delivered", "bounced", "complaints")
 REQUIRED = ("date", "domain", "sent")
+MAX_DATES = 100_000  # distinct date texts remembered
 
 
 def _count(text: str, name: str, optional: bool) -> int | None:
@@ -40,76 +37,98 @@ def _count(text: str, name: str, optional: bool) -> int | None:
     return value
 
 
-def parse(reader, run: ImportRun) -> None:
+def _layout(first_row: list[str]) -> tuple[dict[str, int], int, bool]:
+    """(column -> index, row width, whether the first row is a header)."""
+    names = [cell.strip().lower().lstrip("#") for cell in first_row]
+    if "date" in names and "domain" in names:
+        missing = [column for column in REQUIRED if column not in names]
+        if missing:
+            raise FileFormatError(
+                f"the header row has no {', '.join(missing)} column (expected date,domain,sent,delivered,bounced,complaints)"
+            )
+        return {column: names.index(column) for column in COLUMNS if column in names}, len(first_row), True
+    return dict(zip(COLUMNS, range(len(COLUMNS)))), len(COLUMNS), False
+
+
+class Days:
+    """A ``date`` cell -> ``"Y-m-d"``, or "" when it is not a date."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def of(self, text: str) -> str:
+        text = text.strip()
+        day = self._known.get(text)
+        if day is None:
+            try:
+                day = dt.date.fromisoformat(text).isoformat() if len(text) == 10 else ""
+            except ValueError:
+                day = ""
+            if len(self._known) < MAX_DATES:
+                self._known[text] = day
+        return day
+
+
+def parse(rows: Iterable[list[str]], run: ImportRun) -> None:
+    """Count each row; the first row of the file (``run.header``) is a header or a first row."""
+    first_is_new = run.header is None
+    if first_is_new:
+        run.header = non_blank(rows)
+        if run.header is None:
+            return
+    layout, width, has_header = _layout(run.header)
+    if first_is_new and not has_header:
+        rows = itertools.chain([run.header], rows)
     summary = run.summary
-    rows = rows_with_recovery(reader, run)
-    layout = dict(zip(COLUMNS, range(len(COLUMNS))))
-    width = len(COLUMNS)
-    dates: dict[str, str | None] = {}
-    every = max(1, min(PROGRESS_EVERY, run.flush_keys))
-    n = imported = 0
-    first = True
+    days = Days()
+    report_every = max(1, min(PROGRESS_EVERY, run.flush_keys))
+    rows_read = imported = 0
     for row in rows:
         if not row or not any(cell.strip() for cell in row):
             continue
-        if first:
-            first = False
-            names = [c.strip().lower().lstrip("#") for c in row]
-            if "date" in names and "domain" in names:
-                missing = [c for c in REQUIRED if c not in names]
-                if missing:
-                    raise FileFormatError(
-                        f"the header row has no {', '.join(missing)} column (expected date,domain,sent,delivered,bounced,complaints)"
-                    )
-                layout = {c: names.index(c) for c in COLUMNS if c in names}
-                width = len(row)
-                continue
-        n += 1
-        if n % every == 0:
-            summary.rows_read, summary.rows_imported = n + run.unparsed, imported
+        rows_read += 1
+        if rows_read % report_every == 0:
+            summary.rows_read, summary.rows_imported = rows_read + run.unparsed, imported
             run.progress()
             run.maybe_flush()  # counters are found through run.table(), never kept across this
         if len(row) != width:
             run.malformed(f"has {len(row)} fields; expected {width}")
             continue
-        raw_date = row[layout["date"]].strip()
-        day = dates.get(raw_date)
-        if day is None:
-            try:
-                day = dt.date.fromisoformat(raw_date).isoformat() if len(raw_date) == 10 else ""
-            except ValueError:
-                day = ""
-            if len(dates) < 100_000:
-                dates[raw_date] = day
-        if not day:
-            run.malformed("date is not a date such as 2026-05-23")
-            continue
-        try:
-            sent = _count(row[layout["sent"]], "sent", False)
-            delivered = _count(row[layout["delivered"]], "delivered", True) if "delivered" in layout else None
-            bounced = _count(row[layout["bounced"]], "bounced", True) or 0 if "bounced" in layout else 0
-            complaints = _count(row[layout["complaints"]], "complaints", True) or 0 if "complaints" in layout else 0
-        except ValueError as exc:
-            run.malformed(str(exc))
-            continue
-        target = run.resolve(row[layout["domain"]])
-        if type(target) is int:
-            table = run.table(day)
-            c = table.get(target)
-            if c is None:
-                table[target] = [sent, delivered, bounced, complaints]
-                run.keys += 1
-            else:
-                c[0] += sent
-                c[1] = c[1] if delivered is None else (c[1] or 0) + delivered
-                c[2] += bounced
-                c[3] += complaints
+        if _count_row(row, layout, days, run):
             imported += 1
-        elif target is None:
-            if row[layout["domain"]].strip():
-                run.malformed("domain is not a domain name")
-            else:
-                run.skip(NO_SENDER)
-        else:
-            run.unknown(target)
-    summary.rows_read, summary.rows_imported = n + run.unparsed, imported
+    summary.rows_read, summary.rows_imported = rows_read + run.unparsed, imported
+
+
+def _count_row(row: list[str], layout: dict[str, int], days: Days, run: ImportRun) -> bool:
+    """Add one row to its domain's day; False when it was skipped (and why is recorded)."""
+    day = days.of(row[layout["date"]])
+    if not day:
+        run.malformed("date is not a date such as 2026-05-23")
+        return False
+    try:
+        sent = _count(row[layout["sent"]], "sent", False)
+        delivered = _count(row[layout["delivered"]], "delivered", True) if "delivered" in layout else None
+        bounced = _count(row[layout["bounced"]], "bounced", True) or 0 if "bounced" in layout else 0
+        complaints = _count(row[layout["complaints"]], "complaints", True) or 0 if "complaints" in layout else 0
+    except ValueError as exc:
+        run.malformed(str(exc))
+        return False
+    domain_text = row[layout["domain"]]
+    target = run.resolve(domain_text)
+    if target is None:
+        run.malformed("domain is not a domain name") if domain_text.strip() else run.skip(NO_SENDER)
+        return False
+    if type(target) is not int:
+        run.unknown(target)
+        return False
+    table = run.table(day)
+    counters = table.get(target)
+    if counters is None:
+        table[target] = [sent, delivered, bounced, complaints]
+        run.keys += 1
+    else:
+        counters[0] += sent
+        counters[1] = counters[1] if delivered is None else (counters[1] or 0) + delivered
+        counters[2] += bounced
+        counters[3] += complaints
+    return True

@@ -1,11 +1,15 @@
-"""Benchmarks for issue 4 (a script, not collected by pytest):
+"""Benchmarks for issues 4, 11 and 16 (a script, not collected by pytest):
 
     .venv/bin/python tests/bench/stats.py [--rows 1000000] [--domains 10000] [--days 365]
 
 (a) import throughput: a PowerMTA accounting file of ``--rows`` rows is imported into a fresh
     SQLite database; printed beside the time Python's ``csv`` module alone needs to read the
     same file (target: the import runs at least half as fast);
-(b) the List figures query for ``--domains`` domains × ``--days`` days of stats on SQLite
+(b) incremental import: 1,000 rows appended to that file, imported again (target: < 1 s,
+    the time of the new bytes, not of the file);
+(c) the API during an import: the same file imported again from scratch by a second
+    process while this one times Get calls and rate-limit writes (target: each < 1 s);
+(d) the List figures query for ``--domains`` domains × ``--days`` days of stats on SQLite
     (target: under 250 ms), and the whole ``list_domains`` call for comparison.
 """
 
@@ -18,6 +22,7 @@ import os
 import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -96,6 +101,61 @@ def bench_import(workdir: Path, rows: int) -> None:
     )
     ratio = csv_seconds / import_seconds
     print(f"ratio            : {ratio:.2f} of the csv module's speed (target >= 0.50) {'OK' if ratio >= 0.5 else 'SLOW'}")
+
+    append_rows(path, rows, 1_000, n_domains)
+    ctx = build_context(settings, clock=FixedClock(NOW), keygen=lambda: key)
+    t = time.perf_counter()
+    again = import_file(path, "pmta", settings=settings, clock=ctx.clock)
+    incremental = time.perf_counter() - t
+    assert again.status == "imported" and again.rows_read == 1_000, again
+    print(
+        f"incremental      : 1,000 new rows after {rows:,} in {incremental:.3f} s "
+        f"(target < 1 s) {'OK' if incremental < 1 else 'SLOW'}"
+    )
+    bench_api_during_import(settings, ctx, path, rows)
+    ctx.close()
+
+
+def append_rows(path: Path, start: int, count: int, domains: int) -> None:
+    """``count`` more rows in the file's own format (written to a scratch file, then appended)."""
+    scratch = path.with_name("more.csv")
+    write_pmta_file(scratch, start + count, domains)
+    with open(scratch, "rb") as f:
+        lines = f.read().split(b"\n")
+    with open(path, "ab") as f:
+        f.write(b"\n".join(lines[1 + start : 1 + start + count]) + b"\n")
+    scratch.unlink()
+
+
+def bench_api_during_import(settings: Settings, ctx, path: Path, rows: int) -> None:
+    """Time Get and rate-limit writes while another process imports the whole file again."""
+    from core.models import DomainStat, ImportCursor, User
+
+    DomainStat.delete().execute()
+    ImportCursor.delete().execute()
+    user = User.get(User.name == "bench")
+    domain_id = SenderDomain.select(SenderDomain.id).where(SenderDomain.user == user).scalar()
+    root = Path(__file__).resolve().parents[2]
+    importer = subprocess.Popen(
+        [sys.executable, "-m", "tui", "--database", settings.database, "import", "pmta", "--no-progress", str(path)],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    gets, writes = [], []
+    while importer.poll() is None:
+        t = time.perf_counter()
+        ctx.service.get_domain(user, domain_id)
+        gets.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        ctx.limiter.hit("bench-during-import", 10**9, 60.0)
+        writes.append(time.perf_counter() - t)
+        time.sleep(0.05)
+    assert importer.returncode == 0, importer.stderr.read()
+    worst = max(gets + writes)
+    print(
+        f"API during import: {len(gets)} Get calls (max {max(gets) * 1000:.0f} ms, median {statistics.median(gets) * 1000:.0f} ms), "
+        f"{len(writes)} rate-limit writes (max {max(writes) * 1000:.0f} ms) while a second process imported "
+        f"{rows:,} rows (target: each < 1 s) {'OK' if worst < 1 else 'SLOW'}"
+    )
 
 
 def build_stats_db(path: Path, domains: int, days: int) -> tuple:

@@ -165,3 +165,19 @@ def creator(database: str, cache_url: str, user_id: int, names: list[str], barri
         return done
     finally:
         ctx.close()
+
+
+def pmta_importer(database: str, cache_url: str, paths: list[str], barrier) -> list[tuple[str, str, int, str | None]]:
+    """Import each PowerMTA file; (path, status, rows read, error or note) per file."""
+    from core.importers import import_file
+
+    ctx = _open(database, cache_url)
+    try:
+        barrier.wait()
+        done = []
+        for path in paths:
+            summary = import_file(path, "pmta", settings=ctx.settings, clock=ctx.clock)
+            done.append((path, summary.status, summary.rows_read, summary.error or summary.note))
+        return done
+    finally:
+        ctx.close()

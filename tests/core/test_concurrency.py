@@ -99,14 +99,14 @@ def test_imports_and_verifies_at_once_count_everything_once(ctx, alice, dns_serv
     assert shared_runs == ["already imported"] * (IMPORTERS - 1) + ["imported"]
     assert all(status == "imported" and rows == DAYS for path, status, rows, _ in outcomes if path != str(shared))
 
-    from core.models import DomainStat, ImportedFile
+    from core.models import DomainStat, ImportCursor
 
     stored = {
         s.day.isoformat(): [s.sent, s.delivered, s.bounced, s.complaints]
         for s in DomainStat.select().where(DomainStat.domain == view.id)
     }
     assert stored == expected
-    assert ImportedFile.select().count() == IMPORTERS * FILES_EACH + 1
+    assert ImportCursor.select().count() == IMPORTERS * FILES_EACH + 1
 
     for run in verified:
         assert run["statuses"] == [STATUS_ENABLED] * VERIFY_ROUNDS
@@ -177,3 +177,37 @@ def test_racing_creates_never_pass_the_domain_limit(ctx, alice):
     shared_ids = {domain_id for name, domain_id, code in results if name == "shared.example" and code is None}
     assert len(shared_ids) <= 1
     assert SenderDomain.select().where(SenderDomain.domain == "shared.example").count() == len(shared_ids)
+
+
+def test_overlapping_imports_of_the_same_growing_logs_count_each_row_once(ctx, alice, tmp_path):
+    """Cron overlapping itself, or two hosts on one database: processes import the same log,
+    its gzipped rotation and another log at once, in different orders; each row counts once."""
+    import gzip
+
+    from core.models import DomainStat
+    from tests.core.hammer import pmta_importer
+
+    domain_id = ctx.service.create_domain(alice, {"SenderDomain": "race.example"}).id
+    header = "type,timeLogged,orig\n"
+    rows = [f"{'db'[n % 2]},2026-05-{10 + n % 5:02d} 10:00:00+0000,bounce-{n}@race.example\n" for n in range(30_000)]
+    current = tmp_path / "acct.csv"
+    current.write_text(header + "".join(rows[:20_000]))
+    rotated = tmp_path / "acct-1.csv.gz"  # what the file held when it was rotated: more than acct.csv now shows
+    rotated.write_bytes(gzip.compress((header + "".join(rows[:25_000])).encode()))
+    other = tmp_path / "acct-other.csv"
+    other.write_text(header + "".join(rows[25_000:]))
+    orders = [[current, rotated, other], [rotated, other, current], [other, current, rotated]]
+    database, cache_url = ctx.settings.database, ctx.settings.cache_url
+    ctx.close()
+    results = run_workers(pmta_importer, [(database, cache_url, [str(p) for p in order]) for order in orders])
+
+    outcomes = [entry for run in results for entry in run]
+    assert [entry for entry in outcomes if entry[1] in ("failed", "skipped")] == []
+    assert sum(rows_read for _, _, rows_read, _ in outcomes) == 30_000  # every row read by one import only
+    stored = {s.day.isoformat(): (s.sent, s.delivered, s.bounced) for s in DomainStat.select().where(DomainStat.domain == domain_id)}
+    expected = {}
+    for n in range(30_000):
+        day = f"2026-05-{10 + n % 5:02d}"
+        sent, delivered, bounced = expected.get(day, (0, 0, 0))
+        expected[day] = (sent + 1, delivered + (n % 2 == 0), bounced + (n % 2 == 1))
+    assert stored == expected

@@ -11,7 +11,7 @@ import pytest
 
 from core.importers import import_file
 from core.importers.pmta import utc_day
-from core.models import STATUS_DISABLED, DomainStat, ImportedFile, SenderDomain
+from core.models import STATUS_DISABLED, DomainStat, ImportCursor, SenderDomain
 
 PMTA_HEADER = (
     "type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,"
@@ -82,7 +82,7 @@ def test_pmta_counts_delivered_bounced_and_complaints_per_domain_and_day(ctx, do
         (shop, "2026-05-22", 1, 1, 0, 0),
         (shop, "2026-05-23", 0, None, 0, 1),  # only a complaint: deliveries not recorded that day
     ])
-    assert ImportedFile.select().count() == 1
+    assert ImportCursor.select().count() == 1
 
 
 def test_header_from_wins_over_the_envelope_sender_which_is_the_fallback(ctx, domains, tmp_path):
@@ -92,7 +92,7 @@ def test_header_from_wins_over_the_envelope_sender_which_is_the_fallback(ctx, do
         pmta_row("d", "2026-05-22 10:00:00+0000", "bounces@sl.example.com", from_="news@shop.example"),
         pmta_row("d", "2026-05-22 10:00:00+0000", "bounces@sl.example.com", from_=""),  # no From: orig
         pmta_row("d", "2026-05-22 10:00:00+0000", "bounces@sl.example.com", from_="nobody@unknown.example"),
-    ]))
+    ]) + "\n")
     summary = run(ctx, path)
     assert stat_rows() == sorted([(ex, "2026-05-22", 1, 1, 0, 0), (shop, "2026-05-22", 1, 1, 0, 0)])
     assert dict(summary.unknown_domains) == {"unknown.example": 1}
@@ -108,7 +108,7 @@ def test_mfrom_hosts_map_back_to_their_sender_domain(ctx, domains, tmp_path):
         "d,2026-05-22 10:00:00,a@sl.xn--bcher-kva.example",
         "d,2026-05-22 10:00:00,a@sl.bücher.example",
         "d,2026-05-22 10:00:00,a@other.sl.example.com",  # deeper: not ours
-    ]))
+    ]) + "\n")
     summary = run(ctx, path)
     assert stat_rows() == sorted([
         (ex, "2026-05-22", 1, 1, 0, 0), (shop, "2026-05-22", 2, 2, 0, 0), (idn, "2026-05-22", 2, 2, 0, 0),
@@ -194,7 +194,7 @@ def test_a_header_row_later_in_the_file_replaces_the_layout(ctx, domains, tmp_pa
 def test_a_file_without_the_needed_header_fails_and_writes_nothing(ctx, domains, tmp_path):
     summary = run(ctx, write(tmp_path, "a.csv", "d,2026-05-22 10:00:00+0000,a@example.com\n"))
     assert summary.status == "failed" and "not a PowerMTA accounting file" in summary.error
-    assert stat_rows() == [] and ImportedFile.select().count() == 0
+    assert stat_rows() == [] and ImportCursor.select().count() == 0
     assert run(ctx, write(tmp_path, "empty.csv", "")).status == "failed"
 
 
@@ -218,7 +218,7 @@ def test_the_same_file_twice_counts_once_even_renamed_or_gzipped(ctx, domains, t
     gz = tmp_path / "acct.csv.gz"
     gz.write_bytes(gzip.compress(text.encode()))
     assert run(ctx, gz).status == "already imported"
-    assert stat_rows() == before and ImportedFile.select().count() == 1
+    assert stat_rows() == before and ImportCursor.select().count() == 1
 
 
 def test_gzip_files_are_read_as_a_stream(ctx, domains, tmp_path):
@@ -261,7 +261,7 @@ def test_an_interrupted_import_leaves_nothing_half_done(ctx, domains, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         run(ctx, path, progress=interrupt, flush_keys=3)
-    assert stat_rows() == before and ImportedFile.select().count() == 0
+    assert stat_rows() == before and ImportCursor.select().count() == 0
     summary = run(ctx, path, flush_keys=3)  # the file is not marked imported: it can be run again
     assert summary.status == "imported" and summary.rows_imported == 200
     assert sum(r[2] for r in stat_rows()) == 207
@@ -276,7 +276,7 @@ def test_bounded_memory_flushes_give_the_same_result(ctx, domains, tmp_path):
     run(ctx, write(tmp_path, "a.csv", text), flush_keys=1)
     small = stat_rows()
     DomainStat.delete().execute()
-    ImportedFile.delete().execute()
+    ImportCursor.delete().execute()
     run(ctx, write(tmp_path, "b.csv", text))
     assert stat_rows() == small and sum(r[2] for r in small) == 3000
 

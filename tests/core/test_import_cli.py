@@ -105,3 +105,116 @@ def test_progress_bar_draws_in_place():
 
 def test_plain_escapes_controls_and_bidi():
     assert _plain("a\x00b\u202ec\u00e9") == "a\\x00b\\u202ec\u00e9"
+
+
+def _sent_on(cli, day: str) -> int:
+    body = json.loads(cli("--user", "alice", "api", "get", "DomainID=1", "days=365", check=0).stdout)
+    return body.get("Stats", {}).get(day, {}).get("Sent", 0)
+
+
+def _wait_for(condition, timeout: float = 60.0) -> bool:
+    """Poll until ``condition()``; a generous bound, not a timing assertion."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _spawn(cli_env, tmp_path, *args, **popen):
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui", "--database", f"sqlite:///{tmp_path / 'cli.db'}", *args],
+        env=cli_env, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen,
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    return {k: v for k, v in os.environ.items() if not k.startswith("SENDERDECK_")} | {
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+
+
+def test_the_accounting_pipe_commits_as_it_reads_and_on_exit(cli, cli_env, tmp_path):
+    proc = _spawn(cli_env, tmp_path, "import", "pmta", "-", "--every", "0.5", stdin=subprocess.PIPE)
+    proc.stdin.write("type,timeLogged,orig\nd,2026-05-22 10:00:00+0000,a@sl.example.com\n")
+    proc.stdin.flush()
+    assert _wait_for(lambda: _sent_on(cli, "2026-05-22") == 1), "a row sent down the pipe never reached the stats"
+    proc.stdin.write("b,2026-05-22 10:00:01+0000,a@sl.example.com\nd,2026-05-22 10:00:02+0000,a@sl.example.com")
+    proc.stdin.close()  # PowerMTA closing the pipe: the last line counts without its line end
+    proc.stdin = None
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out + err
+    assert "rows read                 3" in out
+    assert _sent_on(cli, "2026-05-22") == 3
+
+
+def test_follow_counts_rows_as_they_are_written_and_commits_on_sigterm(cli, cli_env, tmp_path):
+    import signal
+
+    logs = tmp_path / "pmta"
+    logs.mkdir()
+    current = logs / "acct.csv"
+    current.write_text("type,timeLogged,orig\nd,2026-05-22 10:00:00+0000,a@sl.example.com\n")
+    proc = _spawn(cli_env, tmp_path, "import", "pmta", "--follow", str(logs), "--every", "0.5")
+    try:
+        assert _wait_for(lambda: _sent_on(cli, "2026-05-22") == 1)
+        with open(current, "a") as f:
+            f.write("d,2026-05-22 10:00:01+0000,a@sl.example.com\n")
+        assert _wait_for(lambda: _sent_on(cli, "2026-05-22") == 2), "an appended row never reached the stats"
+        # PowerMTA rotates: the old file is renamed (and grows a last row), a new one starts.
+        current.rename(logs / "acct-1.csv")
+        with open(logs / "acct-1.csv", "a") as f:
+            f.write("d,2026-05-22 10:00:02+0000,a@sl.example.com\n")
+        current.write_text("type,timeLogged,orig\nb,2026-05-23 10:00:00+0000,a@sl.example.com\n")
+        assert _wait_for(lambda: _sent_on(cli, "2026-05-23") == 1 and _sent_on(cli, "2026-05-22") == 3)
+        with open(current, "a") as f:
+            f.write("d,2026-05-23 10:00:01+0000,a@sl.example.com\n")
+        proc.send_signal(signal.SIGTERM)  # what was written before it is committed first
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out + err
+    assert _sent_on(cli, "2026-05-22") == 3 and _sent_on(cli, "2026-05-23") == 2
+    # A cron import of the same files afterwards counts nothing again.
+    again = cli("import", "pmta", str(logs / "acct-1.csv"), str(current), check=0).stdout
+    assert again.count("already imported") == 2
+
+
+def test_a_cron_import_skips_at_once_what_a_follower_holds(cli, cli_env, tmp_path):
+    current = tmp_path / "acct.csv"
+    current.write_text("type,timeLogged,orig\nd,2026-05-22 10:00:00+0000,a@sl.example.com\n")
+    proc = _spawn(cli_env, tmp_path, "import", "pmta", "--follow", str(current), "--every", "0.5")
+    try:
+        assert _wait_for(lambda: _sent_on(cli, "2026-05-22") == 1)
+        result = cli("import", "pmta", "--json", str(current), check=0)
+        (entry,) = json.loads(result.stdout)["Files"]
+        assert entry["Status"] == "skipped" and "the follower pid" in entry["Note"]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)
+    assert _sent_on(cli, "2026-05-22") == 1
+
+
+def test_a_non_utf8_file_name_is_imported_and_printed_escaped(cli, tmp_path):
+    raw = os.fsencode(tmp_path) + b"/acct-\xff.csv"
+    with open(raw, "wb") as f:
+        f.write(b"type,timeLogged,orig\nd,2026-05-22 10:00:00+0000,a@sl.example.com\n")
+    good = tmp_path / "good.csv"
+    good.write_text("type,timeLogged,orig\nd,2026-05-22 10:00:01+0000,a@sl.example.com\n")
+    result = subprocess.run(
+        [os.fsencode(sys.executable), b"-m", b"tui", b"--database", os.fsencode(f"sqlite:///{tmp_path / 'cli.db'}"),
+         b"import", b"pmta", b"--json", raw, os.fsencode(good)],
+        capture_output=True, cwd=ROOT, timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("SENDERDECK_")} | {"XDG_CONFIG_HOME": str(tmp_path / "cfg")},
+    )
+    assert result.returncode == 0, result.stderr
+    files = json.loads(result.stdout)["Files"]
+    assert [f["Status"] for f in files] == ["imported", "imported"]
+    assert files[0]["File"].endswith("acct-\\xff.csv")
+    assert _sent_on(cli, "2026-05-22") == 2

@@ -99,3 +99,20 @@ def test_a_version_1_database_with_data_is_carried_forward(tmp_path):
     assert migrations.current_version(database) == migrations.LATEST
     assert [u.name for u in User.select()] == ["old"] and User.get().can("User.Update")
     database.close()
+
+
+def test_files_imported_before_version_3_are_kept_for_the_importers(tmp_path):
+    """Migration 3 adds import cursors and claims beside imported_file, whose rows stay."""
+    from core.models import ImportClaim, ImportCursor, ImportedFile
+
+    database = version_1_database(f"sqlite:///{tmp_path / 'v2.db'}")
+    migrations.MIGRATIONS[1](database)
+    SchemaVersion.create(version=2)
+    database.execute_sql(
+        "INSERT INTO imported_file (digest, kind, name, size, rows_read, rows_imported, imported_at)"
+        " VALUES ('ab', 'pmta', 'acct-old.csv', 10, 1, 1, '2026-01-01 00:00:00')"
+    )
+    assert migrations.migrate(database) == migrations.LATEST
+    assert [(f.name, f.size) for f in ImportedFile.select()] == [("acct-old.csv", 10)]
+    assert ImportCursor.select().count() == 0 and ImportClaim.select().count() == 0
+    database.close()
