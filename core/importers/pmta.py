@@ -51,7 +51,11 @@ _TIME = re.compile(
 
 
 def utc_day(text: str) -> str | None:
-    """``2026-05-23 23:30:00-0700`` -> ``"2026-05-24"``; None when it is not such a time."""
+    """``2026-05-23 23:30:00-0700`` -> ``"2026-05-24"``; None when it is not such a time.
+
+    A time whose UTC day falls outside years 1-9999 (``0001-01-01 00:00+01:00``) is not a
+    typo in one row but a file no PowerMTA wrote: the whole file fails (``FileFormatError``).
+    """
     try:
         when = dt.datetime.fromisoformat(text.strip())  # C-fast; takes +0000, +00:00, Z, no seconds
     except ValueError:
@@ -60,9 +64,15 @@ def utc_day(text: str) -> str | None:
         offset = when.utcoffset()
         if offset:
             when = when - offset
-    except OverflowError:  # 0001-01-01 00:00+01:00 is before the first UTC day there is
-        return None
+    except OverflowError:
+        raise _out_of_range(text) from None
     return when.date().isoformat()
+
+
+def _out_of_range(text: str) -> FileFormatError:
+    shown = text.strip()[:32]
+    shown = shown if all(c.isascii() and (c.isalnum() or c in " :+-.TZ") for c in shown) else "…"
+    return FileFormatError(f"timeLogged {shown!r} is outside the dates senderdeck can store (UTC years 1 to 9999)")
 
 
 def _utc_day_slow(text: str) -> str | None:
@@ -84,7 +94,7 @@ def _utc_day_slow(text: str) -> str | None:
         try:
             when = when - delta if offset[0] == "+" else when + delta
         except OverflowError:
-            return None
+            raise _out_of_range(text) from None
     return when.date().isoformat()
 
 

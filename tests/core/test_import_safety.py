@@ -51,18 +51,22 @@ def test_a_corrupt_gzip_fails_alone_and_writes_nothing(ctx, example, tmp_path):
     assert ImportCursor.select().count() == 1
 
 
-def test_a_time_before_the_first_utc_day_is_a_malformed_row_not_a_crash(ctx, example, tmp_path):
-    path = tmp_path / "acct.csv"
-    path.write_text(
-        "type,timeLogged,orig\n"
-        "d,0001-01-01 00:00:00+01:00,a@example.com\n"
-        "d,0001-01-01 00:00+01:00,a@example.com\n"
-        "d,9999-12-31 23:59:59-01:00,a@example.com\n"
-        "d,2026-05-22 10:00:00+0000,a@example.com\n"
-    )
-    summary = run(ctx, path)
-    assert summary.status == "imported" and summary.skipped["malformed"] == 3
-    assert [line for line, _ in summary.malformed_lines] == [2, 3, 4]
+def test_a_time_outside_the_utc_calendar_fails_that_file_alone(ctx, example, tmp_path):
+    """Issue 11.15: 0001-01-01 00:00:00+01:00 has no UTC day: that file fails, nothing of it is
+    kept (its good rows included), and the run's other files are imported."""
+    for n, bad_time in enumerate(("0001-01-01 00:00:00+01:00", "0001-01-01 00:00+01:00", "9999-12-31 23:59:59-01:00")):
+        path = tmp_path / f"acct-{n}.csv"
+        path.write_text(
+            "type,timeLogged,orig\n"
+            "d,2026-05-21 10:00:00+0000,a@example.com\n"
+            f"d,{bad_time},a@example.com\n"
+        )
+        summary = run(ctx, path)
+        assert summary.status == "failed", bad_time
+        assert "outside the dates" in summary.error and bad_time in summary.error
+    good = tmp_path / "good.csv"
+    good.write_text("type,timeLogged,orig\nd,2026-05-22 10:00:00+0000,a@example.com\n")
+    assert run(ctx, good).status == "imported"
     assert stat_rows() == [(example, "2026-05-22", 1, 1, 0, 0)]
 
 
@@ -117,7 +121,6 @@ def test_a_file_name_that_is_not_utf8_is_imported_and_printed_escaped(ctx, examp
         ("2026-05-22 23:59+0500", "2026-05-22"),
         ("2026-05-22 23:59 UTC", "2026-05-22"),
         ("2026-05-22T23:59Z", "2026-05-22"),
-        ("0001-01-01 00:00+01:00", None),
     ],
 )
 def test_utc_day_without_seconds(text, day):
