@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import peewee
@@ -522,3 +523,21 @@ class SenderDomainService:
         except mailer.DeliveryError as exc:
             raise ApiError(11, f"Test message delivery failed: {exc.reason}", 502) from None
         return mailer.SendTestOutcome(row.id, display, recipient, subject_text, test.message_id)
+
+    # ---- verifying every pending domain ----------------------------------------------------
+
+    async def verify_all_pending(self, user: User) -> AsyncIterator[BulkVerifyOutcome]:
+        """Verify every Approval Pending domain once, yielding one batch after another.
+
+        ``verify_pending`` again while it answers ``truncated``; stops when a batch brings no
+        domain not seen before (the engine may keep answering the same still-pending ones),
+        so a stuck batch never loops forever.
+        """
+        seen: set[int] = set()
+        while True:
+            bulk = await self.verify_pending(user)
+            fresh = {d.domain_id for d in bulk.domains} - seen
+            seen |= fresh
+            yield bulk
+            if not bulk.truncated or not fresh:
+                return
