@@ -693,17 +693,19 @@ class DomainListScreen(Screen):
 
     @work(exclusive=True, group="list-verify-all", exit_on_error=False)
     async def _verify_all(self, pending: int) -> None:
+        app, table = self.app, self.table
         bar = self.query_one("#activity-progress", ProgressBar)
-
-        def progress(done: int, verified: int, total: int, answered: list[int]) -> None:
-            self.table.busy_ids.difference_update(answered)
-            self.table.refresh()
-            bar.update(total=max(total, done, 1), progress=done)
-            self._bulk_text = f"Verifying pending domains: {done:,}/{max(total, done):,} · {verified:,} verified"
-            self._update_activity()
-
+        seen: dict[int, Any] = {}  # domain id -> its latest outcome (a batch may repeat one)
         try:
-            results = await self._verify_pending_batches(pending, progress)
+            async for bulk in app.service.verify_all_pending(app.user):
+                for outcome in bulk.domains:
+                    seen[outcome.domain_id] = outcome
+                done, verified = len(seen), sum(1 for d in seen.values() if d.is_verified)
+                table.busy_ids.difference_update(d.domain_id for d in bulk.domains)  # no longer "checking"
+                table.refresh()
+                bar.update(total=max(pending, done, 1), progress=done)
+                self._bulk_text = f"Verifying pending domains: {done:,}/{max(pending, done):,} · {verified:,} verified"
+                self._update_activity()
         except ApiError as exc:
             self.app.notify(clean(exc.message), title="Verify all", severity="error", markup=False)
             return
@@ -713,6 +715,7 @@ class DomainListScreen(Screen):
             self.table.refresh()
             self._update_activity()
             self.refresh_bindings()
+        results = list(seen.values())
         verified = [r for r in results if r.is_verified]
         enabled = [r for r in verified if r.status == STATUS_ENABLED]
         self.app.notify(
@@ -722,26 +725,6 @@ class DomainListScreen(Screen):
         )
         self._announce_enabled([r.domain_id for r in enabled])
         self.load()
-
-    async def _verify_pending_batches(self, pending: int, progress: Callable[[int, int, int, list[int]], None] | None = None) -> list:
-        """``service.verify_pending`` again while it answers ``truncated``.
-
-        Stops when a batch brings no domain not already seen (the engine may keep answering
-        the same still-pending ones), so a stuck batch can never loop forever.
-        """
-        app = self.app
-        seen: dict[int, Any] = {}
-        limit = pending // 25 + 3
-        for _ in range(max(limit, 2)):
-            bulk = await app.service.verify_pending(app.user)
-            fresh = [d for d in bulk.domains if d.domain_id not in seen]
-            for d in bulk.domains:
-                seen[d.domain_id] = d
-            if progress is not None:
-                progress(len(seen), sum(1 for d in seen.values() if d.is_verified), pending, [d.domain_id for d in bulk.domains])
-            if not bulk.truncated or not fresh:
-                break
-        return list(seen.values())
 
     def _announce_enabled(self, domain_ids: list[int]) -> None:
         for domain_id in domain_ids[:5]:
@@ -798,8 +781,10 @@ class DomainListScreen(Screen):
         self.refresh_bindings()
         self._update_activity()
         try:
-            results = await self._verify_pending_batches(len(before))
-            ids = [r.domain_id for r in results]
+            checked: dict[int, None] = {}  # the domains checked, in order, once each
+            async for bulk in app.service.verify_all_pending(app.user):
+                checked.update(dict.fromkeys(d.domain_id for d in bulk.domains))
+            ids = list(checked)
             views = await in_thread(app.ctx.database, data.load_views, app.ctx.database, app.user, ids) if ids else []
         except ApiError as exc:
             app.notify(clean(exc.message), title="Watch", severity="error", markup=False)
