@@ -23,7 +23,7 @@ from core.clock import Clock
 from core.db import database, for_update, retry_locked, write_transaction
 from core.errors import ApiError, SettingsError, not_found
 from core.events import DELETE_SENDER_DOMAIN, Hooks
-from core.listing import load_views
+from core.listing import live_domains, load_views
 from core.models import (
     STATUS_DELETED,
     STATUS_DISABLED,
@@ -102,10 +102,7 @@ class SenderDomainService:
         return row
 
     def _live_rows(self, user: User):
-        # DomainID 0 is the synthetic group default: it is never a real, addressable row.
-        return SenderDomain.select().where(
-            (SenderDomain.user == user.id) & (SenderDomain.status != STATUS_DELETED) & (SenderDomain.id > 0)
-        )
+        return SenderDomain.select().where(live_domains(user))
 
     def today(self) -> dt.date:
         return self.clock.now().date()
