@@ -33,7 +33,6 @@ from textual.worker import Worker, WorkerState
 from core.errors import ApiError
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.views import DomainView
-from tui import data
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
@@ -196,9 +195,8 @@ class DomainListScreen(Screen):
     def _load_rows(self, generation: int) -> None:
         app = self.app
         with app.ctx.database.connection_context():
-            views = data.load_views(app.ctx.database, app.user)
-            self.post_message(self.RowsLoaded(generation, views))
-            figures = data.load_figures([v.id for v in views], app.clock.now().date())
+            self.post_message(self.RowsLoaded(generation, app.service.domain_rows(app.user)))
+            figures = app.service.domain_figures(app.user)
         self.post_message(self.FiguresLoaded(generation, figures))
 
     def on_domain_list_screen_rows_loaded(self, message: RowsLoaded) -> None:
@@ -234,15 +232,15 @@ class DomainListScreen(Screen):
     @on(DomainTable.HostsWanted)
     def _hosts_wanted(self, message: DomainTable.HostsWanted) -> None:
         table = self.table
-        pairs = [(row.id, row.view.domain) for row in map(table.get_row, message.domain_ids) if row is not None]
-        if pairs:
-            self._load_hosts(pairs, table.host_generation)
+        domain_ids = [domain_id for domain_id in message.domain_ids if table.get_row(domain_id) is not None]
+        if domain_ids:
+            self._load_hosts(domain_ids, table.host_generation)
 
     @work(thread=True, group="list-hosts", exit_on_error=False)
-    def _load_hosts(self, pairs: list[tuple[int, str]], generation: int) -> None:
+    def _load_hosts(self, domain_ids: list[int], generation: int) -> None:
         app = self.app
         with app.ctx.database.connection_context():
-            cached = data.cached_dns_hosts(app.service.cache, pairs)
+            cached = app.service.cached_dns_hosts(app.user, domain_ids)
         hosts = {domain_id: host for domain_id, host in cached.items() if host is not None}
         missing = [domain_id for domain_id, host in cached.items() if host is None]
         self.post_message(self.HostsLoaded(generation, hosts, missing))
@@ -785,7 +783,7 @@ class DomainListScreen(Screen):
             async for bulk in app.service.verify_all_pending(app.user):
                 checked.update(dict.fromkeys(d.domain_id for d in bulk.domains))
             ids = list(checked)
-            views = await in_thread(app.ctx.database, data.load_views, app.ctx.database, app.user, ids) if ids else []
+            views = await in_thread(app.ctx.database, app.service.domain_rows, app.user, ids) if ids else []
         except ApiError as exc:
             app.notify(clean(exc.message), title="Watch", severity="error", markup=False)
             return False
