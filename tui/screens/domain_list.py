@@ -14,9 +14,8 @@ know, with ``service.detect_dns_host`` in one async worker, at most
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -37,41 +36,12 @@ from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
 from tui.text import clean, plain
+from tui.watch import Watch
 from tui.widgets.domain_table import COLUMN_KEYS, DomainTable
 
 STATUS_CYCLE: tuple[str | None, ...] = (None, STATUS_ENABLED, STATUS_PENDING, STATUS_DISABLED, STATUS_SUSPENDED)
 BUCKETS = ("excellent", "good", "fair", "poor")
-WATCH_FIRST_DELAY = 60.0
-WATCH_MAX_DELAY = 15 * 60.0
-MAX_CHANGE_LINES = 3
 HOST_LOOKUPS_AT_ONCE = 8
-
-
-async def in_thread(database, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run a blocking database call on a worker thread with its own connection."""
-
-    def call() -> Any:
-        with database.connection_context():
-            return fn(*args)
-
-    return await asyncio.to_thread(call)
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds + 0.999))
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-@dataclass
-class WatchState:
-    """What watch mode shows: when the next try is, and what the last one changed."""
-
-    delay: float = WATCH_FIRST_DELAY
-    next_at: float | None = None  # clock.monotonic() of the next try
-    running: bool = False  # a try is in progress
-    tries: int = 0
-    last_try: dt.datetime | None = None
-    changes: list[str] = field(default_factory=list)
 
 
 class DomainListScreen(Screen):
@@ -131,9 +101,7 @@ class DomainListScreen(Screen):
         self._generation = 0
         self._start_watching = watch
         self.verifying: set[int] = set()
-        self.watch_state = WatchState()
-        self._watch_wake = asyncio.Event()
-        self.watch_tried = asyncio.Event()  # set after every watch try (tests wait on it)
+        self.watcher = Watch(self)
         self._status_index = 0
         self._host_queue: dict[int, int] = {}  # domain id -> host generation, oldest first
         self._detecting_hosts = False  # a host worker is running (it clears this itself)
@@ -412,36 +380,15 @@ class DomainListScreen(Screen):
         if self.bulk_running:
             line.update(self._bulk_text)
         elif self.watching:
-            line.update(self._watch_content())
+            line.update(self.watcher.line())
         self.query_one("#activity").display = self.bulk_running or self.watching
 
     _bulk_text = ""
 
-    def _watch_content(self) -> Content:
-        state = self.watch_state
-        if state.running:
-            head = Content.styled("Watch: verifying pending domains…", "bold $text-accent")
-        elif state.next_at is not None:
-            remaining = state.next_at - self.app.clock.monotonic()
-            head = Content.assemble(
-                ("Watch: ", "bold $text-accent"),
-                f"next try in {_duration(remaining)} (every {int(state.delay // 60)} min)",
-            )
-        else:
-            head = Content.styled("Watch: starting…", "bold $text-accent")
-        if state.last_try is not None:
-            changed = "; ".join(state.changes[:MAX_CHANGE_LINES]) if state.changes else "no change"
-            if len(state.changes) > MAX_CHANGE_LINES:
-                changed += f"; +{len(state.changes) - MAX_CHANGE_LINES} more"
-            head = Content.assemble(head, f" · {state.last_try:%H:%M}: ", plain(changed))
-        return head
-
     def _tick(self) -> None:
         if self.watching:
             self._update_activity()
-            state = self.watch_state
-            if state.next_at is not None and not state.running and self.app.clock.monotonic() >= state.next_at:
-                self._watch_wake.set()
+            self.watcher.tick()
         self.table.refresh()  # "Checked 3m ago" moves on
 
     # ---- bindings ------------------------------------------------------------------------
@@ -463,7 +410,7 @@ class DomainListScreen(Screen):
         if action == "verify":
             return None if (row.id in self.verifying or self.bulk_running) else True
         if action == "verify_all":
-            if self.bulk_running or self.loading or self.watch_state.running:
+            if self.bulk_running or self.loading or self.watcher.state.running:
                 return None
             return True if any(r.view.status == STATUS_PENDING for r in self.table.all_rows) else None
         if action == "pause":
@@ -735,80 +682,22 @@ class DomainListScreen(Screen):
     # watch mode ----------------------------------------------------------------------------
 
     def action_watch(self) -> None:
+        self.watching = not self.watching
         if self.watching:
-            self.watching = False
-            self.workers.cancel_group(self, "list-watch")
-            self.watch_state = WatchState()
+            self.watcher.start()  # the activity line shows the countdown and what changed
         else:
-            self.watching = True
-            self.watch_state = WatchState()
-            self._watch()  # the activity line shows the countdown and what changed
+            self.watcher.stop()
         self._update_activity()
 
-    def watch_try_now(self) -> None:
-        """Run the next watch try at once (tests, and a future "try now" key)."""
-        self._watch_wake.set()
-
-    @work(exclusive=True, group="list-watch", exit_on_error=False)
-    async def _watch(self) -> None:
-        state = self.watch_state
-        clock = self.app.clock
-        while self.watching:
-            state.next_at = clock.monotonic() + state.delay
-            self._update_activity()
-            self._watch_wake.clear()
-            while clock.monotonic() < state.next_at and not self._watch_wake.is_set():
-                try:
-                    await asyncio.wait_for(self._watch_wake.wait(), timeout=1.0)
-                except asyncio.TimeoutError:
-                    pass
-            if not self.watching:
-                return
-            if self.bulk_running:
-                continue  # the user is verifying everything already; try again later
-            changed = await self._watch_try()
-            state.delay = WATCH_FIRST_DELAY if changed else min(state.delay * 2, WATCH_MAX_DELAY)
-            self.watch_tried.set()
-
-    async def _watch_try(self) -> bool:
-        """One try: verify every pending domain, report what changed. True if anything did."""
-        state = self.watch_state
-        app = self.app
-        before = {r.id: (r.view.status, r.verified, r.total, r.name) for r in self.table.all_rows if r.view.status == STATUS_PENDING}
-        state.running = True
+    def watch_changed(self) -> None:
+        """Watch mode started or finished a try, or set its next one."""
         self.refresh_bindings()
         self._update_activity()
-        try:
-            checked: dict[int, None] = {}  # the domains checked, in order, once each
-            async for bulk in app.service.verify_all_pending(app.user):
-                checked.update(dict.fromkeys(d.domain_id for d in bulk.domains))
-            ids = list(checked)
-            views = await in_thread(app.ctx.database, app.service.domain_rows, app.user, ids) if ids else []
-        except ApiError as exc:
-            app.notify(clean(exc.message), title="Watch", severity="error", markup=False)
-            return False
-        finally:
-            state.running = False
-            state.tries += 1
-            state.last_try = app.clock.now()
-            self.refresh_bindings()
-        changes: list[str] = []
-        enabled: list[int] = []
+
+    def watch_found(self, views: list[DomainView], enabled: list[int]) -> None:
+        """A watch try re-read these rows; ``enabled``: the ones that turned Enabled."""
         for view in views:
-            old = before.get(view.id)
-            verified, total = view.verified_count()
             self.table.upsert_view(view)
-            if old is None:
-                continue
-            status, old_verified, old_total, name = old
-            if view.status != status:
-                changes.append(f"{name} {status} → {view.status}")
-                if view.status == STATUS_ENABLED:
-                    enabled.append(view.id)
-            elif (verified, total) != (old_verified, old_total):
-                changes.append(f"{name} {old_verified}/{old_total} → {verified}/{total}")
-        state.changes = changes
         self._after_rows_changed()
         self._update_activity()
         self._announce_enabled(enabled)
-        return bool(changes)
