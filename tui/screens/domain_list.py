@@ -38,9 +38,9 @@ from tui.screens.domain_detail import DomainDetailScreen
 from tui.text import clean, plain
 from tui.watch import Watch
 from tui.widgets.domain_table import COLUMN_KEYS, DomainTable
+from tui.widgets.summary_bar import SummaryBar
 
 STATUS_CYCLE: tuple[str | None, ...] = (None, STATUS_ENABLED, STATUS_PENDING, STATUS_DISABLED, STATUS_SUSPENDED)
-BUCKETS = ("excellent", "good", "fair", "poor")
 HOST_LOOKUPS_AT_ONCE = 8
 
 
@@ -111,7 +111,7 @@ class DomainListScreen(Screen):
     # ---- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(id="summary")
+        yield SummaryBar(id="summary")
         with Horizontal(id="filter-bar"):
             yield Input(placeholder="/ filter by name, status or DNS host", id="filter", compact=True)
             yield Static(id="view-info")
@@ -130,12 +130,17 @@ class DomainListScreen(Screen):
     def filter_input(self) -> Input:
         return self.query_one("#filter", Input)
 
+    @property
+    def summary(self) -> SummaryBar:
+        return self.query_one(SummaryBar)
+
     def on_mount(self) -> None:
         self.table.empty_message = "Loading…"
         self.set_interval(1.0, self._tick)
         self._update_view_info()
         self._update_activity()
         self.load()
+        self._update_summary()
         if self._start_watching:
             self.action_watch()
 
@@ -193,7 +198,7 @@ class DomainListScreen(Screen):
             self.loading = False
             self.table.empty_message = "Could not load the domains — press r to try again"
             self.table.refresh()
-            self.query_one("#summary", Static).update(plain("Could not load the domains"))
+            self.summary.show_failed()
 
     # ---- DNS hosts -------------------------------------------------------------------------
 
@@ -323,48 +328,10 @@ class DomainListScreen(Screen):
         self.refresh_bindings()
 
     def _update_summary(self) -> None:
-        rows = self.table.all_rows
-        summary = self.query_one("#summary", Static)
         if self.loading:
-            summary.update("Loading sender domains…")
-            return
-        counts = {status: 0 for status in (STATUS_ENABLED, STATUS_PENDING, STATUS_DISABLED, STATUS_SUSPENDED)}
-        buckets = {bucket: 0 for bucket in BUCKETS}
-        unscored = 0
-        for row in rows:
-            counts[row.view.status] = counts.get(row.view.status, 0) + 1
-            bucket = row.view.figures.reputation_bucket
-            if bucket in buckets:
-                buckets[bucket] += 1
-            else:
-                unscored += 1
-        if not rows:
-            summary.update(Content.styled("No sender domains yet", "bold"))
-            return
-        parts: list[Content | str | tuple[str, str]] = [(f"{len(rows):,} domains", "bold")]
-        labels = {STATUS_ENABLED: ("enabled", "$text-success"), STATUS_PENDING: ("pending", "$text-warning"),
-                  STATUS_DISABLED: ("disabled", "$text-muted"), STATUS_SUSPENDED: ("suspended", "$text-error")}
-        for status, count in counts.items():
-            if status in labels and (count or status in (STATUS_ENABLED, STATUS_PENDING)):
-                label, style = labels[status]
-                parts += ["  ", (f"{count:,} {label}", style)]
-        line = Content.assemble(*parts)
-        if self.table.figures_loaded and unscored < len(rows):
-            colours = {"excellent": "$text-success", "good": "$text-primary", "fair": "$text-warning", "poor": "$text-error"}
-            rep: list[Content | str | tuple[str, str]] = ["reputation"]
-            for bucket in BUCKETS:
-                if buckets[bucket]:
-                    rep += ["  ", (f"{buckets[bucket]:,} {bucket}", colours[bucket])]
-            if unscored:
-                rep += ["  ", (f"{unscored:,} unscored", "$text-muted")]
-            second = Content.assemble(*rep)
-            width = summary.content_region.width or self.size.width - 2
-            joiner = "  │  " if line.cell_length + second.cell_length + 5 <= width else "\n"
-            line = Content.assemble(line, joiner, second)
-        summary.update(line)
-
-    def on_resize(self) -> None:
-        self._update_summary()
+            self.summary.show_loading()
+        else:
+            self.summary.show((row.view for row in self.table.all_rows), self.table.figures_loaded)
 
     def _update_view_info(self) -> None:
         table = self.table
