@@ -10,8 +10,9 @@ from core import dnshost
 from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
 from tests.tui.seed import seed_bulk
 from tui.screens.domain_detail import DomainDetailScreen
-from tui.screens.domain_list import HOST_LOOKUPS_AT_ONCE, DomainListScreen
+from tui.screens.domain_list import DomainListScreen
 from tui.widgets.domain_columns import NOT_LOOKED_UP
+from tui.widgets.domain_hosts import HOST_LOOKUPS_AT_ONCE, HostsLoaded
 from tui.widgets.domain_table import DomainTable
 
 GODADDY = {"@": [("NS", "ns01.domaincontrol.com."), ("NS", "ns02.domaincontrol.com.")]}
@@ -121,7 +122,7 @@ async def test_lookups_never_block_the_ui_and_stale_or_failed_answers_are_droppe
         # An answer from before a refresh is dropped.
         old = table.host_generation
         await pilot.press("r")
-        screen.post_message(DomainListScreen.HostsLoaded(old, {sample["shop.example"]: "Stale"}))
+        table.post_message(HostsLoaded(old, {sample["shop.example"]: "Stale"}))
         await pilot.pause()
         assert table.get_row(sample["shop.example"]).dns_host is NOT_LOOKED_UP
         gate.set()

@@ -5,16 +5,13 @@ Loading is two-phase so the rows appear quickly even with 10,000+ domains: the r
 in thread workers, DNS probes in async workers; results come back as small messages and a
 result that belongs to an older load is dropped.
 
-DNS hosts are looked up for the rows on screen only, when they are painted: first in the
-engine's one-hour DNS-host cache (a thread worker), then, for the rows the cache does not
-know, with ``service.detect_dns_host`` in one async worker, at most
-``HOST_LOOKUPS_AT_ONCE`` at a time; each answer fills its cell as it arrives.
+The table looks up the DNS hosts of the rows on screen itself (tui/widgets/domain_hosts.py);
+watch mode is tui/watch.py; the summary line is tui/widgets/summary_bar.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from textual import on, work
@@ -37,11 +34,11 @@ from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
 from tui.text import clean, plain
 from tui.watch import Watch
+from tui.widgets.domain_hosts import HostSource
 from tui.widgets.domain_table import COLUMN_KEYS, DomainTable
 from tui.widgets.summary_bar import SummaryBar
 
 STATUS_CYCLE: tuple[str | None, ...] = (None, STATUS_ENABLED, STATUS_PENDING, STATUS_DISABLED, STATUS_SUSPENDED)
-HOST_LOOKUPS_AT_ONCE = 8
 
 
 class DomainListScreen(Screen):
@@ -84,14 +81,6 @@ class DomainListScreen(Screen):
         figures: dict
 
     @dataclass
-    class HostsLoaded(Message):
-        """DNS hosts for ``table.host_generation == generation`` (older: dropped)."""
-
-        generation: int
-        hosts: dict[int, str | None]  # None: looked up, no answer
-        missing: list[int] = field(default_factory=list)  # not in the cache: detect them
-
-    @dataclass
     class DomainRefreshed(Message):
         view: DomainView | None  # None: gone (deleted elsewhere)
         domain_id: int
@@ -103,9 +92,6 @@ class DomainListScreen(Screen):
         self.verifying: set[int] = set()
         self.watcher = Watch(self)
         self._status_index = 0
-        self._host_queue: dict[int, int] = {}  # domain id -> host generation, oldest first
-        self._detecting_hosts = False  # a host worker is running (it clears this itself)
-        self._host_run = 0  # which host worker is the current one
         self._gone: set[int] = set()  # deleted (here or elsewhere) since the last full load
 
     # ---- layout --------------------------------------------------------------------------
@@ -115,7 +101,7 @@ class DomainListScreen(Screen):
         with Horizontal(id="filter-bar"):
             yield Input(placeholder="/ filter by name, status or DNS host", id="filter", compact=True)
             yield Static(id="view-info")
-        yield DomainTable(id="domains", now=self.app.clock.now)
+        yield DomainTable(id="domains", now=self.app.clock.now, hosts=HostSource.of_app(self.app))
         yield Static(self._empty_content(), id="empty")
         with Horizontal(id="activity"):
             yield Static(id="activity-text")
@@ -199,80 +185,6 @@ class DomainListScreen(Screen):
             self.table.empty_message = "Could not load the domains — press r to try again"
             self.table.refresh()
             self.summary.show_failed()
-
-    # ---- DNS hosts -------------------------------------------------------------------------
-
-    @on(DomainTable.HostsWanted)
-    def _hosts_wanted(self, message: DomainTable.HostsWanted) -> None:
-        table = self.table
-        domain_ids = [domain_id for domain_id in message.domain_ids if table.get_row(domain_id) is not None]
-        if domain_ids:
-            self._load_hosts(domain_ids, table.host_generation)
-
-    @work(thread=True, group="list-hosts", exit_on_error=False)
-    def _load_hosts(self, domain_ids: list[int], generation: int) -> None:
-        app = self.app
-        with app.ctx.database.connection_context():
-            cached = app.service.cached_dns_hosts(app.user, domain_ids)
-        hosts = {domain_id: host for domain_id, host in cached.items() if host is not None}
-        missing = [domain_id for domain_id, host in cached.items() if host is None]
-        self.post_message(self.HostsLoaded(generation, hosts, missing))
-
-    def on_domain_list_screen_hosts_loaded(self, message: HostsLoaded) -> None:
-        table = self.table
-        if message.generation != table.host_generation:
-            return  # asked for before a refresh
-        if message.hosts:
-            table.set_hosts(message.hosts)
-        for domain_id in message.missing:
-            self._host_queue[domain_id] = message.generation
-        if self._host_queue and not self._detecting_hosts:
-            self._detecting_hosts = True
-            self._host_run += 1
-            self._detect_hosts(self._host_run)
-
-    @work(exclusive=True, group="list-dnshost", exit_on_error=False)
-    async def _detect_hosts(self, run: int) -> None:
-        """Detect the queued rows' DNS hosts, ``HOST_LOOKUPS_AT_ONCE`` at a time.
-
-        A queued row that has scrolled off screen (or belongs to an older generation) is
-        skipped and asked for again when it is painted. Runs until the queue is empty; the
-        handler above adds to the queue while it runs.
-        """
-        table = self.table
-        running: set[asyncio.Task] = set()
-        try:
-            while True:
-                if self._host_queue and len(running) < HOST_LOOKUPS_AT_ONCE:
-                    visible = table.visible_ids()
-                    while self._host_queue and len(running) < HOST_LOOKUPS_AT_ONCE:
-                        domain_id = next(iter(self._host_queue))
-                        generation = self._host_queue.pop(domain_id)
-                        if generation != table.host_generation:
-                            continue
-                        if domain_id not in visible:
-                            table.release_host(domain_id)
-                            continue
-                        running.add(asyncio.create_task(self._detect_host(domain_id, generation)))
-                if not running:
-                    break  # nothing in flight and nothing queued (no await since the check)
-                _done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if run == self._host_run:  # not replaced by a newer one (after a refresh)
-                self._detecting_hosts = False
-            for task in running:
-                task.cancel()
-
-    async def _detect_host(self, domain_id: int, generation: int) -> None:
-        app = self.app
-        try:
-            found = await app.service.detect_dns_host(app.user, domain_id)
-            # No nameservers found: no answer ("—"). Nameservers of no known provider keep
-            # the engine's "unknown" label, as the cache path shows them.
-            host = found.dns_host if found.nameservers else None
-        except Exception:  # a nice-to-have column: any failure is shown as no answer
-            host = None
-        self.post_message(self.HostsLoaded(generation, {domain_id: host}))
 
     def refresh_domain(self, domain_id: int) -> None:
         """Re-read one domain (after a verify, an edit, or coming back from its detail)."""
@@ -480,10 +392,6 @@ class DomainListScreen(Screen):
         self.table.sort_by(self.table.sort_key, not self.table.sort_reverse)
 
     def action_refresh(self) -> None:
-        self.workers.cancel_group(self, "list-dnshost")  # its answers would be stale
-        self._host_queue.clear()
-        self._host_run += 1
-        self._detecting_hosts = False
         self.table.forget_hosts()
         self.load()
 

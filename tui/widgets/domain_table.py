@@ -20,7 +20,7 @@ from typing import Callable, ClassVar, Iterable
 from rich.cells import set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
+from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -31,6 +31,7 @@ from textual.strip import Strip
 from core.stats import Figures
 from core.views import DomainView
 from tui.widgets.domain_columns import BY_KEY, COLUMN_KEYS, FIGURE_KEYS, NOT_LOOKED_UP, CellContext, DomainRow, fit, layout
+from tui.widgets.domain_hosts import HostLookups, HostSource, HostsLoaded
 
 KEEP = object()  # set_filter(status=KEEP): leave the status filter as it is
 TONE_CLASSES = {tone: f"domain-table--{tone}" for tone in ("good", "ok", "warn", "bad", "muted", "busy")}
@@ -114,14 +115,6 @@ class DomainTable(ScrollView, can_focus=True):
         def control(self) -> "DomainTable":
             return self.table
 
-    class HostsWanted(Message):
-        """Rows on screen whose DNS host has not been looked up yet."""
-
-        def __init__(self, table: "DomainTable", domain_ids: list[int]) -> None:
-            super().__init__()
-            self.table = table
-            self.domain_ids = domain_ids
-
     class SortChanged(Message):
         def __init__(self, table: "DomainTable", key: str, reverse: bool) -> None:
             super().__init__()
@@ -136,9 +129,12 @@ class DomainTable(ScrollView, can_focus=True):
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
+        hosts: HostSource | None = None,
     ) -> None:
+        """``hosts``: where the DNS host column's answers come from (None: no lookups)."""
         super().__init__(name=name, id=id, classes=classes)
         self.now = now
+        self._hosts = HostLookups(self, hosts) if hosts is not None else None
         self._all: list[DomainRow] = []  # every row, in sort order
         self._rows: list[DomainRow] = []  # the filtered rows shown, in sort order
         self._by_id: dict[int, DomainRow] = {}
@@ -149,9 +145,6 @@ class DomainTable(ScrollView, can_focus=True):
         self.busy_ids: set[int] = set()  # rows with a probe running: shown as "checking…"
         self.figures_loaded = True
         self.empty_message = "No domains."
-        self._hosts_requested: set[int] = set()
-        self._host_request_pending = False
-        self.host_generation = 0  # bumped by forget_hosts: host answers asked for before are stale
 
     # ---- data ----------------------------------------------------------------------------
 
@@ -197,7 +190,8 @@ class DomainTable(ScrollView, can_focus=True):
             rows.append(DomainRow(view, previous.dns_host if previous else NOT_LOOKED_UP))
         self._by_id = {row.id: row for row in rows}
         self._all = rows
-        self._hosts_requested &= set(self._by_id)
+        if self._hosts is not None:
+            self._hosts.keep_only(set(self._by_id))
         self._resort(keep)
 
     def set_figures(self, figures: dict) -> None:
@@ -415,8 +409,8 @@ class DomainTable(ScrollView, can_focus=True):
         if index >= len(self._rows):
             return Strip.blank(width, base)
         row = self._rows[index]
-        if row.dns_host is NOT_LOOKED_UP and row.id not in self._hosts_requested:
-            self._want_host(row.id)
+        if row.dns_host is NOT_LOOKED_UP and self._hosts is not None:
+            self._hosts.painted(row.id)
         row_style = base
         if index == self.cursor_row:
             row_style = base + self._style("domain-table--cursor")
@@ -457,25 +451,20 @@ class DomainTable(ScrollView, can_focus=True):
 
     # ---- DNS hosts, looked up lazily for the rows on screen --------------------------------
 
-    def _want_host(self, domain_id: int) -> None:
-        self._hosts_requested.add(domain_id)
-        self._wanted = getattr(self, "_wanted", set())
-        self._wanted.add(domain_id)
-        if not self._host_request_pending:
-            self._host_request_pending = True
-            self.call_later(self._request_hosts)
+    @property
+    def host_generation(self) -> int:
+        """Bumped by ``forget_hosts``: host answers asked for before are stale."""
+        return self._hosts.generation if self._hosts is not None else 0
 
-    def _request_hosts(self) -> None:
-        self._host_request_pending = False
-        wanted = sorted(getattr(self, "_wanted", ()))
-        self._wanted = set()
-        if wanted:
-            self.post_message(self.HostsWanted(self, wanted))
+    @on(HostsLoaded)
+    def _hosts_loaded(self, message: HostsLoaded) -> None:
+        if self._hosts is not None:
+            self._hosts.loaded(message)
 
     def forget_hosts(self) -> None:
-        """Ask again for every row's host the next time it is painted."""
-        self.host_generation += 1
-        self._hosts_requested.clear()
+        """Ask again for every row's host the next time it is painted (answers still out are dropped)."""
+        if self._hosts is not None:
+            self._hosts.forget()
         for row in self._all:
             row.dns_host = NOT_LOOKED_UP
         self.refresh()
@@ -486,13 +475,9 @@ class DomainTable(ScrollView, can_focus=True):
         row = self._by_id.get(domain_id)
         if row is not None and not isinstance(row.dns_host, str):
             row.dns_host = NOT_LOOKED_UP
-            self._hosts_requested.discard(domain_id)
+            if self._hosts is not None:
+                self._hosts.again(domain_id)
             self.refresh()
-
-    def release_host(self, domain_id: int) -> None:
-        """A host request dropped before it was answered (the row scrolled away): it is asked
-        for again the next time the row is painted."""
-        self._hosts_requested.discard(domain_id)
 
     def visible_ids(self) -> set[int]:
         """The domains of the rows on screen now."""
