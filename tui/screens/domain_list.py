@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -23,7 +23,7 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, ProgressBar, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
@@ -34,6 +34,7 @@ from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
 from tui.text import clean, plain
 from tui.watch import Watch
+from tui.widgets.activity_bar import ActivityBar
 from tui.widgets.domain_hosts import HostSource
 from tui.widgets.domain_table import COLUMN_KEYS, DomainTable
 from tui.widgets.summary_bar import SummaryBar
@@ -64,6 +65,12 @@ class DomainListScreen(Screen):
         Binding("escape", "clear", "Clear filters / back to the list", show=False, id="list.clear"),
     ]
 
+    table = getters.query_one(DomainTable)
+    filter_input = getters.query_one("#filter", Input)
+    summary = getters.query_one(SummaryBar)
+    activity = getters.query_one(ActivityBar)
+    view_info = getters.query_one("#view-info", Static)
+
     loading: reactive[bool] = reactive(True, bindings=True)
     bulk_running: reactive[bool] = reactive(False, bindings=True)
     watching: reactive[bool] = reactive(False, bindings=True)
@@ -93,6 +100,7 @@ class DomainListScreen(Screen):
         self.watcher = Watch(self)
         self._status_index = 0
         self._gone: set[int] = set()  # deleted (here or elsewhere) since the last full load
+        self._bulk_progress: tuple[str, int, int] = ("", 0, 0)  # verify all: text, done, total
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -103,22 +111,8 @@ class DomainListScreen(Screen):
             yield Static(id="view-info")
         yield DomainTable(id="domains", now=self.app.clock.now, hosts=HostSource.of_app(self.app))
         yield Static(self._empty_content(), id="empty")
-        with Horizontal(id="activity"):
-            yield Static(id="activity-text")
-            yield ProgressBar(id="activity-progress", show_eta=False, show_percentage=False)
+        yield ActivityBar(id="activity")
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p: in help
-
-    @property
-    def table(self) -> DomainTable:
-        return self.query_one(DomainTable)
-
-    @property
-    def filter_input(self) -> Input:
-        return self.query_one("#filter", Input)
-
-    @property
-    def summary(self) -> SummaryBar:
-        return self.query_one(SummaryBar)
 
     def on_mount(self) -> None:
         self.table.empty_message = "Loading…"
@@ -250,19 +244,15 @@ class DomainListScreen(Screen):
         text = f"{table.row_count:,} of {table.total_count:,}"
         if table.status_filter:
             text += f" · {table.status_filter}"
-        self.query_one("#view-info", Static).update(plain(text))
+        self.view_info.update(plain(text))
 
     def _update_activity(self) -> None:
-        line = self.query_one("#activity-text", Static)
-        bar = self.query_one("#activity-progress", ProgressBar)
-        bar.display = self.bulk_running
         if self.bulk_running:
-            line.update(self._bulk_text)
+            self.activity.show_progress(*self._bulk_progress)
         elif self.watching:
-            line.update(self.watcher.line())
-        self.query_one("#activity").display = self.bulk_running or self.watching
-
-    _bulk_text = ""
+            self.activity.show_line(self.watcher.line())
+        else:
+            self.activity.hide()
 
     def _tick(self) -> None:
         if self.watching:
@@ -506,15 +496,13 @@ class DomainListScreen(Screen):
         self.table.refresh()
         # Greyed out from the key press on, not from when the worker gets going.
         self.bulk_running = True
-        self.query_one("#activity-progress", ProgressBar).update(total=max(1, pending), progress=0)
-        self._bulk_text = f"Verifying {pending:,} pending domains…"
+        self._bulk_progress = (f"Verifying {pending:,} pending domains…", 0, pending)
         self._update_activity()
         self._verify_all(pending)
 
     @work(exclusive=True, group="list-verify-all", exit_on_error=False)
     async def _verify_all(self, pending: int) -> None:
         app, table = self.app, self.table
-        bar = self.query_one("#activity-progress", ProgressBar)
         seen: dict[int, Any] = {}  # domain id -> its latest outcome (a batch may repeat one)
         try:
             async for bulk in app.service.verify_all_pending(app.user):
@@ -523,8 +511,7 @@ class DomainListScreen(Screen):
                 done, verified = len(seen), sum(1 for d in seen.values() if d.is_verified)
                 table.busy_ids.difference_update(d.domain_id for d in bulk.domains)  # no longer "checking"
                 table.refresh()
-                bar.update(total=max(pending, done, 1), progress=done)
-                self._bulk_text = f"Verifying pending domains: {done:,}/{max(pending, done):,} · {verified:,} verified"
+                self._bulk_progress = (f"Verifying pending domains: {done:,}/{max(pending, done):,} · {verified:,} verified", done, pending)
                 self._update_activity()
         except ApiError as exc:
             self.app.notify(clean(exc.message), title="Verify all", severity="error", markup=False)
