@@ -121,7 +121,7 @@ async def test_watch_mode_backs_off_reports_changes_and_notifies(app, sample, dn
         assert screen.watching and screen.query_one("#activity").display
         assert "next try in 1:00" in activity(app)
         clock.advance(30)
-        screen._update_activity()
+        screen.update_activity()
         assert "next try in 0:30" in activity(app)
 
         # First try (at the deadline): bücher.example's three verified records are gone.

@@ -12,7 +12,6 @@ watch mode is tui/watch.py; the summary line is tui/widgets/summary_bar.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from textual import getters, on, work
 from textual.app import ComposeResult
@@ -33,6 +32,7 @@ from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
 from tui.text import clean, plain
+from tui.verify_all import VerifyAll
 from tui.watch import Watch
 from tui.widgets.activity_bar import ActivityBar
 from tui.widgets.domain_hosts import HostSource
@@ -98,9 +98,9 @@ class DomainListScreen(Screen):
         self._start_watching = watch
         self.verifying: set[int] = set()
         self.watcher = Watch(self)
+        self.bulk_verify = VerifyAll(self)
         self._status_index = 0
         self._gone: set[int] = set()  # deleted (here or elsewhere) since the last full load
-        self._bulk_progress: tuple[str, int, int] = ("", 0, 0)  # verify all: text, done, total
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -118,7 +118,7 @@ class DomainListScreen(Screen):
         self.table.empty_message = "Loading…"
         self.set_interval(1.0, self._tick)
         self._update_view_info()
-        self._update_activity()
+        self.update_activity()
         self.load()
         self._update_summary()
         if self._start_watching:
@@ -246,9 +246,9 @@ class DomainListScreen(Screen):
             text += f" · {table.status_filter}"
         self.view_info.update(plain(text))
 
-    def _update_activity(self) -> None:
+    def update_activity(self) -> None:
         if self.bulk_running:
-            self.activity.show_progress(*self._bulk_progress)
+            self.activity.show_progress(*self.bulk_verify.progress)
         elif self.watching:
             self.activity.show_line(self.watcher.line())
         else:
@@ -256,7 +256,7 @@ class DomainListScreen(Screen):
 
     def _tick(self) -> None:
         if self.watching:
-            self._update_activity()
+            self.update_activity()
             self.watcher.tick()
         self.table.refresh()  # "Checked 3m ago" moves on
 
@@ -487,53 +487,11 @@ class DomainListScreen(Screen):
     # verify all pending --------------------------------------------------------------------
 
     def action_verify_all(self) -> None:
-        if self.bulk_running:
-            return
-        pending_ids = [r.id for r in self.table.all_rows if r.view.status == STATUS_PENDING]
-        pending = len(pending_ids)
-        for domain_id in pending_ids:  # "checking" until their batch answers
-            self.table.busy_ids.add(domain_id)
-        self.table.refresh()
-        # Greyed out from the key press on, not from when the worker gets going.
-        self.bulk_running = True
-        self._bulk_progress = (f"Verifying {pending:,} pending domains…", 0, pending)
-        self._update_activity()
-        self._verify_all(pending)
+        if not self.bulk_running:
+            self.bulk_verify.start()
 
-    @work(exclusive=True, group="list-verify-all", exit_on_error=False)
-    async def _verify_all(self, pending: int) -> None:
-        app, table = self.app, self.table
-        seen: dict[int, Any] = {}  # domain id -> its latest outcome (a batch may repeat one)
-        try:
-            async for bulk in app.service.verify_all_pending(app.user):
-                for outcome in bulk.domains:
-                    seen[outcome.domain_id] = outcome
-                done, verified = len(seen), sum(1 for d in seen.values() if d.is_verified)
-                table.busy_ids.difference_update(d.domain_id for d in bulk.domains)  # no longer "checking"
-                table.refresh()
-                self._bulk_progress = (f"Verifying pending domains: {done:,}/{max(pending, done):,} · {verified:,} verified", done, pending)
-                self._update_activity()
-        except ApiError as exc:
-            self.app.notify(clean(exc.message), title="Verify all", severity="error", markup=False)
-            return
-        finally:
-            self.bulk_running = False
-            self.table.busy_ids.difference_update(self.table.busy_ids - self.verifying)
-            self.table.refresh()
-            self._update_activity()
-            self.refresh_bindings()
-        results = list(seen.values())
-        verified = [r for r in results if r.is_verified]
-        enabled = [r for r in verified if r.status == STATUS_ENABLED]
-        self.app.notify(
-            f"{len(results):,} checked · {len(verified):,} verified · {len(results) - len(verified):,} still pending",
-            title="Verify all pending",
-            markup=False,
-        )
-        self._announce_enabled([r.domain_id for r in enabled])
-        self.load()
-
-    def _announce_enabled(self, domain_ids: list[int]) -> None:
+    def announce_enabled(self, domain_ids: list[int]) -> None:
+        """Say which domains turned Enabled (the first five by name)."""
         for domain_id in domain_ids[:5]:
             row = self.table.get_row(domain_id)
             name = row.name if row else f"Domain {domain_id}"
@@ -549,17 +507,17 @@ class DomainListScreen(Screen):
             self.watcher.start()  # the activity line shows the countdown and what changed
         else:
             self.watcher.stop()
-        self._update_activity()
+        self.update_activity()
 
     def watch_changed(self) -> None:
         """Watch mode started or finished a try, or set its next one."""
         self.refresh_bindings()
-        self._update_activity()
+        self.update_activity()
 
     def watch_found(self, views: list[DomainView], enabled: list[int]) -> None:
         """A watch try re-read these rows; ``enabled``: the ones that turned Enabled."""
         for view in views:
             self.table.upsert_view(view)
         self._after_rows_changed()
-        self._update_activity()
-        self._announce_enabled(enabled)
+        self.update_activity()
+        self.announce_enabled(enabled)
