@@ -8,7 +8,8 @@ serve: correct zones for verified domains, misconfigured ones (matching the stor
 for pending domains, a few pending domains whose DNS has been fixed since (Verify turns them
 Enabled), empty zones for never-verified ones, and the platform's own names.
 
-The DKIM keys are derived from a fixed seed (a handful, reused): demo-only, never secret.
+The DKIM keys are two fixed keys checked in as PEM files (core/demo_keys/), reused across
+the domains: demo-only, never secret.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import datetime as dt
 import functools
 import random
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Mapping
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core import records as templates
 from core import users
@@ -128,69 +129,17 @@ class DemoResult:
     stat_rows: int = 0
 
 
-# ---- deterministic demo DKIM keys -----------------------------------------------------------
-
-
-def _is_probable_prime(n: int, rnd: random.Random) -> bool:
-    if n < 2:
-        return False
-    for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47):
-        if n % p == 0:
-            return n == p
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d, s = d // 2, s + 1
-    for _ in range(12):
-        x = pow(rnd.randrange(2, n - 1), d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = pow(x, 2, n)
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
-
-
-_SMALL_PRIMES = [p for p in range(3, 20000, 2) if all(p % q for q in range(3, int(p**0.5) + 1, 2))]
-
-
-def _prime(bits: int, rnd: random.Random) -> int:
-    """The first probable prime after a seeded random start (a sieve skips most candidates)."""
-    start = rnd.getrandbits(bits) | (3 << (bits - 2)) | 1  # top two bits: n = p*q has 2*bits bits
-    window = 4096  # odd offsets 0, 2, …: mark those divisible by a small prime
-    while True:
-        alive = bytearray([1]) * window
-        for p in _SMALL_PRIMES:
-            first = (-start * pow(2, -1, p)) % p  # the k with start + 2k ≡ 0 (mod p)
-            alive[first::p] = bytes(len(range(first, window, p)))
-        for k in range(window):
-            if alive[k] and _is_probable_prime(start + 2 * k, rnd):
-                return start + 2 * k
-        start += 2 * window
+# ---- the demo's DKIM keys ------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=KEY_COUNT)
-def demo_key(index: int, bits: int = templates.DKIM_KEY_BITS) -> templates.DkimKey:
-    """A DKIM key derived from the demo seed: the same every run (demo-only, never secret)."""
-    rnd = random.Random(f"senderdeck demo DKIM key {index}")
-    e = 65537
-    while True:
-        p, q = _prime(bits // 2, rnd), _prime(bits // 2, rnd)
-        phi = (p - 1) * (q - 1)
-        if p != q and phi % e:
-            break
-    d = pow(e, -1, phi)
-    numbers = rsa.RSAPrivateNumbers(
-        p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(e, p * q)
-    )
-    key = numbers.private_key()
+def demo_key(index: int) -> templates.DkimKey:
+    """One of the demo's fixed DKIM keys (``core/demo_keys/demo-N.pem``): the same every run,
+    demo-only, never secret."""
+    pem = (resources.files("core") / "demo_keys" / f"demo-{index + 1}.pem").read_text(encoding="ascii")
+    key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
     public_der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
-    return templates.DkimKey(base64.b64encode(public_der).decode("ascii"), private_pem)
+    return templates.DkimKey(base64.b64encode(public_der).decode("ascii"), pem)
 
 
 # ---- records and evidence -----------------------------------------------------------------
