@@ -134,6 +134,14 @@ async def test_refused_outside_served_zones(server):
     assert not result.answered and "REFUSED" in result.detail
 
 
+async def test_the_loopback_server_answers_in_zone_order():
+    addresses = [f"192.0.2.{n}" for n in (9, 3, 7, 1, 5)]
+    with LocalDNS({"order.example": {"@": [("A", a) for a in addresses]}}) as srv:
+        prober = Prober([srv.address], timeout=2, deadline=10, retries=0)
+        answers = [(await prober.lookup("order.example", "A")).values for _ in range(8)]
+    assert answers == [tuple(addresses)] * 8  # never shuffled: the same evidence every run
+
+
 async def test_cname_chain_into_another_zone_is_followed(server):
     prober = prober_for(server)
     result = await prober.lookup("hop.example.com", "TXT")
