@@ -10,7 +10,8 @@ from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
 from tui.modals.confirm import ConfirmModal
 from tui.screens.domain_list import DomainListScreen
 from tui.screens.help import HelpScreen
-from tui.widgets.domain_table import COLUMN_KEYS, DomainTable
+from tui.widgets.domain_columns import COLUMN_KEYS
+from tui.widgets.domain_table import DomainTable
 
 
 def names(app) -> list[str]:

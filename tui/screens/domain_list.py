@@ -36,7 +36,8 @@ from tui.verify_all import VerifyAll
 from tui.watch import Watch
 from tui.widgets.activity_bar import ActivityBar
 from tui.widgets.domain_hosts import HostSource
-from tui.widgets.domain_table import COLUMN_KEYS, DomainTable
+from tui.widgets.domain_columns import COLUMN_KEYS
+from tui.widgets.domain_table import DomainTable
 from tui.widgets.summary_bar import SummaryBar
 
 STATUS_CYCLE: tuple[str | None, ...] = (None, STATUS_ENABLED, STATUS_PENDING, STATUS_DISABLED, STATUS_SUSPENDED)

@@ -28,12 +28,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from core.stats import Figures
 from core.views import DomainView
-from tui.widgets.domain_columns import BY_KEY, COLUMN_KEYS, FIGURE_KEYS, NOT_LOOKED_UP, CellContext, DomainRow, fit, layout
+from tui.widgets.domain_columns import NOT_LOOKED_UP, CellContext, DomainRow, fit, layout
 from tui.widgets.domain_hosts import HostLookups, HostSource, HostsLoaded
+from tui.widgets.domain_rows import KEEP, DomainRows
 
-KEEP = object()  # set_filter(status=KEEP): leave the status filter as it is
 TONE_CLASSES = {tone: f"domain-table--{tone}" for tone in ("good", "ok", "warn", "bad", "muted", "busy")}
 
 
@@ -135,13 +134,7 @@ class DomainTable(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.now = now
         self._hosts = HostLookups(self, hosts) if hosts is not None else None
-        self._all: list[DomainRow] = []  # every row, in sort order
-        self._rows: list[DomainRow] = []  # the filtered rows shown, in sort order
-        self._by_id: dict[int, DomainRow] = {}
-        self._filter = ""
-        self._status: str | None = None
-        self.sort_key = "domain"
-        self.sort_reverse = False
+        self.store = DomainRows()
         self.busy_ids: set[int] = set()  # rows with a probe running: shown as "checking…"
         self.figures_loaded = True
         self.empty_message = "No domains."
@@ -151,29 +144,28 @@ class DomainTable(ScrollView, can_focus=True):
     @property
     def row_count(self) -> int:
         """Rows shown (after filtering)."""
-        return len(self._rows)
+        return len(self.store.shown)
 
     @property
     def total_count(self) -> int:
-        return len(self._all)
+        return len(self.store.all)
 
     @property
     def rows(self) -> list[DomainRow]:
         """The rows shown, in order (do not modify)."""
-        return self._rows
+        return self.store.shown
 
     @property
     def all_rows(self) -> list[DomainRow]:
-        return self._all
+        return self.store.all
 
     def get_row(self, domain_id: int) -> DomainRow | None:
-        return self._by_id.get(domain_id)
+        return self.store.by_id.get(domain_id)
 
     @property
     def highlighted(self) -> DomainRow | None:
-        if 0 <= self.cursor_row < len(self._rows):
-            return self._rows[self.cursor_row]
-        return None
+        shown = self.store.shown
+        return shown[self.cursor_row] if 0 <= self.cursor_row < len(shown) else None
 
     @property
     def highlighted_id(self) -> int | None:
@@ -183,55 +175,34 @@ class DomainTable(ScrollView, can_focus=True):
     def set_views(self, views: Iterable[DomainView], *, keep: int | None = None) -> None:
         """Replace every row; the cursor stays on ``keep`` (default: the current domain)."""
         keep = self.highlighted_id if keep is None else keep
-        old = self._by_id
-        rows = []
-        for view in views:
-            previous = old.get(view.id)
-            rows.append(DomainRow(view, previous.dns_host if previous else NOT_LOOKED_UP))
-        self._by_id = {row.id: row for row in rows}
-        self._all = rows
+        self.store.replace(views)
         if self._hosts is not None:
-            self._hosts.keep_only(set(self._by_id))
-        self._resort(keep)
+            self._hosts.keep_only(set(self.store.by_id))
+        self._shown_changed(keep)
 
     def set_figures(self, figures: dict) -> None:
         """Fill in operational figures loaded after the rows (``{domain_id: Figures}``)."""
-        empty = Figures()
-        for row in self._all:
-            row.view.figures = figures.get(row.id, empty)
+        keep = self.highlighted_id
         self.figures_loaded = True
-        if self.sort_key in FIGURE_KEYS:
-            self._resort(self.highlighted_id)
+        if self.store.set_figures(figures):
+            self._shown_changed(keep)
         else:
             self.refresh()
 
     def upsert_view(self, view: DomainView) -> None:
         """Add or replace one domain, keeping its figures and host when the view has none."""
-        previous = self._by_id.get(view.id)
-        row = DomainRow(view, previous.dns_host if previous else NOT_LOOKED_UP)
-        if previous is not None:
-            if view.figures == type(view.figures)() and previous.view.figures != view.figures:
-                view.figures = previous.view.figures
-            self._all[self._all.index(previous)] = row
-        else:
-            self._all.append(row)
-        self._by_id[view.id] = row
-        self._resort(self.highlighted_id)
+        keep = self.highlighted_id
+        self.store.upsert(view)
+        self._shown_changed(keep)
 
     def remove(self, domain_id: int) -> None:
-        row = self._by_id.pop(domain_id, None)
-        if row is None:
-            return
         index = self.cursor_row
-        self._all.remove(row)
-        self._apply_filter(None)
-        self._move_cursor(min(index, max(0, len(self._rows) - 1)))
+        if self.store.remove(domain_id):
+            self._shown_changed(None)
+            self._move_cursor(min(index, max(0, self.row_count - 1)))
 
     def set_hosts(self, hosts: dict[int, str | None]) -> None:
-        for domain_id, host in hosts.items():
-            row = self._by_id.get(domain_id)
-            if row is not None:
-                row.set_host(host)
+        self.store.set_hosts(hosts)
         self.refresh()
 
     def set_busy(self, domain_id: int, busy: bool) -> None:
@@ -242,67 +213,43 @@ class DomainTable(ScrollView, can_focus=True):
 
     @property
     def filter_text(self) -> str:
-        return self._filter
+        return self.store.filter_text
 
     @property
     def status_filter(self) -> str | None:
-        return self._status
+        return self.store.status
+
+    @property
+    def sort_key(self) -> str:
+        return self.store.sort_key
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self.store.sort_reverse
 
     def set_filter(self, text: str | None = None, status: str | None | object = KEEP) -> None:
         """Show rows whose name, status or DNS host contains ``text`` (case-insensitive) and
         whose status is ``status`` (None: any)."""
         keep = self.highlighted_id
-        if text is not None:
-            self._filter = text.strip().casefold()
-        if status is not KEEP:
-            self._status = status  # type: ignore[assignment]
-        self._apply_filter(keep)
+        self.store.set_filter(text, status)
+        self._shown_changed(keep)
 
     def sort_by(self, key: str, reverse: bool | None = None) -> None:
-        if key not in COLUMN_KEYS:
-            raise ValueError(f"unknown column {key!r}")
-        if reverse is None:
-            reverse = (not self.sort_reverse) if key == self.sort_key else False
-        self.sort_key, self.sort_reverse = key, reverse
-        self._resort(self.highlighted_id)
-        self.post_message(self.SortChanged(self, key, reverse))
+        keep = self.highlighted_id
+        self.store.sort_by(key, reverse)
+        self._shown_changed(keep)
+        self.post_message(self.SortChanged(self, self.sort_key, self.sort_reverse))
 
-    def _resort(self, keep: int | None) -> None:
-        key = BY_KEY[self.sort_key].sort
-        valued, missing = [], []
-        for row in self._all:
-            (missing if key(row) is None else valued).append(row)
-        name = BY_KEY["domain"].sort
-        valued.sort(key=name)  # ties broken by name, always ascending
-        valued.sort(key=key, reverse=self.sort_reverse)
-        missing.sort(key=name)
-        self._all = valued + missing  # rows without a value last, whichever the direction
-        self._apply_filter(keep)
-
-    def _apply_filter(self, keep: int | None) -> None:
-        needle, status = self._filter, self._status
-        rows = self._all
-        if status is not None:
-            rows = [r for r in rows if r.view.status == status]
-        if needle:
-            rows = [r for r in rows if needle in r.haystack]
-        elif rows is self._all:
-            rows = list(rows)
-        self._rows = rows
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
-        index = 0
-        if keep is not None:
-            for i, row in enumerate(rows):
-                if row.id == keep:
-                    index = i
-                    break
-        self._move_cursor(index, force=True)
+    def _shown_changed(self, keep: int | None) -> None:
+        """The rows shown changed: the cursor stays on ``keep`` if it is still shown."""
+        self.virtual_size = Size(self.size.width, self.row_count + 1)
+        self._move_cursor(self.store.index_of(keep) or 0, force=True)
         self.refresh()
 
     # ---- cursor --------------------------------------------------------------------------
 
     def _move_cursor(self, index: int, force: bool = False) -> None:
-        index = max(0, min(index, len(self._rows) - 1)) if self._rows else 0
+        index = max(0, min(index, len(self.store.shown) - 1)) if self.store.shown else 0
         before = self.highlighted_id
         self.set_reactive(DomainTable.cursor_row, index)
         self._scroll_cursor_into_view()
@@ -311,7 +258,7 @@ class DomainTable(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self, self.highlighted_id))
 
     def move_to(self, domain_id: int) -> bool:
-        for i, row in enumerate(self._rows):
+        for i, row in enumerate(self.store.shown):
             if row.id == domain_id:
                 self._move_cursor(i)
                 return True
@@ -351,7 +298,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._move_cursor(0)
 
     def action_last(self) -> None:
-        self._move_cursor(len(self._rows) - 1)
+        self._move_cursor(len(self.store.shown) - 1)
 
     def action_select(self) -> None:
         row = self.highlighted
@@ -367,7 +314,7 @@ class DomainTable(ScrollView, can_focus=True):
             self.action_select()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self._rows) + 1)
+        self.virtual_size = Size(event.size.width, len(self.store.shown) + 1)
         self._scroll_cursor_into_view()
 
     def on_click(self, event: events.Click) -> None:
@@ -377,7 +324,7 @@ class DomainTable(ScrollView, can_focus=True):
                 self.sort_by(key)
             return
         index = round(self.scroll_y) + event.y - 1
-        if 0 <= index < len(self._rows):
+        if 0 <= index < len(self.store.shown):
             if index == self.cursor_row and event.chain >= 2:
                 self.action_select()
             self._move_cursor(index)
@@ -401,14 +348,14 @@ class DomainTable(ScrollView, can_focus=True):
         if y == 0:
             return self._render_header(width, base)
         index = round(self.scroll_y) + y - 1
-        if not self._rows:
+        if not self.store.shown:
             if y == 2:
                 text = set_cell_size("  " + self.empty_message, width)
                 return Strip([Segment(text, base + self._style("domain-table--empty"))], width)
             return Strip.blank(width, base)
-        if index >= len(self._rows):
+        if index >= len(self.store.shown):
             return Strip.blank(width, base)
-        row = self._rows[index]
+        row = self.store.shown[index]
         if row.dns_host is NOT_LOOKED_UP and self._hosts is not None:
             self._hosts.painted(row.id)
         row_style = base
@@ -465,14 +412,14 @@ class DomainTable(ScrollView, can_focus=True):
         """Ask again for every row's host the next time it is painted (answers still out are dropped)."""
         if self._hosts is not None:
             self._hosts.forget()
-        for row in self._all:
+        for row in self.store.all:
             row.dns_host = NOT_LOOKED_UP
         self.refresh()
 
     def recheck_host(self, domain_id: int) -> None:
         """Ask again for one row's host when it is next painted, unless a host is known
         (e.g. back from its detail screen, which may have found it)."""
-        row = self._by_id.get(domain_id)
+        row = self.store.by_id.get(domain_id)
         if row is not None and not isinstance(row.dns_host, str):
             row.dns_host = NOT_LOOKED_UP
             if self._hosts is not None:
@@ -485,4 +432,4 @@ class DomainTable(ScrollView, can_focus=True):
             return set()
         top = round(self.scroll_y)
         height = max(0, self.scrollable_content_region.height - 1)  # the header takes a line
-        return {row.id for row in self._rows[top : top + height]}
+        return {row.id for row in self.store.shown[top : top + height]}
