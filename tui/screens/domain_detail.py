@@ -15,34 +15,28 @@ from rich.text import Text
 from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
-from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING
+from core.models import STATUS_DISABLED, STATUS_ENABLED
 from core.records import zone_snippet
-from core.validation import strip_control, to_unicode
+from core.validation import to_unicode
 from core.views import DomainView
-from tui.text import ago, clean, plain
+from tui.text import clean
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.modals.send_test import SendTestModal
+from tui.widgets.domain_head import DomainHead
 from tui.widgets.record_detail import RecordDetail
 from tui.widgets.record_table import RecordTable
 from tui.widgets.stats_chart import StatsChart, pad_days
 
 STATS_DAYS = 30
-STATUS_STYLES = {
-    STATUS_ENABLED: "bold green",
-    STATUS_PENDING: "bold yellow",
-    STATUS_DISABLED: "bold blue",
-    "Suspended": "bold red",
-}
-BUCKET_STYLES = {"excellent": "green", "good": "cyan", "fair": "yellow", "poor": "red"}
 AGO_REFRESH_SECONDS = 30.0  # "Checked 3m ago" counts in minutes: at most half a minute late
 
 
@@ -61,8 +55,7 @@ class DomainDetailScreen(Screen):
         Binding("s", "toggle_tab", "Records/Stats", id="detail.tab", show=False),
     ]
 
-    head_title = getters.query_one("#title", Static)
-    head_subtitle = getters.query_one("#subtitle", Static)
+    head = getters.query_one(DomainHead)
     record_table = getters.query_one(RecordTable)
     record_detail = getters.query_one(RecordDetail)
     stats_table = getters.query_one("#stats-table", DataTable)
@@ -121,9 +114,7 @@ class DomainDetailScreen(Screen):
     # ---- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="head"):
-            yield Static(id="title")
-            yield Static(id="subtitle")
+        yield DomainHead(id="head")
         with TabbedContent(id="tabs", initial="records-tab"):
             with TabPane("Records", id="records-tab"):
                 yield RecordTable(id="records")
@@ -145,8 +136,7 @@ class DomainDetailScreen(Screen):
         table = self.stats_table
         for label, key in (("Day", "day"), ("Sent", "sent"), ("Delivered", "delivered"), ("Bounced", "bounced"), ("Complaints", "complaints")):
             table.add_column(label, key=key, width=10 if key == "day" else None)
-        self.head_title.update(plain(f"Domain #{self.domain_id}"))
-        self.head_subtitle.update("Loading…")
+        self.head.show_loading(self.domain_id)
         self.record_table.focus()
         self._sync_buttons()
         self.set_interval(AGO_REFRESH_SECONDS, self._refresh_ago)
@@ -184,7 +174,7 @@ class DomainDetailScreen(Screen):
             return
         self._loaded_generation = message.generation
         self.view = None
-        self.head_subtitle.update(plain(f"{message.error.message} (code {message.error.code})"))
+        self.head.show_error(f"{message.error.message} (code {message.error.code})")
         self.app.notify(markup=False, message=clean(message.error.message), title="Cannot show domain", severity="error")
 
     @work(exclusive=True, group="detail-dnshost", exit_on_error=False)
@@ -235,39 +225,8 @@ class DomainDetailScreen(Screen):
             button.disabled = not self.check_action(button.id or "", ())
 
     def _render_head(self) -> None:
-        view = self.view
-        assert view is not None
-        title = Text()
-        title.append(strip_control(view.display_name), style="bold")
-        if view.display_name != view.domain:
-            title.append(f"  ({strip_control(view.domain)})", style="dim")
-        title.append("  ")
-        title.append(strip_control(view.status), style=STATUS_STYLES.get(view.status, "bold"))
-        verified, total = view.verified_count()
-        title.append(f"  DNS {verified}/{total}", style="green" if total and verified == total else "yellow")
-        self.head_title.update(title)
-
-        sub = Text()
-        f = view.figures
-        if f.reputation is None:
-            sub.append("Reputation –", style="dim")
-        else:
-            sub.append(f"Reputation {f.reputation} ")
-            sub.append(str(f.reputation_bucket), style=BUCKET_STYLES.get(f.reputation_bucket or "", ""))
-        sub.append(" · ")
-        if self.verifying:
-            sub.append("Checking DNS…", style="bold yellow")
-        else:
-            sub.append(f"Checked {ago(view.last_verified_at, self.app.clock.now())}")
-        sub.append(" · ")
-        if self.dns_host is None:
-            sub.append("DNS host: looking…", style="dim")
-        elif self.dns_host.lower() == "unknown":
-            ns = ", ".join(strip_control(n).rstrip(".") for n in self.nameservers[:2])
-            sub.append(f"DNS via unknown host ({ns})" if ns else "DNS host unknown", style="dim")
-        else:
-            sub.append(f"DNS via {strip_control(self.dns_host)}")
-        self.head_subtitle.update(sub)
+        assert self.view is not None
+        self.head.show(self.view, now=self.app.clock.now(), verifying=self.verifying, dns_host=self.dns_host, nameservers=self.nameservers)
 
     def _refresh_ago(self) -> None:
         """Redraw the head, so "Checked X ago" follows ``app.clock`` (no database read)."""
