@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.text import Text
 from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -32,9 +31,9 @@ from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.modals.send_test import SendTestModal
 from tui.widgets.domain_head import DomainHead
+from tui.widgets.domain_stats import DomainStats
 from tui.widgets.record_detail import RecordDetail
 from tui.widgets.record_table import RecordTable
-from tui.widgets.stats_chart import StatsChart, pad_days
 
 STATS_DAYS = 30
 AGO_REFRESH_SECONDS = 30.0  # "Checked 3m ago" counts in minutes: at most half a minute late
@@ -58,7 +57,7 @@ class DomainDetailScreen(Screen):
     head = getters.query_one(DomainHead)
     record_table = getters.query_one(RecordTable)
     record_detail = getters.query_one(RecordDetail)
-    stats_table = getters.query_one("#stats-table", DataTable)
+    domain_stats = getters.query_one(DomainStats)
 
     verifying: reactive[bool] = reactive(False, bindings=True)
     busy: reactive[bool] = reactive(False, bindings=True)
@@ -121,9 +120,7 @@ class DomainDetailScreen(Screen):
                 with VerticalScroll(id="record-info"):
                     yield RecordDetail(id="record-detail")
             with TabPane("Stats (30 days)", id="stats-tab"):
-                with VerticalScroll():
-                    yield StatsChart(id="chart")
-                    yield DataTable(id="stats-table", cursor_type="row", zebra_stripes=True)
+                yield DomainStats()
         with Horizontal(id="actions"):
             yield Button("Verify", id="verify", variant="primary", compact=True)
             yield Button("Send test", id="send_test", compact=True)
@@ -133,9 +130,6 @@ class DomainDetailScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.stats_table
-        for label, key in (("Day", "day"), ("Sent", "sent"), ("Delivered", "delivered"), ("Bounced", "bounced"), ("Complaints", "complaints")):
-            table.add_column(label, key=key, width=10 if key == "day" else None)
         self.head.show_loading(self.domain_id)
         self.record_table.focus()
         self._sync_buttons()
@@ -238,17 +232,7 @@ class DomainDetailScreen(Screen):
         self.record_detail.show(self.record_table.current if view is not None else None, view.domain if view else None, self.dns_host)
 
     def _render_stats(self) -> None:
-        today = self.app.clock.now().date()
-        days = pad_days(self.stats, today, STATS_DAYS)
-        self.query_one(StatsChart).set_days(days)
-        table = self.stats_table
-        table.clear()
-        for day, figures in reversed(days):
-            table.add_row(
-                day.isoformat(),
-                *(Text(f"{int(figures.get(k) or 0):,}", justify="right") for k in ("Sent", "Delivered", "Bounced", "Complaints")),
-                key=day.isoformat(),
-            )
+        self.domain_stats.show(self.stats, self.app.clock.now().date(), STATS_DAYS)
 
     @on(DataTable.RowHighlighted, "#records")
     def _record_highlighted(self) -> None:
@@ -286,7 +270,7 @@ class DomainDetailScreen(Screen):
         # Focus follows the tab: TabbedContent brings back the pane that holds the focus.
         if tabs.active == "records-tab":
             tabs.active = "stats-tab"
-            self.stats_table.focus()
+            self.domain_stats.table.focus()
         else:
             tabs.active = "records-tab"
             self.record_table.focus()
