@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
@@ -31,10 +29,12 @@ from core.views import DomainView
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
-from tui.text import clean, plain
+from tui.text import clean
 from tui.verify_all import VerifyAll
 from tui.watch import Watch
 from tui.widgets.activity_bar import ActivityBar
+from tui.widgets.empty_list import EmptyList
+from tui.widgets.filter_bar import FilterBar
 from tui.widgets.domain_hosts import HostSource
 from tui.widgets.domain_columns import COLUMN_KEYS
 from tui.widgets.domain_table import DomainTable
@@ -67,10 +67,11 @@ class DomainListScreen(Screen):
     ]
 
     table = getters.query_one(DomainTable)
+    filter_bar = getters.query_one(FilterBar)
     filter_input = getters.query_one("#filter", Input)
     summary = getters.query_one(SummaryBar)
     activity = getters.query_one(ActivityBar)
-    view_info = getters.query_one("#view-info", Static)
+    empty = getters.query_one(EmptyList)
 
     loading: reactive[bool] = reactive(True, bindings=True)
     bulk_running: reactive[bool] = reactive(False, bindings=True)
@@ -107,11 +108,9 @@ class DomainListScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield SummaryBar(id="summary")
-        with Horizontal(id="filter-bar"):
-            yield Input(placeholder="/ filter by name, status or DNS host", id="filter", compact=True)
-            yield Static(id="view-info")
+        yield FilterBar(id="filter-bar")
         yield DomainTable(id="domains", now=self.app.clock.now, hosts=HostSource.of_app(self.app))
-        yield Static(self._empty_content(), id="empty")
+        yield EmptyList(id="empty")
         yield ActivityBar(id="activity")
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p: in help
 
@@ -124,18 +123,6 @@ class DomainListScreen(Screen):
         self._update_summary()
         if self._start_watching:
             self.action_watch()
-
-    def _empty_content(self) -> Content:
-        return Content.assemble(
-            ("No sender domains yet.\n\n", "bold"),
-            "Press ",
-            (" n ", "reverse"),
-            " to add your first domain and see the DNS records to publish,\n",
-            "or load demo data from a shell:  ",
-            ("senderdeck demo", "bold"),
-            "\n\n",
-            ("? lists every key · q quits", "dim"),
-        )
 
     # ---- loading -------------------------------------------------------------------------
 
@@ -221,15 +208,10 @@ class DomainListScreen(Screen):
         table = self.table
         empty = table.total_count == 0 and not self.loading
         table.display = not empty
-        self.query_one("#filter-bar").display = not empty
-        self.query_one("#empty").display = empty
+        self.filter_bar.display = not empty
+        self.empty.display = empty
         if table.total_count and not table.row_count:
-            shown = clean(self.filter_input.value.strip())
-            status = table.status_filter
-            what = f"“{shown}”" if shown else ""
-            if status:
-                what = f"{what} with status {status}".strip()
-            table.empty_message = f"No domains match {what} — escape clears the filters"
+            table.empty_message = self.filter_bar.no_match(table.status_filter)
         self._update_summary()
         self._update_view_info()
         self.refresh_bindings()
@@ -242,10 +224,7 @@ class DomainListScreen(Screen):
 
     def _update_view_info(self) -> None:
         table = self.table
-        text = f"{table.row_count:,} of {table.total_count:,}"
-        if table.status_filter:
-            text += f" · {table.status_filter}"
-        self.view_info.update(plain(text))
+        self.filter_bar.show_counts(table.row_count, table.total_count, table.status_filter)
 
     def update_activity(self) -> None:
         if self.bulk_running:
