@@ -145,7 +145,7 @@ class Watch:
         clock = self.screen.app.clock
         while True:  # until stop() cancels the worker
             state.next_at = clock.monotonic() + state.delay
-            self.screen.watch_changed()
+            self.screen.watcher_changed()
             self._wake.clear()
             while clock.monotonic() < state.next_at and not self._wake.is_set():
                 try:
@@ -168,7 +168,7 @@ class Watch:
             if row.view.status == STATUS_PENDING
         }
         state.running = True
-        screen.watch_changed()
+        screen.watcher_changed()
         try:
             checked: dict[int, None] = {}  # the domains checked, in order, once each
             async for bulk in app.service.verify_all_pending(app.user):
@@ -181,7 +181,7 @@ class Watch:
             state.running = False
             state.tries += 1
             state.last_try = app.clock.now()
-            screen.watch_changed()
+            screen.watcher_changed()
         state.changes, enabled = changes_between(before, views)
-        screen.watch_found(views, enabled)
+        screen.watcher_found(views, enabled)
         return bool(state.changes)

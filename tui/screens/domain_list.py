@@ -5,8 +5,10 @@ Loading is two-phase so the rows appear quickly even with 10,000+ domains: the r
 in thread workers, DNS probes in async workers; results come back as small messages and a
 result that belongs to an older load is dropped.
 
-The table looks up the DNS hosts of the rows on screen itself (tui/widgets/domain_hosts.py);
-watch mode is tui/watch.py; the summary line is tui/widgets/summary_bar.py.
+Around the table: the summary (SummaryBar), the filter line (FilterBar) and the activity
+line (ActivityBar). The table looks up the DNS hosts of the rows on screen itself
+(tui/widgets/domain_hosts.py). Jobs that run workers on this screen: watch mode
+(tui/watch.py), verify all (tui/verify_all.py), pause/resume/delete (tui/list_writes.py).
 """
 
 from __future__ import annotations
@@ -26,18 +28,18 @@ from textual.worker import Worker, WorkerState
 from core.errors import ApiError
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.views import DomainView
-from tui.modals.confirm import ConfirmModal
+from tui.list_writes import ListWrites
 from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
 from tui.text import clean
 from tui.verify_all import VerifyAll
 from tui.watch import Watch
 from tui.widgets.activity_bar import ActivityBar
+from tui.widgets.domain_columns import COLUMN_KEYS
+from tui.widgets.domain_hosts import HostSource
+from tui.widgets.domain_table import DomainTable
 from tui.widgets.empty_list import EmptyList
 from tui.widgets.filter_bar import FilterBar
-from tui.widgets.domain_hosts import HostSource
-from tui.widgets.domain_columns import COLUMN_KEYS
-from tui.widgets.domain_table import DomainTable
 from tui.widgets.summary_bar import SummaryBar
 
 STATUS_CYCLE: tuple[str | None, ...] = (None, STATUS_ENABLED, STATUS_PENDING, STATUS_DISABLED, STATUS_SUSPENDED)
@@ -101,6 +103,7 @@ class DomainListScreen(Screen):
         self.verifying: set[int] = set()
         self.watcher = Watch(self)
         self.bulk_verify = VerifyAll(self)
+        self.writes = ListWrites(self)
         self._status_index = 0
         self._gone: set[int] = set()  # deleted (here or elsewhere) since the last full load
 
@@ -365,65 +368,19 @@ class DomainListScreen(Screen):
         self.table.forget_hosts()
         self.load()
 
-    # pause / resume ------------------------------------------------------------------------
+    # pause, resume, delete (tui/list_writes.py) ---------------------------------------------
 
     def action_pause(self) -> None:
-        row = self.table.highlighted
-        if row is not None:
-            self._set_status(row.id, "Disabled")
+        if (row := self.table.highlighted) is not None:
+            self.writes.set_status(row.id, "Disabled")
 
     def action_resume(self) -> None:
-        row = self.table.highlighted
-        if row is not None:
-            self._set_status(row.id, "Enabled")
-
-    @work(thread=True, group="list-write", exit_on_error=False)
-    def _set_status(self, domain_id: int, status: str) -> None:
-        app = self.app
-        with app.ctx.database.connection_context():
-            try:
-                view, _ = app.service.update_domain(app.user, domain_id, {"status": status})
-                view = app.service.get_domain(app.user, domain_id)
-            except ApiError as exc:
-                app.call_from_thread(app.notify, clean(exc.message), title="Not changed", severity="error", markup=False)
-                return
-        self.post_message(self.DomainRefreshed(view, domain_id))
-        verb = "paused" if status == "Disabled" else "resumed"
-        app.call_from_thread(app.notify, clean(f"{view.display_name} {verb}: {view.status}"), markup=False)
-
-    # delete --------------------------------------------------------------------------------
+        if (row := self.table.highlighted) is not None:
+            self.writes.set_status(row.id, "Enabled")
 
     def action_delete(self) -> None:
-        row = self.table.highlighted
-        if row is None:
-            return
-        domain_id, name = row.id, row.name
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self._delete(domain_id, name)
-
-        self.app.push_screen(
-            ConfirmModal(
-                f"Delete {name}?",
-                f"{name} stops sending and disappears from the list. Its DNS records and stats are kept; "
-                "adding the same domain again brings it back as Approval Pending.",
-            ),
-            confirmed,
-        )
-
-    @work(thread=True, group="list-write", exit_on_error=False)
-    def _delete(self, domain_id: int, name: str) -> None:
-        app = self.app
-        with app.ctx.database.connection_context():
-            try:
-                app.service.delete_domain(app.user, domain_id)
-            except ApiError as exc:
-                app.call_from_thread(app.notify, clean(exc.message), title="Not deleted", severity="error", markup=False)
-                if exc.code != 2:
-                    return
-        self.post_message(self.DomainRefreshed(None, domain_id))
-        app.call_from_thread(app.notify, clean(f"Deleted {name}"), markup=False)
+        if (row := self.table.highlighted) is not None:
+            self.writes.delete(row.id, row.name)
 
     # verify one ----------------------------------------------------------------------------
 
@@ -489,12 +446,12 @@ class DomainListScreen(Screen):
             self.watcher.stop()
         self.update_activity()
 
-    def watch_changed(self) -> None:
+    def watcher_changed(self) -> None:
         """Watch mode started or finished a try, or set its next one."""
         self.refresh_bindings()
         self.update_activity()
 
-    def watch_found(self, views: list[DomainView], enabled: list[int]) -> None:
+    def watcher_found(self, views: list[DomainView], enabled: list[int]) -> None:
         """A watch try re-read these rows; ``enabled``: the ones that turned Enabled."""
         for view in views:
             self.table.upsert_view(view)
