@@ -3,30 +3,37 @@ zones that make Verify meaningful offline.
 
 ``build_demo(ctx)`` seeds the bound (empty) database deterministically: the same seed and
 clock give the same rows, so the TUI's tests and screenshot script can call it with a frozen
-clock. ``demo_zones(ctx.settings, result)`` returns what a ``core.localdns.LocalDNS`` should
-serve: correct zones for verified domains, misconfigured ones (matching the stored evidence)
-for pending domains, a few pending domains whose DNS has been fixed since (Verify turns them
-Enabled), empty zones for never-verified ones, and the platform's own names.
+clock. What a domain's last check found is not written by hand: the engine's verifier runs
+against the zones as they were at that check, served on loopback, and stores its own flags,
+evidence and Status. ``demo_zones(ctx.settings, result)`` returns what a
+``core.localdns.LocalDNS`` should serve now: correct zones for verified domains,
+misconfigured ones for pending domains, a few pending domains whose DNS has been fixed since
+the last check (Verify turns them Enabled), empty zones for never-verified ones, and the
+platform's own names.
 
-The DKIM keys are derived from a fixed seed (a handful, reused): demo-only, never secret.
+The DKIM keys are two fixed keys checked in as PEM files (core/demo_keys/), reused across
+the domains: demo-only, never secret.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import dataclasses
 import datetime as dt
 import functools
 import random
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Mapping
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core import records as templates
 from core import users
 from core.db import write_transaction
 from core.localdns import LocalDNS, records_zone
+from core.service import SenderDomainService
 from core.models import (
     STATUS_DISABLED,
     STATUS_ENABLED,
@@ -116,8 +123,11 @@ class DemoDomain:
     id: int
     name: str  # ASCII
     status: str
-    dns_state: str
+    dns_state: str  # what DNS serves now
     dns_host: str
+    records: dict[str, list]  # the template: {host: [type, value]}
+    checked_state: str | None = None  # what DNS served at the last check (None: never checked)
+    last_checked: dt.datetime | None = None
 
 
 @dataclass
@@ -128,84 +138,28 @@ class DemoResult:
     stat_rows: int = 0
 
 
-# ---- deterministic demo DKIM keys -----------------------------------------------------------
-
-
-def _is_probable_prime(n: int, rnd: random.Random) -> bool:
-    if n < 2:
-        return False
-    for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47):
-        if n % p == 0:
-            return n == p
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d, s = d // 2, s + 1
-    for _ in range(12):
-        x = pow(rnd.randrange(2, n - 1), d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = pow(x, 2, n)
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
-
-
-_SMALL_PRIMES = [p for p in range(3, 20000, 2) if all(p % q for q in range(3, int(p**0.5) + 1, 2))]
-
-
-def _prime(bits: int, rnd: random.Random) -> int:
-    """The first probable prime after a seeded random start (a sieve skips most candidates)."""
-    start = rnd.getrandbits(bits) | (3 << (bits - 2)) | 1  # top two bits: n = p*q has 2*bits bits
-    window = 4096  # odd offsets 0, 2, …: mark those divisible by a small prime
-    while True:
-        alive = bytearray([1]) * window
-        for p in _SMALL_PRIMES:
-            first = (-start * pow(2, -1, p)) % p  # the k with start + 2k ≡ 0 (mod p)
-            alive[first::p] = bytes(len(range(first, window, p)))
-        for k in range(window):
-            if alive[k] and _is_probable_prime(start + 2 * k, rnd):
-                return start + 2 * k
-        start += 2 * window
+# ---- the demo's DKIM keys ------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=KEY_COUNT)
-def demo_key(index: int, bits: int = templates.DKIM_KEY_BITS) -> templates.DkimKey:
-    """A DKIM key derived from the demo seed: the same every run (demo-only, never secret)."""
-    rnd = random.Random(f"senderdeck demo DKIM key {index}")
-    e = 65537
-    while True:
-        p, q = _prime(bits // 2, rnd), _prime(bits // 2, rnd)
-        phi = (p - 1) * (q - 1)
-        if p != q and phi % e:
-            break
-    d = pow(e, -1, phi)
-    numbers = rsa.RSAPrivateNumbers(
-        p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(e, p * q)
-    )
-    key = numbers.private_key()
+def demo_key(index: int) -> templates.DkimKey:
+    """One of the demo's fixed DKIM keys (``core/demo_keys/demo-N.pem``): the same every run,
+    demo-only, never secret."""
+    pem = (resources.files("core") / "demo_keys" / f"demo-{index + 1}.pem").read_text(encoding="ascii")
+    key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
     public_der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
-    return templates.DkimKey(base64.b64encode(public_der).decode("ascii"), private_pem)
+    return templates.DkimKey(base64.b64encode(public_der).decode("ascii"), pem)
 
 
-# ---- records and evidence -----------------------------------------------------------------
+# ---- zones -----------------------------------------------------------------
 
 
 def _rel(host: str, domain: str) -> str:
     return "@" if host == domain else host[: -len(domain) - 1]
 
 
-def _check(state: str, found: list[str], reason: str, fix: str = "", negative_ttl: int | None = None) -> dict:
-    return {"State": state, "Found": found, "Reason": reason, "Fix": fix, "NegativeTTL": negative_ttl}
-
-
 def _fault_host(records: Mapping[str, list], domain: str, state: str) -> str | None:
-    """The record a misconfiguration breaks."""
+    """The record a misconfiguration (a DNS state) breaks."""
     hosts = list(records)
     mfrom, dkim = hosts[0], next(h for h in hosts if "._domainkey." in h)
     track = next((h for h in hosts[1:] if records[h][0] == "CNAME"), None)
@@ -217,70 +171,6 @@ def _fault_host(records: Mapping[str, list], domain: str, state: str) -> str | N
         "appended": mfrom,
         "proxied": track or mfrom,
     }.get(state)
-
-
-def _evidence(records: Mapping[str, list], domain: str, state: str, provider: str | None) -> dict[str, dict]:
-    """The Checks a verify would have stored for ``state`` (matching what demo_zones serves)."""
-    broken = _fault_host(records, domain, state)
-    out: dict[str, dict] = {}
-    for host, (rtype, value, *_rest) in records.items():
-        rel = _rel(host, domain)
-        if host != broken:
-            if rtype == "CNAME":
-                out[host] = _check("matched", [value], f"CNAME to {value}")
-            elif "._domainkey." in host:
-                out[host] = _check("matched", [value], "DKIM key matches")
-            elif host.startswith("_dmarc."):
-                out[host] = _check("matched", [value], f"DMARC policy p={value.split('p=')[1].split(';')[0]}")
-            else:
-                include = value.split("include:")[1].split()[0]
-                out[host] = _check("matched", [value], f"SPF authorises include:{include}")
-            continue
-        if state == "spf":
-            include = value.split("include:")[1].split()[0]
-            found = f"v=spf1 include:spf.{OLD_PROVIDER} ~all"
-            out[host] = _check(
-                "mismatched", [found], f"the SPF record does not authorise include:{include}",
-                f"Change the TXT record at `@` to: v=spf1 include:spf.{OLD_PROVIDER} include:{include} ~all",
-            )
-        elif state == "dkim_truncated":
-            full = value.split("p=")[1]
-            found = value[:255]
-            fix = f"Paste the whole DKIM value for `{rel}`; if the form limits TXT values to 255 characters, split it into several quoted strings"
-            out[host] = _check(
-                "mismatched", [found],
-                f"the DKIM key (p=) is truncated: {len(found.split('p=')[1])} of {len(full)} characters",
-                f"{provider}: {fix[0].lower()}{fix[1:]}" if provider else fix,
-            )
-        elif state == "cname_wrong":
-            wrong = f"bounces.{OLD_PROVIDER}."
-            out[host] = _check(
-                "mismatched", [wrong], f"found CNAME {wrong}, expected {value}",
-                f"Change the CNAME for `{rel}` to point at `{value}`",
-            )
-        elif state == "dmarc_missing":
-            out[host] = _check("missing", [], f"{host} has no TXT record", f"Add a TXT record at `{rel}`: {value}", 300)
-        elif state == "appended":
-            doubled = f"{host}.{domain}"
-            prefix = f"{provider} adds the domain to the name: " if provider else ""
-            out[host] = _check(
-                "missing", [f"{doubled}: {value}"],
-                f"no CNAME at {host}, but {doubled} has one: the domain was appended to the name",
-                f"{prefix}enter `{rel}`, not `{host}`, as the record name", 300,
-            )
-        elif state == "proxied":
-            out[host] = _check(
-                "mismatched", ["104.21.32.1", "172.67.70.2"],
-                f"expected a CNAME to {value} but {host} answers with addresses: the record is proxied or flattened",
-                f"Cloudflare: turn the proxy off for {rel} (DNS only, grey cloud) so the CNAME is visible",
-            )
-    return out
-
-
-PROVIDER_LABELS = {
-    "cloudflare": "Cloudflare", "route53": "Route 53", "godaddy": "GoDaddy", "namecheap": "Namecheap",
-    "digitalocean": "DigitalOcean", "other": None,
-}
 
 
 # ---- stats --------------------------------------------------------------------------------
@@ -314,10 +204,12 @@ def _daily_stats(rnd: random.Random, profile: str, shape: str, today: dt.date, c
 
 
 def build_demo(ctx, *, seed: int = DEMO_SEED, days: int = DEMO_DAYS, user_name: str = DEMO_USER) -> DemoResult:
-    """Seed the bound database with the demo user, domains and stats (in one transaction).
+    """Seed the bound database with the demo user, domains and stats (in one transaction),
+    then verify each checked domain against its zones as they were at its last check.
 
     Deterministic for a given seed and ``ctx.clock``. The database should hold no domains
     yet (``senderdeck demo`` builds a fresh file); a second user of the same name fails.
+    Call it outside a running event loop (the verifier runs in one of its own).
     """
     settings = ctx.settings
     now = ctx.clock.now().replace(microsecond=0)
@@ -342,24 +234,17 @@ def build_demo(ctx, *, seed: int = DEMO_SEED, days: int = DEMO_DAYS, user_name: 
             # "new" ones were created within the current 7-day window: their VolumeDelta is "new".
             age = {"new": rnd.randint(2, 5), "idle": rnd.randint(1, 40)}.get(shape, rnd.randint(days + 10, days + 700))
             created = now - dt.timedelta(days=age, hours=rnd.randint(0, 23), minutes=rnd.randint(0, 59))
-            provider = PROVIDER_LABELS[host]
-            if dns_state == "never":
-                meta = {"DNSRecords": records}
-                last_verified = None
-            else:
-                failing = dns_state if dns_state != "fixed" else rnd.choice(["spf", "dmarc_missing", "cname_wrong"])
-                checks = _evidence(records, domain, failing if status == STATUS_PENDING or dns_state != "ok" else "ok", provider)
-                meta = {
-                    "DNSRecords": {h: [r[0], r[1], checks[h]["State"] == "matched"] for h, r in records.items()},
-                    "Checks": checks,
-                }
-                last_verified = now - dt.timedelta(minutes=rnd.randint(3, 60 * 24 * 6))
+            checked_state, last_checked = None, None
+            if dns_state != "never":
+                # A "fixed" domain was last checked while one of its records was still wrong.
+                checked_state = dns_state if dns_state != "fixed" else rnd.choice(["spf", "dmarc_missing", "cname_wrong"])
+                last_checked = now - dt.timedelta(minutes=rnd.randint(3, 60 * 24 * 6))
             row = SenderDomain.create(
-                user=user.id, domain=domain, status=status, verification_meta=meta, policy_meta=[], options=options,
-                created_at=created, last_verified_at=last_verified, dkim_selector=selector,
+                user=user.id, domain=domain, status=status, verification_meta={"DNSRecords": records}, policy_meta=[],
+                options=options, created_at=created, dkim_selector=selector,
                 dkim_public_key=key.public_b64, dkim_private_key=key.private_pem,
             )
-            result.domains.append(DemoDomain(row.id, domain, status, dns_state, host))
+            result.domains.append(DemoDomain(row.id, domain, status, dns_state, host, records, checked_state, last_checked))
             recorded = index % 5 != 3  # every fifth domain reports no deliveries (non-PowerMTA)
             for day, sent, delivered, bounced, complaints in _daily_stats(
                 rnd, profile, shape, today, created.date(), days, recorded
@@ -369,43 +254,86 @@ def build_demo(ctx, *, seed: int = DEMO_SEED, days: int = DEMO_DAYS, user_name: 
         for start in range(0, len(stat_rows), 500):
             DomainStat.insert_many(stat_rows[start : start + 500], fields=fields).execute()
         result.stat_rows = len(stat_rows)
+    _verify_as_last_checked(ctx, result)
     return result
 
 
+class _NothingCached:
+    """The build's verifier keeps no probe or DNS-host answers: they were answered by the
+    zones as they were, and Verify in the demo must ask the zones as they are now."""
+
+    def get(self, key: str) -> None:
+        return None
+
+    def set(self, key: str, value: object, ttl: float) -> None:
+        pass
+
+    def delete(self, *keys: str) -> None:
+        pass
+
+
+def _verify_as_last_checked(ctx, result: DemoResult) -> None:
+    """Store what the verifier said at each domain's last check.
+
+    ``service.verify_domain`` runs against the zones as they were then, served on loopback,
+    and stores its flags, evidence and Status as it does for a user; then each domain gets
+    its own check time back. The verifier's Status must be the one the demo planned.
+    """
+    checked = [d for d in result.domains if d.checked_state is not None]
+    with LocalDNS(_zones(ctx.settings, result, as_last_checked=True)) as server:
+        settings = dataclasses.replace(ctx.settings, nameservers=[server.address])
+        service = SenderDomainService(settings, ctx.clock, _NothingCached(), ctx.limiter)
+
+        async def verify_each() -> None:
+            for demo in checked:  # one at a time: the build is a few hundred loopback queries
+                await service.verify_domain(result.user, demo.id)
+
+        asyncio.run(verify_each())
+    with write_transaction():
+        for demo in checked:
+            row = SenderDomain.get_by_id(demo.id)
+            if row.status != demo.status:
+                raise RuntimeError(f"demo: the verifier left {demo.name} {row.status}, not {demo.status}")
+            SenderDomain.update(last_verified_at=demo.last_checked).where(SenderDomain.id == demo.id).execute()
+
+
 def demo_zones(settings, result: DemoResult) -> dict[str, dict]:
-    """Zones for ``core.localdns.LocalDNS``: each demo domain as its DNS state says, plus the
-    platform's names and the old provider the misconfigured records point at."""
+    """Zones for ``core.localdns.LocalDNS``: each demo domain as its DNS state says now, plus
+    the platform's names and the old provider the misconfigured records point at."""
+    return _zones(settings, result, as_last_checked=False)
+
+
+def _zones(settings, result: DemoResult, *, as_last_checked: bool) -> dict[str, dict]:
+    """The demo's zones now, or as they were at each domain's last check (a "fixed" domain
+    still broken then)."""
     zones: dict[str, dict] = {}
-    by_id = {row.id: row for row in SenderDomain.select().where(SenderDomain.id.in_([d.id for d in result.domains]))}
     for demo in result.domains:
-        row = by_id[demo.id]
-        records = {h: list(r[:2]) for h, r in (row.verification_meta.get("DNSRecords") or {}).items()}
-        domain = row.domain
+        records, domain = demo.records, demo.name
+        state = demo.checked_state if as_last_checked else demo.dns_state
         ns = [("NS", n) for n in NAMESERVERS[demo.dns_host]]
-        if demo.dns_state == "never":
+        if state in (None, "never"):
             zones[domain] = {"@": ns}
             continue
-        broken = _fault_host(records, domain, demo.dns_state)
+        broken = _fault_host(records, domain, state)
         published = {h: r for h, r in records.items() if h != broken}
         zone = records_zone(domain, published)
         zone.setdefault("@", []).extend(ns)
         if broken:
             rel = _rel(broken, domain)
             value = records[broken][1]
-            if demo.dns_state == "spf":
+            if state == "spf":
                 zone["@"].append(("TXT", f"v=spf1 include:spf.{OLD_PROVIDER} ~all"))
-            elif demo.dns_state == "dkim_truncated":
+            elif state == "dkim_truncated":
                 zone[rel] = [("TXT", value[:255])]
-            elif demo.dns_state == "cname_wrong":
+            elif state == "cname_wrong":
                 zone[rel] = [("CNAME", f"bounces.{OLD_PROVIDER}.")]
-            elif demo.dns_state == "appended":
+            elif state == "appended":
                 zone[f"{rel}.{domain}"] = [("CNAME", value)]
-            elif demo.dns_state == "proxied":
+            elif state == "proxied":
                 zone[rel] = [("A", "104.21.32.1"), ("A", "172.67.70.2")]
             # dmarc_missing: nothing published at _dmarc
         zones[domain] = zone
-    platform = settings.platform
-    zones.update(_platform_zones(platform))
+    zones.update(_platform_zones(settings.platform))
     return zones
 
 

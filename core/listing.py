@@ -3,8 +3,9 @@
 ``service.list_domains`` at 10,000 domains spent most of its time building a Peewee model
 per row and running every column through Peewee's converters, and parsing every domain's
 VerificationMeta (it holds the DKIM key) whether or not anyone looks at it. This reads only
-the columns a list shows, as raw values, with the service's filter (the user's live
-domains, never DomainID 0), and parses the JSON columns on first use.
+the columns a list shows, as raw values, with the one filter of a user's live domains
+(``live_domains``, which the service reads through too), and parses the JSON columns on
+first use.
 """
 
 from __future__ import annotations
@@ -65,6 +66,14 @@ def _json(value: Any, default: Any) -> Any:
     return value
 
 
+def live_domains(user: User):
+    """The filter of ``user``'s live domains: not deleted, and never DomainID 0 (the synthetic
+    group default, which is not a real, addressable row). Every read of "the user's domains"
+    (this listing and the service's) uses it."""
+    S = SenderDomain
+    return (S.user == user.id) & (S.status != STATUS_DELETED) & (S.id > 0)
+
+
 def load_views(database, user: User, ids: list[int] | None = None) -> list[DomainView]:
     """The user's live domains without figures, ordered like ``service.list_domains``
     (only ``ids``, when given)."""
@@ -78,7 +87,7 @@ def load_views(database, user: User, ids: list[int] | None = None) -> list[Domai
 
 def _load(database, user: User, ids: list[int] | None) -> list[DomainView]:
     S = SenderDomain
-    where = (S.user == user.id) & (S.status != STATUS_DELETED) & (S.id > 0)
+    where = live_domains(user)
     if ids is not None:
         where &= S.id.in_(ids)
     query = (

@@ -216,13 +216,15 @@ class LocalDNS:
         response = self.answer(query)
         if response is None:
             return None
+        # Records in zone order, not shuffled round-robin: what a lookup finds is the same on
+        # every run (the demo stores what the verifier found; tests compare answers).
         if proto == "tcp":
-            return response.to_wire(max_size=65535)
+            return response.to_wire(max_size=65535, want_shuffle=False)
         limit = max(512, query.payload) if query.edns >= 0 else 512
         if query.question and query.question[0].name in self.truncate:
             return self._truncated(response)
         try:
-            return response.to_wire(max_size=limit)
+            return response.to_wire(max_size=limit, want_shuffle=False)
         except dns.exception.TooBig:
             return self._truncated(response)
 

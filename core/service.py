@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import peewee
@@ -22,7 +23,7 @@ from core.clock import Clock
 from core.db import database, for_update, retry_locked, write_transaction
 from core.errors import ApiError, SettingsError, not_found
 from core.events import DELETE_SENDER_DOMAIN, Hooks
-from core.listing import load_views
+from core.listing import live_domains, load_views
 from core.models import (
     STATUS_DELETED,
     STATUS_DISABLED,
@@ -101,10 +102,7 @@ class SenderDomainService:
         return row
 
     def _live_rows(self, user: User):
-        # DomainID 0 is the synthetic group default: it is never a real, addressable row.
-        return SenderDomain.select().where(
-            (SenderDomain.user == user.id) & (SenderDomain.status != STATUS_DELETED) & (SenderDomain.id > 0)
-        )
+        return SenderDomain.select().where(live_domains(user))
 
     def today(self) -> dt.date:
         return self.clock.now().date()
@@ -522,3 +520,48 @@ class SenderDomainService:
         except mailer.DeliveryError as exc:
             raise ApiError(11, f"Test message delivery failed: {exc.reason}", 502) from None
         return mailer.SendTestOutcome(row.id, display, recipient, subject_text, test.message_id)
+
+    # ---- verifying every pending domain ----------------------------------------------------
+
+    async def verify_all_pending(self, user: User) -> AsyncIterator[BulkVerifyOutcome]:
+        """Verify every Approval Pending domain once, yielding one batch after another.
+
+        ``verify_pending`` again while it answers ``truncated``; stops when a batch brings no
+        domain not seen before (the engine may keep answering the same still-pending ones),
+        so a stuck batch never loops forever.
+        """
+        seen: set[int] = set()
+        while True:
+            bulk = await self.verify_pending(user)
+            fresh = {d.domain_id for d in bulk.domains} - seen
+            seen |= fresh
+            yield bulk
+            if not bulk.truncated or not fresh:
+                return
+
+    # ---- reads for the terminal UI's list: rows first, figures and DNS hosts after ---------
+
+    def domain_rows(self, user: User, ids: list[int] | None = None) -> list[DomainView]:
+        """The caller's live domains without figures, ordered like ``list_domains`` (only
+        ``ids``, when given): the fast read, so a list can show rows before figures."""
+        return load_views(database, user, ids)
+
+    def domain_figures(self, user: User) -> dict[int, stats.Figures]:
+        """The operational figures of every live domain of the caller's, in one query
+        (domains without mail in the window are absent: ``Figures()``)."""
+        return stats.figures_for(self._live_rows(user).select(SenderDomain.id), self.today())
+
+    def cached_dns_hosts(self, user: User, domain_ids: list[int]) -> dict[int, str | None]:
+        """The DNS host labels the one-hour DNS-host cache holds for the caller's domains
+        ``domain_ids``; never looks anything up (None: not cached, or the cache failed)."""
+        from core import dnshost  # dnspython stays off the CLI's list/get path
+
+        names = self._live_rows(user).where(SenderDomain.id.in_(domain_ids)).select(SenderDomain.id, SenderDomain.domain)
+        out: dict[int, str | None] = {}
+        for domain_id, domain in names.tuples():
+            try:
+                info = dnshost.HostInfo.from_json(self.cache.get(dnshost.cache_key(domain)))
+            except Exception:  # a cache hiccup must not break a list: the host is just not known
+                info = None
+            out[domain_id] = info.dns_host if info is not None and info.dns_host else None
+        return out

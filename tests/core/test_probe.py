@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 
 import pytest
 
@@ -100,10 +99,8 @@ async def test_answers_are_never_retried(server):
 
 async def test_silent_server_times_out_per_query(server):
     prober = prober_for(server, timeout=0.2, retries=1)
-    started = time.monotonic()
     result = await prober.lookup("quiet.example.com", "TXT")
-    assert result.status == TIMEOUT
-    assert time.monotonic() - started < 3.0  # 2 x 0.2 s, with room for a loaded machine
+    assert result.status == TIMEOUT and result.detail != "deadline"  # per query, not the call's deadline
     assert sum(1 for q in server.queries if q[0] == "quiet.example.com.") == 2
     with pytest.raises(ProbeTimeout):
         await prober.query("quiet.example.com", "TXT")
@@ -112,9 +109,7 @@ async def test_silent_server_times_out_per_query(server):
 async def test_overall_deadline_is_a_hard_cap(server):
     # Per-query timeout and retries would allow 3 x 5 s; the deadline stops everything at 0.3 s.
     prober = prober_for(server, timeout=5.0, retries=2, deadline=0.3)
-    started = time.monotonic()
     quiet, fine = await asyncio.gather(prober.lookup("quiet.example.com", "TXT"), prober.lookup("example.com", "TXT"))
-    assert time.monotonic() - started < 3.0  # far below one 5 s query timeout
     assert quiet.status == TIMEOUT and quiet.detail == "deadline"
     assert fine.status == OK  # answers that came in time are kept
     with pytest.raises(DeadlineExceeded):
@@ -132,6 +127,14 @@ async def test_port_nothing_listens_on_is_could_not_check():
 async def test_refused_outside_served_zones(server):
     result = await prober_for(server).lookup("example.org", "TXT")
     assert not result.answered and "REFUSED" in result.detail
+
+
+async def test_the_loopback_server_answers_in_zone_order():
+    addresses = [f"192.0.2.{n}" for n in (9, 3, 7, 1, 5)]
+    with LocalDNS({"order.example": {"@": [("A", a) for a in addresses]}}) as srv:
+        prober = Prober([srv.address], timeout=2, deadline=10, retries=0)
+        answers = [(await prober.lookup("order.example", "A")).values for _ in range(8)]
+    assert answers == [tuple(addresses)] * 8  # never shuffled: the same evidence every run
 
 
 async def test_cname_chain_into_another_zone_is_followed(server):
@@ -162,11 +165,9 @@ async def test_all_lookups_run_concurrently_within_the_bound():
     zone = {f"n{i}": [("TXT", str(i))] for i in range(40)}
     with LocalDNS({"fast.example": zone}, delay=0.1) as srv:
         prober = Prober([srv.address], timeout=2, deadline=10, retries=0, max_in_flight=64)
-        started = time.monotonic()
-        await asyncio.gather(*(prober.lookup(f"n{i}.fast.example", "TXT") for i in range(40)))
-        elapsed = time.monotonic() - started
-    assert srv.peak_in_flight == 40
-    assert elapsed < 2.0  # one round trip (0.1 s) plus overhead, not 40 (4 s)
+        results = await asyncio.gather(*(prober.lookup(f"n{i}.fast.example", "TXT") for i in range(40)))
+    assert srv.peak_in_flight == 40  # all out at once (how long that takes: tests/bench/lookups.py)
+    assert all(r.status == OK for r in results)
 
 
 async def test_internationalised_and_underscore_names(server):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import dns.name
 import pytest
@@ -98,11 +97,11 @@ async def test_timeouts_stay_within_the_deadline(ctx, alice, dns_server, setting
     domain_id, records = create(ctx, alice, "example.com")
     publish(dns_server, "example.com", records)
     dns_server.silent.update(dns.name.from_text(h) for h in records)
-    started = time.monotonic()
     _, body = await verify(ctx, alice, domain_id)
-    assert time.monotonic() - started < 4.0  # far below one 5 s query timeout
     assert body["IsVerified"] is False and body["Status"] == STATUS_PENDING
-    assert {c["State"] for c in row(domain_id).verification_meta["Checks"].values()} == {"unknown"}
+    checks = row(domain_id).verification_meta["Checks"].values()
+    assert {c["State"] for c in checks} == {"unknown"}
+    assert all("no answer before the deadline" in c["Reason"] for c in checks)  # the deadline ended it, not 5 s timeouts
     assert ctx.cache.get(probe_cache_key(domain_id)) is None  # failures are not cached
 
 

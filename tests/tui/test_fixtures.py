@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from tests.tui.conftest import SIZE_SMALL, settle
 from tui.screens.domain_detail import DomainDetailScreen
 
@@ -12,14 +10,8 @@ async def test_lookups_are_answered_by_the_loopback_server_at_once(app, ctx, sam
     assert ctx.settings.nameservers == [tui_dns.address]
     async with app.run_test(size=SIZE_SMALL) as pilot:
         await settle(pilot)
-        started = time.perf_counter()
         app.push_screen(DomainDetailScreen(sample["shop.example"]))
         await settle(pilot)
-        elapsed = time.perf_counter() - started
-        # "DNS via" asked the loopback server, which refused at once: no timeout waited for.
+        # "DNS via" asked the loopback server, which refused (how fast: tests/bench/lookups.py).
         assert ("shop.example.", "NS", "udp") in tui_dns.queries
         assert "DNS host unknown" in str(app.screen.query_one("#subtitle").render())
-        assert elapsed < FAST_ENOUGH, elapsed
-
-
-FAST_ENOUGH = 1.5  # one query timeout on the shared settings; a refused lookup takes milliseconds

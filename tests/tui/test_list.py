@@ -10,7 +10,8 @@ from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
 from tui.modals.confirm import ConfirmModal
 from tui.screens.domain_list import DomainListScreen
 from tui.screens.help import HelpScreen
-from tui.widgets.domain_table import COLUMN_KEYS, DomainTable
+from tui.widgets.domain_columns import COLUMN_KEYS
+from tui.widgets.domain_table import DomainTable
 
 
 def names(app) -> list[str]:
@@ -380,13 +381,11 @@ async def test_unexpected_failures_become_notifications(app, ctx, monkeypatch):
         assert not app.screen.verifying and not app.screen.table.busy_ids
 
 
-async def test_a_failed_load_says_how_to_retry(app, monkeypatch):
-    from tui import data
-
+async def test_a_failed_load_says_how_to_retry(app, ctx, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(data, "load_views", broken)
+    monkeypatch.setattr(ctx.service, "domain_rows", broken)
     async with app.run_test(size=SIZE_SMALL) as pilot:
         await settle(pilot)
         assert any("RuntimeError: disk on fire" in n for n in notes(app))

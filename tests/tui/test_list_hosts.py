@@ -10,8 +10,10 @@ from core import dnshost
 from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
 from tests.tui.seed import seed_bulk
 from tui.screens.domain_detail import DomainDetailScreen
-from tui.screens.domain_list import HOST_LOOKUPS_AT_ONCE, DomainListScreen
-from tui.widgets.domain_table import UNKNOWN, DomainTable
+from tui.screens.domain_list import DomainListScreen
+from tui.widgets.domain_columns import NOT_LOOKED_UP
+from tui.widgets.domain_hosts import HOST_LOOKUPS_AT_ONCE, HostsLoaded
+from tui.widgets.domain_table import DomainTable
 
 GODADDY = {"@": [("NS", "ns01.domaincontrol.com."), ("NS", "ns02.domaincontrol.com.")]}
 CLOUDFLARE = {"@": [("NS", "ada.ns.cloudflare.com."), ("NS", "bob.ns.cloudflare.com.")]}
@@ -81,11 +83,11 @@ async def test_lookups_are_bounded_and_only_for_rows_on_screen(empty_app, ctx, a
         assert ns_queries(tui_dns) == shown
         assert 1 < tui_dns.peak_in_flight <= HOST_LOOKUPS_AT_ONCE
         assert all(table.get_row(i).dns_host == "GoDaddy" for i in on_screen)
-        assert all(row.dns_host is UNKNOWN for row in table.rows if row.id not in on_screen)
+        assert all(row.dns_host is NOT_LOOKED_UP for row in table.rows if row.id not in on_screen)
         await pilot.press("end")
         await settle(pilot)
         assert table.rows[-1].dns_host == "GoDaddy"
-        assert table.rows[len(on_screen) + 2].dns_host is UNKNOWN  # never painted, never asked
+        assert table.rows[len(on_screen) + 2].dns_host is NOT_LOOKED_UP  # never painted, never asked
         assert tui_dns.peak_in_flight <= HOST_LOOKUPS_AT_ONCE
 
 
@@ -120,9 +122,9 @@ async def test_lookups_never_block_the_ui_and_stale_or_failed_answers_are_droppe
         # An answer from before a refresh is dropped.
         old = table.host_generation
         await pilot.press("r")
-        screen.post_message(DomainListScreen.HostsLoaded(old, {sample["shop.example"]: "Stale"}))
+        table.post_message(HostsLoaded(old, {sample["shop.example"]: "Stale"}))
         await pilot.pause()
-        assert table.get_row(sample["shop.example"]).dns_host is UNKNOWN
+        assert table.get_row(sample["shop.example"]).dns_host is NOT_LOOKED_UP
         gate.set()
         await settle(pilot)
         assert line_of(app, "shop.example").rstrip().endswith("Hetzner")

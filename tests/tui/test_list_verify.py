@@ -121,38 +121,38 @@ async def test_watch_mode_backs_off_reports_changes_and_notifies(app, sample, dn
         assert screen.watching and screen.query_one("#activity").display
         assert "next try in 1:00" in activity(app)
         clock.advance(30)
-        screen._update_activity()
+        screen.update_activity()
         assert "next try in 0:30" in activity(app)
 
         # First try (at the deadline): bücher.example's three verified records are gone.
         clock.advance(30)
-        screen.watch_tried.clear()
-        screen.watch_try_now()
-        await asyncio.wait_for(screen.watch_tried.wait(), 30)
+        screen.watcher.tried.clear()
+        screen.watcher.try_now()
+        await asyncio.wait_for(screen.watcher.tried.wait(), 30)
         await settle_except_watch(pilot)
-        assert screen.watch_state.tries == 1
-        assert screen.watch_state.changes == ["bücher.example 3/5 → 0/5"]
-        assert screen.watch_state.delay == 60  # something changed: keep trying every minute
+        assert screen.watcher.state.tries == 1
+        assert screen.watcher.state.changes == ["bücher.example 3/5 → 0/5"]
+        assert screen.watcher.state.delay == 60  # something changed: keep trying every minute
         assert "09:12: bücher.example 3/5 → 0/5" in activity(app)
 
         # Second try: nothing changes, so the next one waits twice as long.
         clock.advance(61)  # past the 60 s probe cache
-        screen.watch_tried.clear()
-        screen.watch_try_now()
-        await asyncio.wait_for(screen.watch_tried.wait(), 30)
+        screen.watcher.tried.clear()
+        screen.watcher.try_now()
+        await asyncio.wait_for(screen.watcher.tried.wait(), 30)
         await settle_except_watch(pilot)
-        assert screen.watch_state.changes == [] and screen.watch_state.delay == 120
+        assert screen.watcher.state.changes == [] and screen.watcher.state.delay == 120
         assert "next try in 2:00 (every 2 min)" in activity(app) and "no change" in activity(app)
 
         # DNS propagates for alerts.example.io: the next try turns it Enabled and says so.
         publish_domain(dns_server, sample["alerts.example.io"])
         clock.advance(120)
-        screen.watch_tried.clear()
-        screen.watch_try_now()
-        await asyncio.wait_for(screen.watch_tried.wait(), 30)
+        screen.watcher.tried.clear()
+        screen.watcher.try_now()
+        await asyncio.wait_for(screen.watcher.tried.wait(), 30)
         await settle_except_watch(pilot)
-        assert screen.watch_state.changes == ["alerts.example.io Approval Pending → Enabled"]
-        assert screen.watch_state.delay == 60
+        assert screen.watcher.state.changes == ["alerts.example.io Approval Pending → Enabled"]
+        assert screen.watcher.state.delay == 60
         assert any("alerts.example.io is now Enabled" in n for n in notes(app))
         assert screen.table.get_row(sample["alerts.example.io"]).view.status == STATUS_ENABLED
 
@@ -169,11 +169,11 @@ async def test_watch_backoff_caps_at_fifteen_minutes(app, sample, dns_server, cl
         await pilot.press("w")
         delays = []
         for _ in range(6):
-            clock.advance(screen.watch_state.delay + 1)
-            screen.watch_tried.clear()
-            screen.watch_try_now()
-            await asyncio.wait_for(screen.watch_tried.wait(), 30)
-            delays.append(screen.watch_state.delay)
+            clock.advance(screen.watcher.state.delay + 1)
+            screen.watcher.tried.clear()
+            screen.watcher.try_now()
+            await asyncio.wait_for(screen.watcher.tried.wait(), 30)
+            delays.append(screen.watcher.state.delay)
         # The first try reports bücher.example's drop (stays at 1 min), then 2, 4, 8, 15, 15.
         assert delays == [60, 120, 240, 480, 900, 900]
         await pilot.press("w")
@@ -189,9 +189,9 @@ async def test_watch_off_and_on_starts_over_at_one_minute(app, sample, dns_serve
         await pilot.press("w")
         await settle_except_watch(pilot)
         clock.advance(61)
-        screen.watch_tried.clear()
-        screen.watch_try_now()
-        await asyncio.wait_for(screen.watch_tried.wait(), 30)
+        screen.watcher.tried.clear()
+        screen.watcher.try_now()
+        await asyncio.wait_for(screen.watcher.tried.wait(), 30)
         await settle_except_watch(pilot)
         assert "next try in 2:00 (every 2 min)" in activity(app) and "no change" in activity(app)
 

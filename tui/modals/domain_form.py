@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -41,6 +41,10 @@ class DomainFormModal(ModalScreen[DomainView | None]):
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "save", "Save", id="form.save"),
     ]
+
+    domain_input = getters.query_one("#domain", Input)
+    form_error = getters.query_one("#form-error", Static)
+    save_button = getters.query_one("#save", Button)
 
     saving: reactive[bool] = reactive(False, bindings=True)
 
@@ -116,7 +120,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
                 yield Button("Save" if self.view else "Create", id="save", variant="primary", compact=True)
 
     def on_mount(self) -> None:
-        (self.query_one("#CustomSubdomain", Input) if self.view else self.query_one("#domain", Input)).focus()
+        (self.query_one("#CustomSubdomain", Input) if self.view else self.domain_input).focus()
 
     # ---- live validation ---------------------------------------------------------------
 
@@ -161,7 +165,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
     def _changed(self, event: Input.Changed) -> None:
         if event.input.id:
             self._show(event.input.id, event.value)
-        self.query_one("#form-error", Static).update("")
+        self.form_error.update("")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -176,7 +180,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
         checks = {key: self.query_one(f"#{key}", Checkbox).value for key, _, _ in FLAGS}
         use_tracking = self.query_one("#UseTrackingSubdomain", Checkbox).value
         if self.view is None:
-            params: dict = {"SenderDomain": self.query_one("#domain", Input).value.strip(), **checks}
+            params: dict = {"SenderDomain": self.domain_input.value.strip(), **checks}
             params["UseTrackingSubdomain"] = use_tracking
             params.update({k: v for k, v in values.items() if v})
             return params
@@ -200,7 +204,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
 
     def watch_saving(self, saving: bool) -> None:
         if self.is_mounted:
-            self.query_one("#save", Button).disabled = saving
+            self.save_button.disabled = saving
 
     def action_save(self) -> None:
         if self.saving:
@@ -216,7 +220,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
             self.dismiss(self.view)
             return
         self.saving = True
-        self.query_one("#form-error", Static).update("Saving…")
+        self.form_error.update("Saving…")
         self._save(params)
 
     @work(thread=True, exclusive=True, group="domain-form", exit_on_error=False)
@@ -261,16 +265,16 @@ class DomainFormModal(ModalScreen[DomainView | None]):
             widget = self.query_one(f"#{field}-msg", Static)
             widget.update(plain(text))
             widget.set_class(True, "-error")
-            self.query_one("#form-error", Static).update("")
+            self.form_error.update("")
         else:
-            self.query_one("#form-error", Static).update(plain(text))
+            self.form_error.update(plain(text))
         self.app.notify(markup=False, message=clean(text), title="Not saved", severity="error")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "domain-form" and event.state == WorkerState.ERROR:
             self.saving = False
             text = f"Unexpected error: {event.worker.error}"
-            self.query_one("#form-error", Static).update(plain(text))
+            self.form_error.update(plain(text))
             self.app.notify(markup=False, message=clean(text), title="Not saved", severity="error")
 
     # ---- buttons -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -32,6 +32,11 @@ class SendTestModal(ModalScreen[Any]):
         Binding("escape", "close", "Close", id="sendtest.close"),
         Binding("ctrl+s", "send", "Send", id="sendtest.send"),
     ]
+
+    to_input = getters.query_one("#to", Input)
+    subject_input = getters.query_one("#subject", Input)
+    send_button = getters.query_one("#send", Button)
+    outcome_line = getters.query_one("#outcome", Static)
 
     sending: reactive[bool] = reactive(False, bindings=True)
 
@@ -64,7 +69,7 @@ class SendTestModal(ModalScreen[Any]):
                 yield Button("Send", id="send", variant="primary", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#to", Input).focus()
+        self.to_input.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "send" and self.sending:
@@ -73,23 +78,23 @@ class SendTestModal(ModalScreen[Any]):
 
     def watch_sending(self, sending: bool) -> None:
         if self.is_mounted:
-            self.query_one("#send", Button).disabled = sending
+            self.send_button.disabled = sending
 
     def _outcome(self, text: str | list[str], kind: str) -> None:
         lines = [text] if isinstance(text, str) else text
-        widget = self.query_one("#outcome", Static)
+        widget = self.outcome_line
         widget.update(Content("\n").join(plain(line) for line in lines))
         widget.set_classes(kind)
 
     def action_send(self) -> None:
         if self.sending:
             return
-        to = self.query_one("#to", Input).value.strip()
+        to = self.to_input.value.strip()
         if not to:
             self._outcome("Enter a recipient address (code 3: Missing To parameter)", "-error")
-            self.query_one("#to", Input).focus()
+            self.to_input.focus()
             return
-        subject = self.query_one("#subject", Input).value.strip() or None
+        subject = self.subject_input.value.strip() or None
         self.sending = True
         self._outcome(f"Sending to {to}…", "-busy")
         self._send(to, subject)
@@ -128,7 +133,7 @@ class SendTestModal(ModalScreen[Any]):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input.id == "to":
-            self.query_one("#subject", Input).focus()
+            self.subject_input.focus()
         else:
             self.action_send()
 

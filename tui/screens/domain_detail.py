@@ -7,43 +7,35 @@ come back as small messages and a result for an older load than the newest is dr
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.text import Text
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
-from core.hosthints import record_hint
-from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING
+from core.models import STATUS_DISABLED, STATUS_ENABLED
 from core.records import zone_snippet
-from core.validation import strip_control, to_unicode
-from core.views import DomainView, RecordState
-from tui.text import ago, clean, plain
+from core.validation import to_unicode
+from core.views import DomainView
+from tui.text import clean
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.modals.send_test import SendTestModal
-from tui.widgets.record_table import BADGES, RecordTable, badge_of, found_of
-from tui.widgets.stats_chart import StatsChart, pad_days
+from tui.widgets.domain_head import DomainHead
+from tui.widgets.domain_stats import DomainStats
+from tui.widgets.record_detail import RecordDetail
+from tui.widgets.record_table import RecordTable
 
 STATS_DAYS = 30
-STATUS_STYLES = {
-    STATUS_ENABLED: "bold green",
-    STATUS_PENDING: "bold yellow",
-    STATUS_DISABLED: "bold blue",
-    "Suspended": "bold red",
-}
-BUCKET_STYLES = {"excellent": "green", "good": "cyan", "fair": "yellow", "poor": "red"}
 AGO_REFRESH_SECONDS = 30.0  # "Checked 3m ago" counts in minutes: at most half a minute late
 
 
@@ -61,6 +53,11 @@ class DomainDetailScreen(Screen):
         Binding("r", "refresh", "Refresh", id="detail.refresh", show=False),
         Binding("s", "toggle_tab", "Records/Stats", id="detail.tab", show=False),
     ]
+
+    head = getters.query_one(DomainHead)
+    record_table = getters.query_one(RecordTable)
+    record_detail = getters.query_one(RecordDetail)
+    domain_stats = getters.query_one(DomainStats)
 
     verifying: reactive[bool] = reactive(False, bindings=True)
     busy: reactive[bool] = reactive(False, bindings=True)
@@ -116,18 +113,14 @@ class DomainDetailScreen(Screen):
     # ---- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="head"):
-            yield Static(id="title")
-            yield Static(id="subtitle")
+        yield DomainHead(id="head")
         with TabbedContent(id="tabs", initial="records-tab"):
             with TabPane("Records", id="records-tab"):
                 yield RecordTable(id="records")
                 with VerticalScroll(id="record-info"):
-                    yield Static(id="record-detail")
+                    yield RecordDetail(id="record-detail")
             with TabPane("Stats (30 days)", id="stats-tab"):
-                with VerticalScroll():
-                    yield StatsChart(id="chart")
-                    yield DataTable(id="stats-table", cursor_type="row", zebra_stripes=True)
+                yield DomainStats()
         with Horizontal(id="actions"):
             yield Button("Verify", id="verify", variant="primary", compact=True)
             yield Button("Send test", id="send_test", compact=True)
@@ -137,12 +130,8 @@ class DomainDetailScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#stats-table", DataTable)
-        for label, key in (("Day", "day"), ("Sent", "sent"), ("Delivered", "delivered"), ("Bounced", "bounced"), ("Complaints", "complaints")):
-            table.add_column(label, key=key, width=10 if key == "day" else None)
-        self.query_one("#title", Static).update(plain(f"Domain #{self.domain_id}"))
-        self.query_one("#subtitle", Static).update("Loading…")
-        self.query_one(RecordTable).focus()
+        self.head.show_loading(self.domain_id)
+        self.record_table.focus()
         self._sync_buttons()
         self.set_interval(AGO_REFRESH_SECONDS, self._refresh_ago)
         self.load()
@@ -179,7 +168,7 @@ class DomainDetailScreen(Screen):
             return
         self._loaded_generation = message.generation
         self.view = None
-        self.query_one("#subtitle", Static).update(plain(f"{message.error.message} (code {message.error.code})"))
+        self.head.show_error(f"{message.error.message} (code {message.error.code})")
         self.app.notify(markup=False, message=clean(message.error.message), title="Cannot show domain", severity="error")
 
     @work(exclusive=True, group="detail-dnshost", exit_on_error=False)
@@ -204,7 +193,7 @@ class DomainDetailScreen(Screen):
             self._sync_buttons()
             return
         self._render_head()
-        self.query_one(RecordTable).show(view.records(), view.domain)
+        self.record_table.show(view.records(), view.domain)
         self._render_record_detail()
         self._render_stats()
         self.query_one("#toggle_pause", Button).label = "Resume" if view.status == STATUS_DISABLED else "Pause"
@@ -230,39 +219,8 @@ class DomainDetailScreen(Screen):
             button.disabled = not self.check_action(button.id or "", ())
 
     def _render_head(self) -> None:
-        view = self.view
-        assert view is not None
-        title = Text()
-        title.append(strip_control(view.display_name), style="bold")
-        if view.display_name != view.domain:
-            title.append(f"  ({strip_control(view.domain)})", style="dim")
-        title.append("  ")
-        title.append(strip_control(view.status), style=STATUS_STYLES.get(view.status, "bold"))
-        verified, total = view.verified_count()
-        title.append(f"  DNS {verified}/{total}", style="green" if total and verified == total else "yellow")
-        self.query_one("#title", Static).update(title)
-
-        sub = Text()
-        f = view.figures
-        if f.reputation is None:
-            sub.append("Reputation –", style="dim")
-        else:
-            sub.append(f"Reputation {f.reputation} ")
-            sub.append(str(f.reputation_bucket), style=BUCKET_STYLES.get(f.reputation_bucket or "", ""))
-        sub.append(" · ")
-        if self.verifying:
-            sub.append("Checking DNS…", style="bold yellow")
-        else:
-            sub.append(f"Checked {ago(view.last_verified_at, self.app.clock.now())}")
-        sub.append(" · ")
-        if self.dns_host is None:
-            sub.append("DNS host: looking…", style="dim")
-        elif self.dns_host.lower() == "unknown":
-            ns = ", ".join(strip_control(n).rstrip(".") for n in self.nameservers[:2])
-            sub.append(f"DNS via unknown host ({ns})" if ns else "DNS host unknown", style="dim")
-        else:
-            sub.append(f"DNS via {strip_control(self.dns_host)}")
-        self.query_one("#subtitle", Static).update(sub)
+        assert self.view is not None
+        self.head.show(self.view, now=self.app.clock.now(), verifying=self.verifying, dns_host=self.dns_host, nameservers=self.nameservers)
 
     def _refresh_ago(self) -> None:
         """Redraw the head, so "Checked X ago" follows ``app.clock`` (no database read)."""
@@ -270,66 +228,11 @@ class DomainDetailScreen(Screen):
             self._render_head()
 
     def _render_record_detail(self) -> None:
-        record = self.query_one(RecordTable).current
-        widget = self.query_one("#record-detail", Static)
-        if record is None or self.view is None:
-            widget.update("")
-            return
-        widget.update(self.describe(record))
-
-    def describe(self, record: RecordState) -> Text:
-        """Everything about one record: full values, the probe's reason and fix, host hints."""
-        badge = badge_of(record)
-        label, style = BADGES[badge]
-        text = Text()
-        text.append(f"{strip_control(record.type)} {strip_control(record.host)}  ", style="bold")
-        text.append(label, style=style)
-        text.append("\nExpected: ", style="dim")
-        text.append(strip_control(record.value))
-        check = record.check or {}
-        found = found_of(record)
-        if found:
-            text.append("\nFound:    ", style="dim")
-            text.append(strip_control(found))
-        if check.get("Reason"):
-            text.append("\nWhy:      ", style="dim")
-            text.append(strip_control(str(check["Reason"])))
-        if check.get("Fix") and badge != "verified":
-            text.append("\nFix:      ", style="dim")
-            text.append(strip_control(str(check["Fix"])))
-        if check.get("NegativeTTL") and badge != "verified":
-            text.append("\nResolvers may remember the missing answer for ", style="dim")
-            text.append(f"{check['NegativeTTL']} s", style="bold")
-            text.append(" (negative TTL) after you add it.", style="dim")
-        if badge == "never":
-            text.append("\nNot checked yet: publish the record, then press v to verify.", style="dim")
-        if badge == "unknown_was_verified":
-            text.append("\nAn earlier check verified it; the last one got no answer, so it is not confirmed now.", style="dim")
-        if badge not in ("verified", "unknown_was_verified") and self.view is not None:
-            hint = record_hint(self.dns_host, self.view.domain, record.host, record.type, record.value)
-            where = f"At {hint.provider}" if hint.known else "At your DNS host"
-            text.append(f"\n{where}: ", style="bold")
-            text.append("name ", style="dim")
-            text.append(strip_control(hint.name), style="bold")
-            if hint.value != record.value:
-                text.append(", value ", style="dim")
-                text.append(strip_control(hint.value))
-            for note in hint.notes:
-                text.append("\n • " + strip_control(note))
-        return text
+        view = self.view
+        self.record_detail.show(self.record_table.current if view is not None else None, view.domain if view else None, self.dns_host)
 
     def _render_stats(self) -> None:
-        today = self.app.clock.now().date()
-        days = pad_days(self.stats, today, STATS_DAYS)
-        self.query_one(StatsChart).set_days(days)
-        table = self.query_one("#stats-table", DataTable)
-        table.clear()
-        for day, figures in reversed(days):
-            table.add_row(
-                day.isoformat(),
-                *(Text(f"{int(figures.get(k) or 0):,}", justify="right") for k in ("Sent", "Delivered", "Bounced", "Complaints")),
-                key=day.isoformat(),
-            )
+        self.domain_stats.show(self.stats, self.app.clock.now().date(), STATS_DAYS)
 
     @on(DataTable.RowHighlighted, "#records")
     def _record_highlighted(self) -> None:
@@ -367,10 +270,10 @@ class DomainDetailScreen(Screen):
         # Focus follows the tab: TabbedContent brings back the pane that holds the focus.
         if tabs.active == "records-tab":
             tabs.active = "stats-tab"
-            self.query_one("#stats-table", DataTable).focus()
+            self.domain_stats.table.focus()
         else:
             tabs.active = "records-tab"
-            self.query_one(RecordTable).focus()
+            self.record_table.focus()
 
     def action_verify(self) -> None:
         if self.verifying:
@@ -488,7 +391,7 @@ class DomainDetailScreen(Screen):
         self.post_message(self.ActionFailed("Unexpected error", f"{type(event.worker.error).__name__}: {event.worker.error}"))
 
     def action_copy_value(self) -> None:
-        record = self.query_one(RecordTable).current
+        record = self.record_table.current
         if record is None:
             return
         self.app.copy_to_clipboard(record.value)

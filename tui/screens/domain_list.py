@@ -5,74 +5,44 @@ Loading is two-phase so the rows appear quickly even with 10,000+ domains: the r
 in thread workers, DNS probes in async workers; results come back as small messages and a
 result that belongs to an older load is dropped.
 
-DNS hosts are looked up for the rows on screen only, when they are painted: first in the
-engine's one-hour DNS-host cache (a thread worker), then, for the rows the cache does not
-know, with ``service.detect_dns_host`` in one async worker, at most
-``HOST_LOOKUPS_AT_ONCE`` at a time; each answer fills its cell as it arrives.
+Around the table: the summary (SummaryBar), the filter line (FilterBar) and the activity
+line (ActivityBar). The table looks up the DNS hosts of the rows on screen itself
+(tui/widgets/domain_hosts.py). Jobs that run workers on this screen: watch mode
+(tui/watch.py), verify all (tui/verify_all.py), pause/resume/delete (tui/list_writes.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
 
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, ProgressBar, Static
+from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.views import DomainView
-from tui import data
-from tui.modals.confirm import ConfirmModal
+from tui.list_writes import ListWrites
 from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
-from tui.text import clean, plain
-from tui.widgets.domain_table import COLUMN_KEYS, DomainTable
+from tui.text import clean
+from tui.verify_all import VerifyAll
+from tui.watch import Watch
+from tui.widgets.activity_bar import ActivityBar
+from tui.widgets.domain_columns import COLUMN_KEYS
+from tui.widgets.domain_hosts import HostSource
+from tui.widgets.domain_table import DomainTable
+from tui.widgets.empty_list import EmptyList
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.summary_bar import SummaryBar
 
 STATUS_CYCLE: tuple[str | None, ...] = (None, STATUS_ENABLED, STATUS_PENDING, STATUS_DISABLED, STATUS_SUSPENDED)
-BUCKETS = ("excellent", "good", "fair", "poor")
-WATCH_FIRST_DELAY = 60.0
-WATCH_MAX_DELAY = 15 * 60.0
-MAX_CHANGE_LINES = 3
-HOST_LOOKUPS_AT_ONCE = 8
-
-
-async def in_thread(database, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run a blocking database call on a worker thread with its own connection."""
-
-    def call() -> Any:
-        with database.connection_context():
-            return fn(*args)
-
-    return await asyncio.to_thread(call)
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds + 0.999))
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-@dataclass
-class WatchState:
-    """What watch mode shows: when the next try is, and what the last one changed."""
-
-    delay: float = WATCH_FIRST_DELAY
-    next_at: float | None = None  # clock.monotonic() of the next try
-    running: bool = False  # a try is in progress
-    tries: int = 0
-    last_try: dt.datetime | None = None
-    changes: list[str] = field(default_factory=list)
 
 
 class DomainListScreen(Screen):
@@ -98,6 +68,13 @@ class DomainListScreen(Screen):
         Binding("escape", "clear", "Clear filters / back to the list", show=False, id="list.clear"),
     ]
 
+    table = getters.query_one(DomainTable)
+    filter_bar = getters.query_one(FilterBar)
+    filter_input = getters.query_one("#filter", Input)
+    summary = getters.query_one(SummaryBar)
+    activity = getters.query_one(ActivityBar)
+    empty = getters.query_one(EmptyList)
+
     loading: reactive[bool] = reactive(True, bindings=True)
     bulk_running: reactive[bool] = reactive(False, bindings=True)
     watching: reactive[bool] = reactive(False, bindings=True)
@@ -115,14 +92,6 @@ class DomainListScreen(Screen):
         figures: dict
 
     @dataclass
-    class HostsLoaded(Message):
-        """DNS hosts for ``table.host_generation == generation`` (older: dropped)."""
-
-        generation: int
-        hosts: dict[int, str | None]  # None: looked up, no answer
-        missing: list[int] = field(default_factory=list)  # not in the cache: detect them
-
-    @dataclass
     class DomainRefreshed(Message):
         view: DomainView | None  # None: gone (deleted elsewhere)
         domain_id: int
@@ -132,57 +101,31 @@ class DomainListScreen(Screen):
         self._generation = 0
         self._start_watching = watch
         self.verifying: set[int] = set()
-        self.watch_state = WatchState()
-        self._watch_wake = asyncio.Event()
-        self.watch_tried = asyncio.Event()  # set after every watch try (tests wait on it)
+        self.watcher = Watch(self)
+        self.bulk_verify = VerifyAll(self)
+        self.writes = ListWrites(self)
         self._status_index = 0
-        self._host_queue: dict[int, int] = {}  # domain id -> host generation, oldest first
-        self._detecting_hosts = False  # a host worker is running (it clears this itself)
-        self._host_run = 0  # which host worker is the current one
         self._gone: set[int] = set()  # deleted (here or elsewhere) since the last full load
 
     # ---- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(id="summary")
-        with Horizontal(id="filter-bar"):
-            yield Input(placeholder="/ filter by name, status or DNS host", id="filter", compact=True)
-            yield Static(id="view-info")
-        yield DomainTable(id="domains", now=self.app.clock.now)
-        yield Static(self._empty_content(), id="empty")
-        with Horizontal(id="activity"):
-            yield Static(id="activity-text")
-            yield ProgressBar(id="activity-progress", show_eta=False, show_percentage=False)
+        yield SummaryBar(id="summary")
+        yield FilterBar(id="filter-bar")
+        yield DomainTable(id="domains", now=self.app.clock.now, hosts=HostSource.of_app(self.app))
+        yield EmptyList(id="empty")
+        yield ActivityBar(id="activity")
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p: in help
-
-    @property
-    def table(self) -> DomainTable:
-        return self.query_one(DomainTable)
-
-    @property
-    def filter_input(self) -> Input:
-        return self.query_one("#filter", Input)
 
     def on_mount(self) -> None:
         self.table.empty_message = "Loading…"
         self.set_interval(1.0, self._tick)
         self._update_view_info()
-        self._update_activity()
+        self.update_activity()
         self.load()
+        self._update_summary()
         if self._start_watching:
             self.action_watch()
-
-    def _empty_content(self) -> Content:
-        return Content.assemble(
-            ("No sender domains yet.\n\n", "bold"),
-            "Press ",
-            (" n ", "reverse"),
-            " to add your first domain and see the DNS records to publish,\n",
-            "or load demo data from a shell:  ",
-            ("senderdeck demo", "bold"),
-            "\n\n",
-            ("? lists every key · q quits", "dim"),
-        )
 
     # ---- loading -------------------------------------------------------------------------
 
@@ -196,9 +139,8 @@ class DomainListScreen(Screen):
     def _load_rows(self, generation: int) -> None:
         app = self.app
         with app.ctx.database.connection_context():
-            views = data.load_views(app.ctx.database, app.user)
-            self.post_message(self.RowsLoaded(generation, views))
-            figures = data.load_figures([v.id for v in views], app.clock.now().date())
+            self.post_message(self.RowsLoaded(generation, app.service.domain_rows(app.user)))
+            figures = app.service.domain_figures(app.user)
         self.post_message(self.FiguresLoaded(generation, figures))
 
     def on_domain_list_screen_rows_loaded(self, message: RowsLoaded) -> None:
@@ -227,81 +169,7 @@ class DomainListScreen(Screen):
             self.loading = False
             self.table.empty_message = "Could not load the domains — press r to try again"
             self.table.refresh()
-            self.query_one("#summary", Static).update(plain("Could not load the domains"))
-
-    # ---- DNS hosts -------------------------------------------------------------------------
-
-    @on(DomainTable.HostsWanted)
-    def _hosts_wanted(self, message: DomainTable.HostsWanted) -> None:
-        table = self.table
-        pairs = [(row.id, row.view.domain) for row in map(table.get_row, message.domain_ids) if row is not None]
-        if pairs:
-            self._load_hosts(pairs, table.host_generation)
-
-    @work(thread=True, group="list-hosts", exit_on_error=False)
-    def _load_hosts(self, pairs: list[tuple[int, str]], generation: int) -> None:
-        app = self.app
-        with app.ctx.database.connection_context():
-            cached = data.cached_dns_hosts(app.service.cache, pairs)
-        hosts = {domain_id: host for domain_id, host in cached.items() if host is not None}
-        missing = [domain_id for domain_id, host in cached.items() if host is None]
-        self.post_message(self.HostsLoaded(generation, hosts, missing))
-
-    def on_domain_list_screen_hosts_loaded(self, message: HostsLoaded) -> None:
-        table = self.table
-        if message.generation != table.host_generation:
-            return  # asked for before a refresh
-        if message.hosts:
-            table.set_hosts(message.hosts)
-        for domain_id in message.missing:
-            self._host_queue[domain_id] = message.generation
-        if self._host_queue and not self._detecting_hosts:
-            self._detecting_hosts = True
-            self._host_run += 1
-            self._detect_hosts(self._host_run)
-
-    @work(exclusive=True, group="list-dnshost", exit_on_error=False)
-    async def _detect_hosts(self, run: int) -> None:
-        """Detect the queued rows' DNS hosts, ``HOST_LOOKUPS_AT_ONCE`` at a time.
-
-        A queued row that has scrolled off screen (or belongs to an older generation) is
-        skipped and asked for again when it is painted. Runs until the queue is empty; the
-        handler above adds to the queue while it runs.
-        """
-        table = self.table
-        running: set[asyncio.Task] = set()
-        try:
-            while True:
-                if self._host_queue and len(running) < HOST_LOOKUPS_AT_ONCE:
-                    visible = table.visible_ids()
-                    while self._host_queue and len(running) < HOST_LOOKUPS_AT_ONCE:
-                        domain_id = next(iter(self._host_queue))
-                        generation = self._host_queue.pop(domain_id)
-                        if generation != table.host_generation:
-                            continue
-                        if domain_id not in visible:
-                            table.release_host(domain_id)
-                            continue
-                        running.add(asyncio.create_task(self._detect_host(domain_id, generation)))
-                if not running:
-                    break  # nothing in flight and nothing queued (no await since the check)
-                _done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if run == self._host_run:  # not replaced by a newer one (after a refresh)
-                self._detecting_hosts = False
-            for task in running:
-                task.cancel()
-
-    async def _detect_host(self, domain_id: int, generation: int) -> None:
-        app = self.app
-        try:
-            found = await app.service.detect_dns_host(app.user, domain_id)
-            # No nameservers found: no answer ("—"). Nameservers of no known provider keep
-            # the engine's "unknown" label, as the cache path shows them.
-            host = found.dns_host if found.nameservers else None
-        except Exception:  # a nice-to-have column: any failure is shown as no answer
-            host = None
-        self.post_message(self.HostsLoaded(generation, {domain_id: host}))
+            self.summary.show_failed()
 
     def refresh_domain(self, domain_id: int) -> None:
         """Re-read one domain (after a verify, an edit, or coming back from its detail)."""
@@ -343,107 +211,36 @@ class DomainListScreen(Screen):
         table = self.table
         empty = table.total_count == 0 and not self.loading
         table.display = not empty
-        self.query_one("#filter-bar").display = not empty
-        self.query_one("#empty").display = empty
+        self.filter_bar.display = not empty
+        self.empty.display = empty
         if table.total_count and not table.row_count:
-            shown = clean(self.filter_input.value.strip())
-            status = table.status_filter
-            what = f"“{shown}”" if shown else ""
-            if status:
-                what = f"{what} with status {status}".strip()
-            table.empty_message = f"No domains match {what} — escape clears the filters"
+            table.empty_message = self.filter_bar.no_match(table.status_filter)
         self._update_summary()
         self._update_view_info()
         self.refresh_bindings()
 
     def _update_summary(self) -> None:
-        rows = self.table.all_rows
-        summary = self.query_one("#summary", Static)
         if self.loading:
-            summary.update("Loading sender domains…")
-            return
-        counts = {status: 0 for status in (STATUS_ENABLED, STATUS_PENDING, STATUS_DISABLED, STATUS_SUSPENDED)}
-        buckets = {bucket: 0 for bucket in BUCKETS}
-        unscored = 0
-        for row in rows:
-            counts[row.view.status] = counts.get(row.view.status, 0) + 1
-            bucket = row.view.figures.reputation_bucket
-            if bucket in buckets:
-                buckets[bucket] += 1
-            else:
-                unscored += 1
-        if not rows:
-            summary.update(Content.styled("No sender domains yet", "bold"))
-            return
-        parts: list[Content | str | tuple[str, str]] = [(f"{len(rows):,} domains", "bold")]
-        labels = {STATUS_ENABLED: ("enabled", "$text-success"), STATUS_PENDING: ("pending", "$text-warning"),
-                  STATUS_DISABLED: ("disabled", "$text-muted"), STATUS_SUSPENDED: ("suspended", "$text-error")}
-        for status, count in counts.items():
-            if status in labels and (count or status in (STATUS_ENABLED, STATUS_PENDING)):
-                label, style = labels[status]
-                parts += ["  ", (f"{count:,} {label}", style)]
-        line = Content.assemble(*parts)
-        if self.table.figures_loaded and unscored < len(rows):
-            colours = {"excellent": "$text-success", "good": "$text-primary", "fair": "$text-warning", "poor": "$text-error"}
-            rep: list[Content | str | tuple[str, str]] = ["reputation"]
-            for bucket in BUCKETS:
-                if buckets[bucket]:
-                    rep += ["  ", (f"{buckets[bucket]:,} {bucket}", colours[bucket])]
-            if unscored:
-                rep += ["  ", (f"{unscored:,} unscored", "$text-muted")]
-            second = Content.assemble(*rep)
-            width = summary.content_region.width or self.size.width - 2
-            joiner = "  │  " if line.cell_length + second.cell_length + 5 <= width else "\n"
-            line = Content.assemble(line, joiner, second)
-        summary.update(line)
-
-    def on_resize(self) -> None:
-        self._update_summary()
+            self.summary.show_loading()
+        else:
+            self.summary.show((row.view for row in self.table.all_rows), self.table.figures_loaded)
 
     def _update_view_info(self) -> None:
         table = self.table
-        text = f"{table.row_count:,} of {table.total_count:,}"
-        if table.status_filter:
-            text += f" · {table.status_filter}"
-        self.query_one("#view-info", Static).update(plain(text))
+        self.filter_bar.show_counts(table.row_count, table.total_count, table.status_filter)
 
-    def _update_activity(self) -> None:
-        line = self.query_one("#activity-text", Static)
-        bar = self.query_one("#activity-progress", ProgressBar)
-        bar.display = self.bulk_running
+    def update_activity(self) -> None:
         if self.bulk_running:
-            line.update(self._bulk_text)
+            self.activity.show_progress(*self.bulk_verify.progress)
         elif self.watching:
-            line.update(self._watch_content())
-        self.query_one("#activity").display = self.bulk_running or self.watching
-
-    _bulk_text = ""
-
-    def _watch_content(self) -> Content:
-        state = self.watch_state
-        if state.running:
-            head = Content.styled("Watch: verifying pending domains…", "bold $text-accent")
-        elif state.next_at is not None:
-            remaining = state.next_at - self.app.clock.monotonic()
-            head = Content.assemble(
-                ("Watch: ", "bold $text-accent"),
-                f"next try in {_duration(remaining)} (every {int(state.delay // 60)} min)",
-            )
+            self.activity.show_line(self.watcher.line())
         else:
-            head = Content.styled("Watch: starting…", "bold $text-accent")
-        if state.last_try is not None:
-            changed = "; ".join(state.changes[:MAX_CHANGE_LINES]) if state.changes else "no change"
-            if len(state.changes) > MAX_CHANGE_LINES:
-                changed += f"; +{len(state.changes) - MAX_CHANGE_LINES} more"
-            head = Content.assemble(head, f" · {state.last_try:%H:%M}: ", plain(changed))
-        return head
+            self.activity.hide()
 
     def _tick(self) -> None:
         if self.watching:
-            self._update_activity()
-            state = self.watch_state
-            if state.next_at is not None and not state.running and self.app.clock.monotonic() >= state.next_at:
-                self._watch_wake.set()
+            self.update_activity()
+            self.watcher.tick()
         self.table.refresh()  # "Checked 3m ago" moves on
 
     # ---- bindings ------------------------------------------------------------------------
@@ -465,7 +262,7 @@ class DomainListScreen(Screen):
         if action == "verify":
             return None if (row.id in self.verifying or self.bulk_running) else True
         if action == "verify_all":
-            if self.bulk_running or self.loading or self.watch_state.running:
+            if self.bulk_running or self.loading or self.watcher.state.running:
                 return None
             return True if any(r.view.status == STATUS_PENDING for r in self.table.all_rows) else None
         if action == "pause":
@@ -568,72 +365,22 @@ class DomainListScreen(Screen):
         self.table.sort_by(self.table.sort_key, not self.table.sort_reverse)
 
     def action_refresh(self) -> None:
-        self.workers.cancel_group(self, "list-dnshost")  # its answers would be stale
-        self._host_queue.clear()
-        self._host_run += 1
-        self._detecting_hosts = False
         self.table.forget_hosts()
         self.load()
 
-    # pause / resume ------------------------------------------------------------------------
+    # pause, resume, delete (tui/list_writes.py) ---------------------------------------------
 
     def action_pause(self) -> None:
-        row = self.table.highlighted
-        if row is not None:
-            self._set_status(row.id, "Disabled")
+        if (row := self.table.highlighted) is not None:
+            self.writes.set_status(row.id, "Disabled")
 
     def action_resume(self) -> None:
-        row = self.table.highlighted
-        if row is not None:
-            self._set_status(row.id, "Enabled")
-
-    @work(thread=True, group="list-write", exit_on_error=False)
-    def _set_status(self, domain_id: int, status: str) -> None:
-        app = self.app
-        with app.ctx.database.connection_context():
-            try:
-                view, _ = app.service.update_domain(app.user, domain_id, {"status": status})
-                view = app.service.get_domain(app.user, domain_id)
-            except ApiError as exc:
-                app.call_from_thread(app.notify, clean(exc.message), title="Not changed", severity="error", markup=False)
-                return
-        self.post_message(self.DomainRefreshed(view, domain_id))
-        verb = "paused" if status == "Disabled" else "resumed"
-        app.call_from_thread(app.notify, clean(f"{view.display_name} {verb}: {view.status}"), markup=False)
-
-    # delete --------------------------------------------------------------------------------
+        if (row := self.table.highlighted) is not None:
+            self.writes.set_status(row.id, "Enabled")
 
     def action_delete(self) -> None:
-        row = self.table.highlighted
-        if row is None:
-            return
-        domain_id, name = row.id, row.name
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self._delete(domain_id, name)
-
-        self.app.push_screen(
-            ConfirmModal(
-                f"Delete {name}?",
-                f"{name} stops sending and disappears from the list. Its DNS records and stats are kept; "
-                "adding the same domain again brings it back as Approval Pending.",
-            ),
-            confirmed,
-        )
-
-    @work(thread=True, group="list-write", exit_on_error=False)
-    def _delete(self, domain_id: int, name: str) -> None:
-        app = self.app
-        with app.ctx.database.connection_context():
-            try:
-                app.service.delete_domain(app.user, domain_id)
-            except ApiError as exc:
-                app.call_from_thread(app.notify, clean(exc.message), title="Not deleted", severity="error", markup=False)
-                if exc.code != 2:
-                    return
-        self.post_message(self.DomainRefreshed(None, domain_id))
-        app.call_from_thread(app.notify, clean(f"Deleted {name}"), markup=False)
+        if (row := self.table.highlighted) is not None:
+            self.writes.delete(row.id, row.name)
 
     # verify one ----------------------------------------------------------------------------
 
@@ -677,73 +424,11 @@ class DomainListScreen(Screen):
     # verify all pending --------------------------------------------------------------------
 
     def action_verify_all(self) -> None:
-        if self.bulk_running:
-            return
-        pending_ids = [r.id for r in self.table.all_rows if r.view.status == STATUS_PENDING]
-        pending = len(pending_ids)
-        for domain_id in pending_ids:  # "checking" until their batch answers
-            self.table.busy_ids.add(domain_id)
-        self.table.refresh()
-        # Greyed out from the key press on, not from when the worker gets going.
-        self.bulk_running = True
-        self.query_one("#activity-progress", ProgressBar).update(total=max(1, pending), progress=0)
-        self._bulk_text = f"Verifying {pending:,} pending domains…"
-        self._update_activity()
-        self._verify_all(pending)
+        if not self.bulk_running:
+            self.bulk_verify.start()
 
-    @work(exclusive=True, group="list-verify-all", exit_on_error=False)
-    async def _verify_all(self, pending: int) -> None:
-        bar = self.query_one("#activity-progress", ProgressBar)
-
-        def progress(done: int, verified: int, total: int, answered: list[int]) -> None:
-            self.table.busy_ids.difference_update(answered)
-            self.table.refresh()
-            bar.update(total=max(total, done, 1), progress=done)
-            self._bulk_text = f"Verifying pending domains: {done:,}/{max(total, done):,} · {verified:,} verified"
-            self._update_activity()
-
-        try:
-            results = await self._verify_pending_batches(pending, progress)
-        except ApiError as exc:
-            self.app.notify(clean(exc.message), title="Verify all", severity="error", markup=False)
-            return
-        finally:
-            self.bulk_running = False
-            self.table.busy_ids.difference_update(self.table.busy_ids - self.verifying)
-            self.table.refresh()
-            self._update_activity()
-            self.refresh_bindings()
-        verified = [r for r in results if r.is_verified]
-        enabled = [r for r in verified if r.status == STATUS_ENABLED]
-        self.app.notify(
-            f"{len(results):,} checked · {len(verified):,} verified · {len(results) - len(verified):,} still pending",
-            title="Verify all pending",
-            markup=False,
-        )
-        self._announce_enabled([r.domain_id for r in enabled])
-        self.load()
-
-    async def _verify_pending_batches(self, pending: int, progress: Callable[[int, int, int, list[int]], None] | None = None) -> list:
-        """``service.verify_pending`` again while it answers ``truncated``.
-
-        Stops when a batch brings no domain not already seen (the engine may keep answering
-        the same still-pending ones), so a stuck batch can never loop forever.
-        """
-        app = self.app
-        seen: dict[int, Any] = {}
-        limit = pending // 25 + 3
-        for _ in range(max(limit, 2)):
-            bulk = await app.service.verify_pending(app.user)
-            fresh = [d for d in bulk.domains if d.domain_id not in seen]
-            for d in bulk.domains:
-                seen[d.domain_id] = d
-            if progress is not None:
-                progress(len(seen), sum(1 for d in seen.values() if d.is_verified), pending, [d.domain_id for d in bulk.domains])
-            if not bulk.truncated or not fresh:
-                break
-        return list(seen.values())
-
-    def _announce_enabled(self, domain_ids: list[int]) -> None:
+    def announce_enabled(self, domain_ids: list[int]) -> None:
+        """Say which domains turned Enabled (the first five by name)."""
         for domain_id in domain_ids[:5]:
             row = self.table.get_row(domain_id)
             name = row.name if row else f"Domain {domain_id}"
@@ -754,78 +439,22 @@ class DomainListScreen(Screen):
     # watch mode ----------------------------------------------------------------------------
 
     def action_watch(self) -> None:
+        self.watching = not self.watching
         if self.watching:
-            self.watching = False
-            self.workers.cancel_group(self, "list-watch")
-            self.watch_state = WatchState()
+            self.watcher.start()  # the activity line shows the countdown and what changed
         else:
-            self.watching = True
-            self.watch_state = WatchState()
-            self._watch()  # the activity line shows the countdown and what changed
-        self._update_activity()
+            self.watcher.stop()
+        self.update_activity()
 
-    def watch_try_now(self) -> None:
-        """Run the next watch try at once (tests, and a future "try now" key)."""
-        self._watch_wake.set()
-
-    @work(exclusive=True, group="list-watch", exit_on_error=False)
-    async def _watch(self) -> None:
-        state = self.watch_state
-        clock = self.app.clock
-        while self.watching:
-            state.next_at = clock.monotonic() + state.delay
-            self._update_activity()
-            self._watch_wake.clear()
-            while clock.monotonic() < state.next_at and not self._watch_wake.is_set():
-                try:
-                    await asyncio.wait_for(self._watch_wake.wait(), timeout=1.0)
-                except asyncio.TimeoutError:
-                    pass
-            if not self.watching:
-                return
-            if self.bulk_running:
-                continue  # the user is verifying everything already; try again later
-            changed = await self._watch_try()
-            state.delay = WATCH_FIRST_DELAY if changed else min(state.delay * 2, WATCH_MAX_DELAY)
-            self.watch_tried.set()
-
-    async def _watch_try(self) -> bool:
-        """One try: verify every pending domain, report what changed. True if anything did."""
-        state = self.watch_state
-        app = self.app
-        before = {r.id: (r.view.status, r.verified, r.total, r.name) for r in self.table.all_rows if r.view.status == STATUS_PENDING}
-        state.running = True
+    def watcher_changed(self) -> None:
+        """Watch mode started or finished a try, or set its next one."""
         self.refresh_bindings()
-        self._update_activity()
-        try:
-            results = await self._verify_pending_batches(len(before))
-            ids = [r.domain_id for r in results]
-            views = await in_thread(app.ctx.database, data.load_views, app.ctx.database, app.user, ids) if ids else []
-        except ApiError as exc:
-            app.notify(clean(exc.message), title="Watch", severity="error", markup=False)
-            return False
-        finally:
-            state.running = False
-            state.tries += 1
-            state.last_try = app.clock.now()
-            self.refresh_bindings()
-        changes: list[str] = []
-        enabled: list[int] = []
+        self.update_activity()
+
+    def watcher_found(self, views: list[DomainView], enabled: list[int]) -> None:
+        """A watch try re-read these rows; ``enabled``: the ones that turned Enabled."""
         for view in views:
-            old = before.get(view.id)
-            verified, total = view.verified_count()
             self.table.upsert_view(view)
-            if old is None:
-                continue
-            status, old_verified, old_total, name = old
-            if view.status != status:
-                changes.append(f"{name} {status} → {view.status}")
-                if view.status == STATUS_ENABLED:
-                    enabled.append(view.id)
-            elif (verified, total) != (old_verified, old_total):
-                changes.append(f"{name} {old_verified}/{old_total} → {verified}/{total}")
-        state.changes = changes
         self._after_rows_changed()
-        self._update_activity()
-        self._announce_enabled(enabled)
-        return bool(changes)
+        self.update_activity()
+        self.announce_enabled(enabled)

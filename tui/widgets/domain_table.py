@@ -7,153 +7,33 @@ computes each visible cell when it is painted. Column widths are fixed per colum
 is measured up front; the Domain column takes what is left and less important columns drop
 out on narrow terminals (80 columns shows everything except the DNS host).
 
-Every string shown comes from ``tui.text.clean`` (control characters stripped) and is drawn
-as a Segment, never parsed as markup.
+What each column shows, sorts by and how wide it is: ``tui/widgets/domain_columns.py``.
+This widget keeps the rows, the filter, the sort and the cursor, and paints. Every string
+is drawn as a Segment, never parsed as markup.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Callable, ClassVar, Iterable
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
+from textual import events, on
 from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
-from core.stats import Figures
 from core.views import DomainView
-from tui.text import ago, clean
+from tui.widgets.domain_columns import NOT_LOOKED_UP, CellContext, DomainRow, fit, layout
+from tui.widgets.domain_hosts import HostLookups, HostSource, HostsLoaded
+from tui.widgets.domain_rows import KEEP, DomainRows
 
-UNKNOWN = object()  # a DNS host not known yet: being looked up (None: looked up, no answer)
-
-STATUS_LABELS = {STATUS_PENDING: "Pending"}
-STATUS_CLASSES = {
-    STATUS_ENABLED: "domain-table--good",
-    STATUS_PENDING: "domain-table--warn",
-    STATUS_DISABLED: "domain-table--muted",
-    STATUS_SUSPENDED: "domain-table--bad",
-}
-BUCKET_CLASSES = {
-    "excellent": "domain-table--good",
-    "good": "domain-table--ok",
-    "fair": "domain-table--warn",
-    "poor": "domain-table--bad",
-}
-BUCKET_SHORT = {"excellent": "exc", "good": "good", "fair": "fair", "poor": "poor"}
-
-
-def human_count(value: int) -> str:
-    if value < 1000:
-        return str(value)
-    for unit, size in (("M", 1_000_000), ("k", 1000)):
-        if value >= size:
-            scaled = value / size
-            text = f"{scaled:.1f}" if scaled < 10 else f"{scaled:.0f}"
-            if text.endswith(".0"):
-                text = text[:-2]
-            if unit == "k" and text == "1000":
-                return "1M"
-            return text + unit
-    return str(value)
-
-
-def percent(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return "100" if value >= 99.95 else f"{value:.1f}"
-
-
-class DomainRow:
-    """One domain as the table sees it: the view plus what filtering and sorting need."""
-
-    __slots__ = ("view", "id", "name", "haystack", "dns_host", "_counts")
-
-    def __init__(self, view: DomainView, dns_host: object = UNKNOWN) -> None:
-        self.view = view
-        self.id = view.id
-        self.name = clean(view.display_name)
-        self._counts: tuple[int, int] | None = None  # computed when first shown or sorted on
-        self.dns_host = dns_host
-        self._index()
-
-    @property
-    def verified(self) -> int:
-        return self.counts[0]
-
-    @property
-    def total(self) -> int:
-        return self.counts[1]
-
-    @property
-    def counts(self) -> tuple[int, int]:
-        """(records verified, records) — "n/m" in the DNS column."""
-        if self._counts is None:
-            self._counts = self.view.verified_count()
-        return self._counts
-
-    def _index(self) -> None:
-        host = self.dns_host if isinstance(self.dns_host, str) else ""
-        self.haystack = f"{self.name}\n{self.view.domain}\n{self.view.status}\n{host}".casefold()
-
-    def set_host(self, host: str | None) -> None:
-        """The host label ("unknown": nameservers found, provider not known); None: no answer."""
-        self.dns_host = clean(host) if host else None
-        self._index()
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    width: int  # 0: flexible (the Domain column)
-    right: bool = False
-    priority: int = 0  # columns with the highest priority number are dropped first
-    sort: Callable[[DomainRow], object] | None = None
-
-
-def _status_order(row: DomainRow) -> int:
-    return {STATUS_ENABLED: 0, STATUS_PENDING: 1, STATUS_DISABLED: 2, STATUS_SUSPENDED: 3}.get(row.view.status, 4)
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("domain", "Domain", 0, sort=lambda r: r.name.casefold()),
-    Column("status", "Status", 9, sort=_status_order),
-    Column("reputation", "Rep", 8, sort=lambda r: r.view.figures.reputation),
-    Column("volume", "Vol7d", 5, right=True, sort=lambda r: r.view.figures.volume_7d),
-    Column("delta", "Δ", 5, right=True, priority=2, sort=lambda r: _delta_value(r.view.figures.volume_delta)),
-    Column("delivery", "Dlv%", 5, right=True, priority=1, sort=lambda r: r.view.figures.delivery_rate),
-    Column("bounce", "Bnc%", 5, right=True, priority=1, sort=lambda r: r.view.figures.bounce_rate),
-    Column("dns", "DNS", 4, right=True, sort=lambda r: (r.verified / r.total) if r.total else None),
-    Column("checked", "Checked", 8, right=True, sort=lambda r: r.view.last_verified_at),
-    Column("host", "DNS host", 14, priority=3, sort=lambda r: r.dns_host.casefold() if isinstance(r.dns_host, str) else None),
-)
-COLUMN_KEYS = tuple(c.key for c in COLUMNS)
-COLUMN_LABELS = {c.key: {"reputation": "Reputation", "volume": "7-day volume", "delta": "Volume change",
-                         "delivery": "Delivery rate", "bounce": "Bounce rate", "dns": "DNS verified",
-                         "checked": "Last checked", "host": "DNS host"}.get(c.key, c.label) for c in COLUMNS}
-MIN_DOMAIN_WIDTH = 20
-MAX_DOMAIN_SHARE = 36  # beyond this, extra width goes to the DNS host column
-MAX_HOST_WIDTH = 24
-
-
-def _delta_value(delta: str | None) -> float | None:
-    if delta is None:
-        return None
-    if delta == "new":
-        return float("inf")
-    try:
-        return float(delta.rstrip("%"))
-    except ValueError:
-        return None
+TONE_CLASSES = {tone: f"domain-table--{tone}" for tone in ("good", "ok", "warn", "bad", "muted", "busy")}
 
 
 class DomainTable(ScrollView, can_focus=True):
@@ -234,14 +114,6 @@ class DomainTable(ScrollView, can_focus=True):
         def control(self) -> "DomainTable":
             return self.table
 
-    class HostsWanted(Message):
-        """Rows on screen whose DNS host has not been looked up yet."""
-
-        def __init__(self, table: "DomainTable", domain_ids: list[int]) -> None:
-            super().__init__()
-            self.table = table
-            self.domain_ids = domain_ids
-
     class SortChanged(Message):
         def __init__(self, table: "DomainTable", key: str, reverse: bool) -> None:
             super().__init__()
@@ -256,51 +128,44 @@ class DomainTable(ScrollView, can_focus=True):
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
+        hosts: HostSource | None = None,
     ) -> None:
+        """``hosts``: where the DNS host column's answers come from (None: no lookups)."""
         super().__init__(name=name, id=id, classes=classes)
         self.now = now
-        self._all: list[DomainRow] = []  # every row, in sort order
-        self._rows: list[DomainRow] = []  # the filtered rows shown, in sort order
-        self._by_id: dict[int, DomainRow] = {}
-        self._filter = ""
-        self._status: str | None = None
-        self.sort_key = "domain"
-        self.sort_reverse = False
+        self._hosts = HostLookups(self, hosts) if hosts is not None else None
+        self.store = DomainRows()
         self.busy_ids: set[int] = set()  # rows with a probe running: shown as "checking…"
         self.figures_loaded = True
         self.empty_message = "No domains."
-        self._hosts_requested: set[int] = set()
-        self._host_request_pending = False
-        self.host_generation = 0  # bumped by forget_hosts: host answers asked for before are stale
 
     # ---- data ----------------------------------------------------------------------------
 
     @property
     def row_count(self) -> int:
         """Rows shown (after filtering)."""
-        return len(self._rows)
+        return len(self.store.shown)
 
     @property
     def total_count(self) -> int:
-        return len(self._all)
+        return len(self.store.all)
 
     @property
     def rows(self) -> list[DomainRow]:
         """The rows shown, in order (do not modify)."""
-        return self._rows
+        return self.store.shown
 
     @property
     def all_rows(self) -> list[DomainRow]:
-        return self._all
+        return self.store.all
 
     def get_row(self, domain_id: int) -> DomainRow | None:
-        return self._by_id.get(domain_id)
+        return self.store.by_id.get(domain_id)
 
     @property
     def highlighted(self) -> DomainRow | None:
-        if 0 <= self.cursor_row < len(self._rows):
-            return self._rows[self.cursor_row]
-        return None
+        shown = self.store.shown
+        return shown[self.cursor_row] if 0 <= self.cursor_row < len(shown) else None
 
     @property
     def highlighted_id(self) -> int | None:
@@ -310,54 +175,34 @@ class DomainTable(ScrollView, can_focus=True):
     def set_views(self, views: Iterable[DomainView], *, keep: int | None = None) -> None:
         """Replace every row; the cursor stays on ``keep`` (default: the current domain)."""
         keep = self.highlighted_id if keep is None else keep
-        old = self._by_id
-        rows = []
-        for view in views:
-            previous = old.get(view.id)
-            rows.append(DomainRow(view, previous.dns_host if previous else UNKNOWN))
-        self._by_id = {row.id: row for row in rows}
-        self._all = rows
-        self._hosts_requested &= set(self._by_id)
-        self._resort(keep)
+        self.store.replace(views)
+        if self._hosts is not None:
+            self._hosts.keep_only(set(self.store.by_id))
+        self._shown_changed(keep)
 
     def set_figures(self, figures: dict) -> None:
         """Fill in operational figures loaded after the rows (``{domain_id: Figures}``)."""
-        empty = Figures()
-        for row in self._all:
-            row.view.figures = figures.get(row.id, empty)
+        keep = self.highlighted_id
         self.figures_loaded = True
-        if self.sort_key not in ("domain", "status", "dns", "checked", "host"):
-            self._resort(self.highlighted_id)
+        if self.store.set_figures(figures):
+            self._shown_changed(keep)
         else:
             self.refresh()
 
     def upsert_view(self, view: DomainView) -> None:
         """Add or replace one domain, keeping its figures and host when the view has none."""
-        previous = self._by_id.get(view.id)
-        row = DomainRow(view, previous.dns_host if previous else UNKNOWN)
-        if previous is not None:
-            if view.figures == type(view.figures)() and previous.view.figures != view.figures:
-                view.figures = previous.view.figures
-            self._all[self._all.index(previous)] = row
-        else:
-            self._all.append(row)
-        self._by_id[view.id] = row
-        self._resort(self.highlighted_id)
+        keep = self.highlighted_id
+        self.store.upsert(view)
+        self._shown_changed(keep)
 
     def remove(self, domain_id: int) -> None:
-        row = self._by_id.pop(domain_id, None)
-        if row is None:
-            return
         index = self.cursor_row
-        self._all.remove(row)
-        self._apply_filter(None)
-        self._move_cursor(min(index, max(0, len(self._rows) - 1)))
+        if self.store.remove(domain_id):
+            self._shown_changed(None)
+            self._move_cursor(min(index, max(0, self.row_count - 1)))
 
     def set_hosts(self, hosts: dict[int, str | None]) -> None:
-        for domain_id, host in hosts.items():
-            row = self._by_id.get(domain_id)
-            if row is not None:
-                row.set_host(host)
+        self.store.set_hosts(hosts)
         self.refresh()
 
     def set_busy(self, domain_id: int, busy: bool) -> None:
@@ -368,69 +213,43 @@ class DomainTable(ScrollView, can_focus=True):
 
     @property
     def filter_text(self) -> str:
-        return self._filter
+        return self.store.filter_text
 
     @property
     def status_filter(self) -> str | None:
-        return self._status
+        return self.store.status
 
-    def set_filter(self, text: str | None = None, status: str | None | object = UNKNOWN) -> None:
+    @property
+    def sort_key(self) -> str:
+        return self.store.sort_key
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self.store.sort_reverse
+
+    def set_filter(self, text: str | None = None, status: str | None | object = KEEP) -> None:
         """Show rows whose name, status or DNS host contains ``text`` (case-insensitive) and
         whose status is ``status`` (None: any)."""
         keep = self.highlighted_id
-        if text is not None:
-            self._filter = text.strip().casefold()
-        if status is not UNKNOWN:
-            self._status = status  # type: ignore[assignment]
-        self._apply_filter(keep)
+        self.store.set_filter(text, status)
+        self._shown_changed(keep)
 
     def sort_by(self, key: str, reverse: bool | None = None) -> None:
-        if key not in COLUMN_KEYS:
-            raise ValueError(f"unknown column {key!r}")
-        if reverse is None:
-            reverse = (not self.sort_reverse) if key == self.sort_key else False
-        self.sort_key, self.sort_reverse = key, reverse
-        self._resort(self.highlighted_id)
-        self.post_message(self.SortChanged(self, key, reverse))
+        keep = self.highlighted_id
+        self.store.sort_by(key, reverse)
+        self._shown_changed(keep)
+        self.post_message(self.SortChanged(self, self.sort_key, self.sort_reverse))
 
-    def _resort(self, keep: int | None) -> None:
-        column = next(c for c in COLUMNS if c.key == self.sort_key)
-        key = column.sort
-        assert key is not None
-        valued, missing = [], []
-        for row in self._all:
-            (missing if key(row) is None else valued).append(row)
-        name = COLUMNS[0].sort
-        valued.sort(key=name)  # ties broken by name, always ascending
-        valued.sort(key=key, reverse=self.sort_reverse)
-        missing.sort(key=name)
-        self._all = valued + missing  # rows without a value last, whichever the direction
-        self._apply_filter(keep)
-
-    def _apply_filter(self, keep: int | None) -> None:
-        needle, status = self._filter, self._status
-        rows = self._all
-        if status is not None:
-            rows = [r for r in rows if r.view.status == status]
-        if needle:
-            rows = [r for r in rows if needle in r.haystack]
-        elif rows is self._all:
-            rows = list(rows)
-        self._rows = rows
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
-        index = 0
-        if keep is not None:
-            for i, row in enumerate(rows):
-                if row.id == keep:
-                    index = i
-                    break
-        self._move_cursor(index, force=True)
+    def _shown_changed(self, keep: int | None) -> None:
+        """The rows shown changed: the cursor stays on ``keep`` if it is still shown."""
+        self.virtual_size = Size(self.size.width, self.row_count + 1)
+        self._move_cursor(self.store.index_of(keep) or 0, force=True)
         self.refresh()
 
     # ---- cursor --------------------------------------------------------------------------
 
     def _move_cursor(self, index: int, force: bool = False) -> None:
-        index = max(0, min(index, len(self._rows) - 1)) if self._rows else 0
+        index = max(0, min(index, len(self.store.shown) - 1)) if self.store.shown else 0
         before = self.highlighted_id
         self.set_reactive(DomainTable.cursor_row, index)
         self._scroll_cursor_into_view()
@@ -439,7 +258,7 @@ class DomainTable(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self, self.highlighted_id))
 
     def move_to(self, domain_id: int) -> bool:
-        for i, row in enumerate(self._rows):
+        for i, row in enumerate(self.store.shown):
             if row.id == domain_id:
                 self._move_cursor(i)
                 return True
@@ -479,7 +298,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._move_cursor(0)
 
     def action_last(self) -> None:
-        self._move_cursor(len(self._rows) - 1)
+        self._move_cursor(len(self.store.shown) - 1)
 
     def action_select(self) -> None:
         row = self.highlighted
@@ -495,7 +314,7 @@ class DomainTable(ScrollView, can_focus=True):
             self.action_select()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self._rows) + 1)
+        self.virtual_size = Size(event.size.width, len(self.store.shown) + 1)
         self._scroll_cursor_into_view()
 
     def on_click(self, event: events.Click) -> None:
@@ -505,37 +324,16 @@ class DomainTable(ScrollView, can_focus=True):
                 self.sort_by(key)
             return
         index = round(self.scroll_y) + event.y - 1
-        if 0 <= index < len(self._rows):
+        if 0 <= index < len(self.store.shown):
             if index == self.cursor_row and event.chain >= 2:
                 self.action_select()
             self._move_cursor(index)
 
     # ---- layout and painting -------------------------------------------------------------
 
-    def layout(self, width: int) -> list[tuple[Column, int]]:
-        """The columns that fit ``width`` cells, with their widths (gaps of one cell)."""
-        columns = list(COLUMNS)
-        while True:
-            fixed = sum(c.width for c in columns if c.width) + len(columns) - 1
-            if width - fixed >= MIN_DOMAIN_WIDTH or len(columns) <= 3:
-                break
-            drop = max(columns, key=lambda c: c.priority)
-            if drop.priority == 0:
-                break
-            columns.remove(drop)
-        fixed = sum(c.width for c in columns if c.width) + len(columns) - 1
-        flexible = max(8, width - fixed)
-        widths = {c.key: c.width or flexible for c in columns}
-        if "host" in widths and flexible > MAX_DOMAIN_SHARE:
-            # Wide terminals: provider names ("Google Cloud DNS") get room before the domain does.
-            spare = min(flexible - MAX_DOMAIN_SHARE, MAX_HOST_WIDTH - widths["host"])
-            widths["host"] += spare
-            widths["domain"] -= spare
-        return [(c, widths[c.key]) for c in columns]
-
     def _column_at(self, x: int) -> str | None:
         position = 0
-        for column, width in self.layout(self.scrollable_content_region.width):
+        for column, width in layout(self.scrollable_content_region.width):
             if position <= x < position + width:
                 return column.key
             position += width + 1
@@ -550,33 +348,34 @@ class DomainTable(ScrollView, can_focus=True):
         if y == 0:
             return self._render_header(width, base)
         index = round(self.scroll_y) + y - 1
-        if not self._rows:
+        if not self.store.shown:
             if y == 2:
                 text = set_cell_size("  " + self.empty_message, width)
                 return Strip([Segment(text, base + self._style("domain-table--empty"))], width)
             return Strip.blank(width, base)
-        if index >= len(self._rows):
+        if index >= len(self.store.shown):
             return Strip.blank(width, base)
-        row = self._rows[index]
-        if row.dns_host is UNKNOWN and row.id not in self._hosts_requested:
-            self._want_host(row.id)
+        row = self.store.shown[index]
+        if row.dns_host is NOT_LOOKED_UP and self._hosts is not None:
+            self._hosts.painted(row.id)
         row_style = base
         if index == self.cursor_row:
             row_style = base + self._style("domain-table--cursor")
         segments: list[Segment] = []
-        layout = self.layout(width)
-        for n, (column, cell_width) in enumerate(layout):
-            text, style_name = self._cell(row, column.key, cell_width)
-            text = _fit(text, cell_width, column.right)
+        columns = layout(width)
+        context = CellContext(self.figures_loaded, self.busy_ids, self.now())
+        for n, (column, cell_width) in enumerate(columns):
+            text, tone = column.cell(row, context)
+            text = fit(text, cell_width, column.right)
             style = row_style
-            if style_name:
-                style = base + self._style(style_name)
+            if tone:
+                style = base + self._style(TONE_CLASSES[tone])
                 if index == self.cursor_row:
                     style += self._style("domain-table--cursor")
             segments.append(Segment(text, style))
-            if n < len(layout) - 1:
+            if n < len(columns) - 1:
                 segments.append(Segment(" ", row_style))
-        used = sum(w for _, w in layout) + len(layout) - 1
+        used = sum(w for _, w in columns) + len(columns) - 1
         if used < width:
             segments.append(Segment(" " * (width - used), row_style))
         return Strip(segments, width)
@@ -584,108 +383,48 @@ class DomainTable(ScrollView, can_focus=True):
     def _render_header(self, width: int, base: Style) -> Strip:
         style = base + self._style("domain-table--header")
         segments = []
-        layout = self.layout(width)
-        for n, (column, cell_width) in enumerate(layout):
+        columns = layout(width)
+        for n, (column, cell_width) in enumerate(columns):
             label = column.label
             if column.key == self.sort_key:
                 label = label[: cell_width - 1] + ("▼" if self.sort_reverse else "▲")
-            segments.append(Segment(_fit(label, cell_width, column.right), style))
-            if n < len(layout) - 1:
+            segments.append(Segment(fit(label, cell_width, column.right), style))
+            if n < len(columns) - 1:
                 segments.append(Segment(" ", style))
-        used = sum(w for _, w in layout) + len(layout) - 1
+        used = sum(w for _, w in columns) + len(columns) - 1
         if used < width:
             segments.append(Segment(" " * (width - used), style))
         return Strip(segments, width)
 
-    def _cell(self, row: DomainRow, key: str, width: int) -> tuple[str, str | None]:
-        view, figures = row.view, row.view.figures
-        if key == "domain":
-            return row.name, None
-        if key == "status":
-            return STATUS_LABELS.get(view.status, clean(view.status)), STATUS_CLASSES.get(view.status)
-        if key == "reputation":
-            if not self.figures_loaded:
-                return "…", "domain-table--muted"
-            if figures.reputation is None:
-                return "—", "domain-table--muted"
-            bucket = figures.reputation_bucket or ""
-            return f"{figures.reputation:>3} {BUCKET_SHORT.get(bucket, bucket)}", BUCKET_CLASSES.get(bucket)
-        if not self.figures_loaded and key in ("volume", "delta", "delivery", "bounce"):
-            return "…", "domain-table--muted"
-        if key == "volume":
-            return human_count(figures.volume_7d), None if figures.volume_7d else "domain-table--muted"
-        if key == "delta":
-            delta = figures.volume_delta
-            if delta is None:
-                return "—", "domain-table--muted"
-            if delta.startswith("-"):
-                return delta.replace("-", "−", 1), "domain-table--warn"
-            value = _delta_value(delta)
-            if value is not None and value != float("inf") and value >= 1000:
-                return f"×{value / 100 + 1:.0f}", None  # "+1540%" does not fit: "×16"
-            return delta, None
-        if key == "delivery":
-            return percent(figures.delivery_rate), None if figures.delivery_rate is not None else "domain-table--muted"
-        if key == "bounce":
-            rate = figures.bounce_rate
-            if rate is None:
-                return "—", "domain-table--muted"
-            return percent(rate), "domain-table--bad" if rate >= 5 else ("domain-table--warn" if rate >= 2 else None)
-        if key == "dns":
-            if row.total == 0:
-                return "—", "domain-table--muted"
-            style = "domain-table--good" if row.verified == row.total else "domain-table--warn"
-            return f"{row.verified}/{row.total}", style
-        if key == "checked":
-            if row.id in self.busy_ids:
-                return "checking", "domain-table--busy"
-            if view.last_verified_at is None:
-                return "never", "domain-table--muted"
-            return ago(view.last_verified_at, self.now()), None
-        if key == "host":
-            if isinstance(row.dns_host, str):
-                return row.dns_host, None
-            return ("…" if row.dns_host is UNKNOWN else "—"), "domain-table--muted"
-        return "", None
-
     # ---- DNS hosts, looked up lazily for the rows on screen --------------------------------
 
-    def _want_host(self, domain_id: int) -> None:
-        self._hosts_requested.add(domain_id)
-        self._wanted = getattr(self, "_wanted", set())
-        self._wanted.add(domain_id)
-        if not self._host_request_pending:
-            self._host_request_pending = True
-            self.call_later(self._request_hosts)
+    @property
+    def host_generation(self) -> int:
+        """Bumped by ``forget_hosts``: host answers asked for before are stale."""
+        return self._hosts.generation if self._hosts is not None else 0
 
-    def _request_hosts(self) -> None:
-        self._host_request_pending = False
-        wanted = sorted(getattr(self, "_wanted", ()))
-        self._wanted = set()
-        if wanted:
-            self.post_message(self.HostsWanted(self, wanted))
+    @on(HostsLoaded)
+    def _hosts_loaded(self, message: HostsLoaded) -> None:
+        if self._hosts is not None:
+            self._hosts.loaded(message)
 
     def forget_hosts(self) -> None:
-        """Ask again for every row's host the next time it is painted."""
-        self.host_generation += 1
-        self._hosts_requested.clear()
-        for row in self._all:
-            row.dns_host = UNKNOWN
+        """Ask again for every row's host the next time it is painted (answers still out are dropped)."""
+        if self._hosts is not None:
+            self._hosts.forget()
+        for row in self.store.all:
+            row.dns_host = NOT_LOOKED_UP
         self.refresh()
 
     def recheck_host(self, domain_id: int) -> None:
         """Ask again for one row's host when it is next painted, unless a host is known
         (e.g. back from its detail screen, which may have found it)."""
-        row = self._by_id.get(domain_id)
+        row = self.store.by_id.get(domain_id)
         if row is not None and not isinstance(row.dns_host, str):
-            row.dns_host = UNKNOWN
-            self._hosts_requested.discard(domain_id)
+            row.dns_host = NOT_LOOKED_UP
+            if self._hosts is not None:
+                self._hosts.again(domain_id)
             self.refresh()
-
-    def release_host(self, domain_id: int) -> None:
-        """A host request dropped before it was answered (the row scrolled away): it is asked
-        for again the next time the row is painted."""
-        self._hosts_requested.discard(domain_id)
 
     def visible_ids(self) -> set[int]:
         """The domains of the rows on screen now."""
@@ -693,13 +432,4 @@ class DomainTable(ScrollView, can_focus=True):
             return set()
         top = round(self.scroll_y)
         height = max(0, self.scrollable_content_region.height - 1)  # the header takes a line
-        return {row.id for row in self._rows[top : top + height]}
-
-
-def _fit(text: str, width: int, right: bool) -> str:
-    """``text`` padded or cut (with an ellipsis) to exactly ``width`` cells."""
-    length = cell_len(text)
-    if length > width:
-        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
-    pad = " " * (width - length)
-    return pad + text if right else text + pad
+        return {row.id for row in self.store.shown[top : top + height]}

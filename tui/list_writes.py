@@ -1,0 +1,73 @@
+"""Pause, resume and delete from the domain list.
+
+Each runs a thread worker on the list screen (group ``list-write``) that writes through the
+service, says how it went, and hands the row back to the screen: re-read, or gone. Delete
+asks first.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from core.errors import ApiError
+from tui.modals.confirm import ConfirmModal
+from tui.text import clean
+
+if TYPE_CHECKING:
+    from tui.screens.domain_list import DomainListScreen
+
+WORKER_GROUP = "list-write"
+
+
+class ListWrites:
+    def __init__(self, screen: DomainListScreen) -> None:
+        self.screen = screen
+
+    def set_status(self, domain_id: int, status: str) -> None:
+        """``status``: Disabled (pause) or Enabled (resume)."""
+        self._run(partial(self._set_status, domain_id, status))
+
+    def delete(self, domain_id: int, name: str) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._run(partial(self._delete, domain_id, name))
+
+        self.screen.app.push_screen(
+            ConfirmModal(
+                f"Delete {name}?",
+                f"{name} stops sending and disappears from the list. Its DNS records and stats are kept; "
+                "adding the same domain again brings it back as Approval Pending.",
+            ),
+            confirmed,
+        )
+
+    def _run(self, work) -> None:
+        self.screen.run_worker(work, thread=True, group=WORKER_GROUP, exit_on_error=False)
+
+    def _set_status(self, domain_id: int, status: str) -> None:
+        screen = self.screen
+        app = screen.app
+        with app.ctx.database.connection_context():
+            try:
+                view, _ = app.service.update_domain(app.user, domain_id, {"status": status})
+                view = app.service.get_domain(app.user, domain_id)
+            except ApiError as exc:
+                app.call_from_thread(app.notify, clean(exc.message), title="Not changed", severity="error", markup=False)
+                return
+        screen.post_message(screen.DomainRefreshed(view, domain_id))
+        verb = "paused" if status == "Disabled" else "resumed"
+        app.call_from_thread(app.notify, clean(f"{view.display_name} {verb}: {view.status}"), markup=False)
+
+    def _delete(self, domain_id: int, name: str) -> None:
+        screen = self.screen
+        app = screen.app
+        with app.ctx.database.connection_context():
+            try:
+                app.service.delete_domain(app.user, domain_id)
+            except ApiError as exc:
+                app.call_from_thread(app.notify, clean(exc.message), title="Not deleted", severity="error", markup=False)
+                if exc.code != 2:
+                    return
+        screen.post_message(screen.DomainRefreshed(None, domain_id))
+        app.call_from_thread(app.notify, clean(f"Deleted {name}"), markup=False)

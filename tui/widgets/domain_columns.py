@@ -1,0 +1,273 @@
+"""The domain list's columns, as a model with no painting in it: a row as the list sees it,
+each column's label, width, sort key and cell (text and tone), and which columns fit a width.
+
+``tui/widgets/domain_table.py`` paints what this describes: it turns a cell's tone ("good",
+"warn", …) into its component class. Every string comes from ``tui.text.clean`` (control
+characters stripped) and is painted as a Segment, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable, Container
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.cells import cell_len, set_cell_size
+
+from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
+from core.views import DomainView
+from tui.text import ago, clean
+
+
+class HostLookup(enum.Enum):
+    NOT_LOOKED_UP = "not looked up"
+
+
+# A row's DNS host before anyone looked it up (shown "…", asked for when painted); None is
+# "looked up, no answer" (shown "—"), a str is the host's label.
+NOT_LOOKED_UP = HostLookup.NOT_LOOKED_UP
+
+Tone = Literal["good", "ok", "warn", "bad", "muted", "busy"]
+Cell = tuple[str, "Tone | None"]
+
+STATUS_TEXT = {STATUS_PENDING: "Pending"}
+STATUS_TONES: dict[str, Tone] = {
+    STATUS_ENABLED: "good",
+    STATUS_PENDING: "warn",
+    STATUS_DISABLED: "muted",
+    STATUS_SUSPENDED: "bad",
+}
+STATUS_ORDER = {STATUS_ENABLED: 0, STATUS_PENDING: 1, STATUS_DISABLED: 2, STATUS_SUSPENDED: 3}
+BUCKET_TONES: dict[str, Tone] = {"excellent": "good", "good": "ok", "fair": "warn", "poor": "bad"}
+BUCKET_SHORT = {"excellent": "exc", "good": "good", "fair": "fair", "poor": "poor"}
+MIN_DOMAIN_WIDTH = 20
+MAX_DOMAIN_SHARE = 36  # beyond this, extra width goes to the DNS host column
+MAX_HOST_WIDTH = 24
+
+
+class DomainRow:
+    """One domain as the table sees it: the view plus what filtering and sorting need."""
+
+    __slots__ = ("view", "id", "name", "haystack", "dns_host", "_counts")
+
+    def __init__(self, view: DomainView, dns_host: str | None | HostLookup = NOT_LOOKED_UP) -> None:
+        self.view = view
+        self.id = view.id
+        self.name = clean(view.display_name)
+        self._counts: tuple[int, int] | None = None  # computed when first shown or sorted on
+        self.dns_host = dns_host
+        self._index()
+
+    @property
+    def verified(self) -> int:
+        return self.counts[0]
+
+    @property
+    def total(self) -> int:
+        return self.counts[1]
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """(records verified, records) — "n/m" in the DNS column."""
+        if self._counts is None:
+            self._counts = self.view.verified_count()
+        return self._counts
+
+    def _index(self) -> None:
+        host = self.dns_host if isinstance(self.dns_host, str) else ""
+        self.haystack = f"{self.name}\n{self.view.domain}\n{self.view.status}\n{host}".casefold()
+
+    def set_host(self, host: str | None) -> None:
+        """The host label ("unknown": nameservers found, provider not known); None: no answer."""
+        self.dns_host = clean(host) if host else None
+        self._index()
+
+
+@dataclass(frozen=True)
+class CellContext:
+    """What a cell shows besides its row: whether figures have arrived, the rows being
+    checked now, and the time "Checked 3m ago" counts from."""
+
+    figures_loaded: bool
+    busy: Container[int]
+    now: dt.datetime
+
+
+# ---- cells ------------------------------------------------------------------------------------
+
+
+def human_count(value: int) -> str:
+    if value < 1000:
+        return str(value)
+    for unit, size in (("M", 1_000_000), ("k", 1000)):
+        if value >= size:
+            scaled = value / size
+            text = f"{scaled:.1f}" if scaled < 10 else f"{scaled:.0f}"
+            if text.endswith(".0"):
+                text = text[:-2]
+            if unit == "k" and text == "1000":
+                return "1M"
+            return text + unit
+    return str(value)
+
+
+def percent(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return "100" if value >= 99.95 else f"{value:.1f}"
+
+
+def delta_value(delta: str | None) -> float | None:
+    """A volume change ("+12%", "-3%", "new") as a number to sort by ("new" first)."""
+    if delta is None:
+        return None
+    if delta == "new":
+        return float("inf")
+    try:
+        return float(delta.rstrip("%"))
+    except ValueError:
+        return None
+
+
+NO_VALUE: Cell = ("—", "muted")
+NOT_YET: Cell = ("…", "muted")  # the figures have not arrived yet
+
+
+def _domain(row: DomainRow, context: CellContext) -> Cell:
+    return row.name, None
+
+
+def _status(row: DomainRow, context: CellContext) -> Cell:
+    status = row.view.status
+    return STATUS_TEXT.get(status, clean(status)), STATUS_TONES.get(status)
+
+
+def _reputation(row: DomainRow, context: CellContext) -> Cell:
+    if not context.figures_loaded:
+        return NOT_YET
+    figures = row.view.figures
+    if figures.reputation is None:
+        return NO_VALUE
+    bucket = figures.reputation_bucket or ""
+    return f"{figures.reputation:>3} {BUCKET_SHORT.get(bucket, bucket)}", BUCKET_TONES.get(bucket)
+
+
+def _volume(row: DomainRow, context: CellContext) -> Cell:
+    if not context.figures_loaded:
+        return NOT_YET
+    volume = row.view.figures.volume_7d
+    return human_count(volume), None if volume else "muted"
+
+
+def _delta(row: DomainRow, context: CellContext) -> Cell:
+    if not context.figures_loaded:
+        return NOT_YET
+    delta = row.view.figures.volume_delta
+    if delta is None:
+        return NO_VALUE
+    if delta.startswith("-"):
+        return delta.replace("-", "−", 1), "warn"
+    value = delta_value(delta)
+    if value is not None and value != float("inf") and value >= 1000:
+        return f"×{value / 100 + 1:.0f}", None  # "+1540%" does not fit: "×16"
+    return delta, None
+
+
+def _delivery(row: DomainRow, context: CellContext) -> Cell:
+    if not context.figures_loaded:
+        return NOT_YET
+    rate = row.view.figures.delivery_rate
+    return percent(rate), None if rate is not None else "muted"
+
+
+def _bounce(row: DomainRow, context: CellContext) -> Cell:
+    if not context.figures_loaded:
+        return NOT_YET
+    rate = row.view.figures.bounce_rate
+    if rate is None:
+        return NO_VALUE
+    return percent(rate), "bad" if rate >= 5 else ("warn" if rate >= 2 else None)
+
+
+def _dns(row: DomainRow, context: CellContext) -> Cell:
+    if row.total == 0:
+        return NO_VALUE
+    return f"{row.verified}/{row.total}", "good" if row.verified == row.total else "warn"
+
+
+def _checked(row: DomainRow, context: CellContext) -> Cell:
+    if row.id in context.busy:
+        return "checking", "busy"
+    if row.view.last_verified_at is None:
+        return "never", "muted"
+    return ago(row.view.last_verified_at, context.now), None
+
+
+def _host(row: DomainRow, context: CellContext) -> Cell:
+    if isinstance(row.dns_host, str):
+        return row.dns_host, None
+    return ("…" if row.dns_host is NOT_LOOKED_UP else "—"), "muted"
+
+
+# ---- columns ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int  # 0: flexible (the Domain column)
+    cell: Callable[[DomainRow, CellContext], Cell]
+    sort: Callable[[DomainRow], object]  # None sorts last, whichever the direction
+    right: bool = False
+    priority: int = 0  # columns with the highest priority number are dropped first
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("domain", "Domain", 0, _domain, lambda r: r.name.casefold()),
+    Column("status", "Status", 9, _status, lambda r: STATUS_ORDER.get(r.view.status, 4)),
+    Column("reputation", "Rep", 8, _reputation, lambda r: r.view.figures.reputation),
+    Column("volume", "Vol7d", 5, _volume, lambda r: r.view.figures.volume_7d, right=True),
+    Column("delta", "Δ", 5, _delta, lambda r: delta_value(r.view.figures.volume_delta), right=True, priority=2),
+    Column("delivery", "Dlv%", 5, _delivery, lambda r: r.view.figures.delivery_rate, right=True, priority=1),
+    Column("bounce", "Bnc%", 5, _bounce, lambda r: r.view.figures.bounce_rate, right=True, priority=1),
+    Column("dns", "DNS", 4, _dns, lambda r: (r.verified / r.total) if r.total else None, right=True),
+    Column("checked", "Checked", 8, _checked, lambda r: r.view.last_verified_at, right=True),
+    Column("host", "DNS host", 14, _host, lambda r: r.dns_host.casefold() if isinstance(r.dns_host, str) else None, priority=3),
+)
+COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+BY_KEY = {c.key: c for c in COLUMNS}
+FIGURE_KEYS = frozenset({"reputation", "volume", "delta", "delivery", "bounce"})  # sorted again when figures arrive
+
+
+def layout(width: int) -> list[tuple[Column, int]]:
+    """The columns that fit ``width`` cells, with their widths (gaps of one cell)."""
+    columns = list(COLUMNS)
+    while True:
+        fixed = sum(c.width for c in columns if c.width) + len(columns) - 1
+        if width - fixed >= MIN_DOMAIN_WIDTH or len(columns) <= 3:
+            break
+        drop = max(columns, key=lambda c: c.priority)
+        if drop.priority == 0:
+            break
+        columns.remove(drop)
+    fixed = sum(c.width for c in columns if c.width) + len(columns) - 1
+    flexible = max(8, width - fixed)
+    widths = {c.key: c.width or flexible for c in columns}
+    if "host" in widths and flexible > MAX_DOMAIN_SHARE:
+        # Wide terminals: provider names ("Google Cloud DNS") get room before the domain does.
+        spare = min(flexible - MAX_DOMAIN_SHARE, MAX_HOST_WIDTH - widths["host"])
+        widths["host"] += spare
+        widths["domain"] -= spare
+    return [(c, widths[c.key]) for c in columns]
+
+
+def fit(text: str, width: int, right: bool) -> str:
+    """``text`` padded or cut (with an ellipsis) to exactly ``width`` cells."""
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+    pad = " " * (width - length)
+    return pad + text if right else text + pad

@@ -1,0 +1,78 @@
+"""The two lines at the top of the detail screen: the domain, its status and DNS count; then
+its reputation, when it was last checked and who hosts its DNS.
+
+Untrusted text (names, nameservers) has its control characters stripped and is never markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.text import Text
+from textual import getters
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING
+from core.validation import strip_control
+from core.views import DomainView
+from tui.text import ago, plain
+
+STATUS_STYLES = {
+    STATUS_ENABLED: "bold green",
+    STATUS_PENDING: "bold yellow",
+    STATUS_DISABLED: "bold blue",
+    "Suspended": "bold red",
+}
+BUCKET_STYLES = {"excellent": "green", "good": "cyan", "fair": "yellow", "poor": "red"}
+
+
+class DomainHead(Vertical):
+    title_line = getters.child_by_id("title", Static)
+    subtitle = getters.child_by_id("subtitle", Static)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title")
+        yield Static(id="subtitle")
+
+    def show_loading(self, domain_id: int) -> None:
+        self.title_line.update(plain(f"Domain #{domain_id}"))
+        self.subtitle.update("Loading…")
+
+    def show_error(self, text: str) -> None:
+        self.subtitle.update(plain(text))
+
+    def show(self, view: DomainView, *, now: dt.datetime, verifying: bool, dns_host: str | None, nameservers: list) -> None:
+        """``dns_host`` None: still looking; "unknown": nameservers of no known provider."""
+        title = Text()
+        title.append(strip_control(view.display_name), style="bold")
+        if view.display_name != view.domain:
+            title.append(f"  ({strip_control(view.domain)})", style="dim")
+        title.append("  ")
+        title.append(strip_control(view.status), style=STATUS_STYLES.get(view.status, "bold"))
+        verified, total = view.verified_count()
+        title.append(f"  DNS {verified}/{total}", style="green" if total and verified == total else "yellow")
+        self.title_line.update(title)
+
+        sub = Text()
+        f = view.figures
+        if f.reputation is None:
+            sub.append("Reputation –", style="dim")
+        else:
+            sub.append(f"Reputation {f.reputation} ")
+            sub.append(str(f.reputation_bucket), style=BUCKET_STYLES.get(f.reputation_bucket or "", ""))
+        sub.append(" · ")
+        if verifying:
+            sub.append("Checking DNS…", style="bold yellow")
+        else:
+            sub.append(f"Checked {ago(view.last_verified_at, now)}")
+        sub.append(" · ")
+        if dns_host is None:
+            sub.append("DNS host: looking…", style="dim")
+        elif dns_host.lower() == "unknown":
+            ns = ", ".join(strip_control(n).rstrip(".") for n in nameservers[:2])
+            sub.append(f"DNS via unknown host ({ns})" if ns else "DNS host unknown", style="dim")
+        else:
+            sub.append(f"DNS via {strip_control(dns_host)}")
+        self.subtitle.update(sub)

@@ -1,0 +1,129 @@
+"""The rows of the domain list, kept apart from painting them: every row in sort order, and the
+ones the filter shows.
+
+Sorting and filtering work on lists of references, so they stay fast with tens of thousands
+of rows: a sort is two stable sorts (by name, then by the column), rows without a value go
+last whichever the direction, and the filter is a substring test on each row's haystack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from core.stats import Figures
+from core.views import DomainView
+from tui.widgets.domain_columns import BY_KEY, FIGURE_KEYS, NOT_LOOKED_UP, DomainRow
+
+KEEP = object()  # set_filter(status=KEEP): leave the status filter as it is
+
+
+class DomainRows:
+    def __init__(self) -> None:
+        self.all: list[DomainRow] = []  # every row, in sort order
+        self.shown: list[DomainRow] = []  # the rows the filter lets through, in sort order
+        self.by_id: dict[int, DomainRow] = {}
+        self.filter_text = ""  # casefolded
+        self.status: str | None = None
+        self.sort_key = "domain"
+        self.sort_reverse = False
+
+    def index_of(self, domain_id: int | None) -> int | None:
+        """Where ``domain_id`` is among the rows shown (None: not shown)."""
+        if domain_id is not None:
+            for index, row in enumerate(self.shown):
+                if row.id == domain_id:
+                    return index
+        return None
+
+    # ---- changing the rows -------------------------------------------------------------------
+
+    def replace(self, views: Iterable[DomainView]) -> None:
+        """Every row anew; a domain listed before keeps its DNS host."""
+        old = self.by_id
+        rows = []
+        for view in views:
+            previous = old.get(view.id)
+            rows.append(DomainRow(view, previous.dns_host if previous else NOT_LOOKED_UP))
+        self.by_id = {row.id: row for row in rows}
+        self.all = rows
+        self.resort()
+
+    def upsert(self, view: DomainView) -> None:
+        """Add or replace one domain, keeping its figures and host when the view has none."""
+        previous = self.by_id.get(view.id)
+        row = DomainRow(view, previous.dns_host if previous else NOT_LOOKED_UP)
+        if previous is not None:
+            if view.figures == type(view.figures)() and previous.view.figures != view.figures:
+                view.figures = previous.view.figures
+            self.all[self.all.index(previous)] = row
+        else:
+            self.all.append(row)
+        self.by_id[view.id] = row
+        self.resort()
+
+    def remove(self, domain_id: int) -> bool:
+        row = self.by_id.pop(domain_id, None)
+        if row is None:
+            return False
+        self.all.remove(row)
+        self.refilter()
+        return True
+
+    def set_figures(self, figures: Mapping[int, Figures]) -> bool:
+        """Fill in figures loaded after the rows; True when that changed the order."""
+        empty = Figures()
+        for row in self.all:
+            row.view.figures = figures.get(row.id, empty)
+        if self.sort_key in FIGURE_KEYS:
+            self.resort()
+            return True
+        return False
+
+    def set_hosts(self, hosts: Mapping[int, str | None]) -> None:
+        for domain_id, host in hosts.items():
+            row = self.by_id.get(domain_id)
+            if row is not None:
+                row.set_host(host)
+
+    # ---- filter and sort -----------------------------------------------------------------------
+
+    def set_filter(self, text: str | None = None, status: str | None | object = KEEP) -> None:
+        """Show rows whose name, status or DNS host contains ``text`` (case-insensitive) and
+        whose status is ``status`` (None: any); ``text`` None keeps the text filter."""
+        if text is not None:
+            self.filter_text = text.strip().casefold()
+        if status is not KEEP:
+            self.status = status  # type: ignore[assignment]
+        self.refilter()
+
+    def sort_by(self, key: str, reverse: bool | None = None) -> None:
+        """Sort by column ``key``; ``reverse`` None: the other way when already sorted by it."""
+        if key not in BY_KEY:
+            raise ValueError(f"unknown column {key!r}")
+        if reverse is None:
+            reverse = (not self.sort_reverse) if key == self.sort_key else False
+        self.sort_key, self.sort_reverse = key, reverse
+        self.resort()
+
+    def resort(self) -> None:
+        key = BY_KEY[self.sort_key].sort
+        valued, missing = [], []
+        for row in self.all:
+            (missing if key(row) is None else valued).append(row)
+        name = BY_KEY["domain"].sort
+        valued.sort(key=name)  # ties broken by name, always ascending
+        valued.sort(key=key, reverse=self.sort_reverse)
+        missing.sort(key=name)
+        self.all = valued + missing  # rows without a value last, whichever the direction
+        self.refilter()
+
+    def refilter(self) -> None:
+        needle, status = self.filter_text, self.status
+        rows = self.all
+        if status is not None:
+            rows = [r for r in rows if r.view.status == status]
+        if needle:
+            rows = [r for r in rows if needle in r.haystack]
+        elif rows is self.all:
+            rows = list(rows)
+        self.shown = rows

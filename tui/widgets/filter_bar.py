@@ -1,0 +1,33 @@
+"""The line over the domain list's table: the filter as typed, and how many rows it shows."""
+
+from __future__ import annotations
+
+from textual import getters
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Static
+
+from tui.text import clean, plain
+
+
+class FilterBar(Horizontal):
+    input = getters.child_by_id("filter", Input)
+    counts = getters.child_by_id("view-info", Static)
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="/ filter by name, status or DNS host", id="filter", compact=True)
+        yield Static(id="view-info")
+
+    def show_counts(self, shown: int, total: int, status: str | None) -> None:
+        text = f"{shown:,} of {total:,}"
+        if status:
+            text += f" · {status}"
+        self.counts.update(plain(text))
+
+    def no_match(self, status: str | None) -> str:
+        """What the empty table says when the filters match nothing."""
+        shown = clean(self.input.value.strip())
+        what = f"“{shown}”" if shown else ""
+        if status:
+            what = f"{what} with status {status}".strip()
+        return f"No domains match {what} — escape clears the filters"

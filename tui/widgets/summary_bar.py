@@ -1,0 +1,100 @@
+"""The line over the domain list: how many domains, by status and by reputation bucket.
+
+``SummaryBar.show(rows, figures_loaded)`` counts the rows (every row, whatever the filter
+shows) and keeps the counts, so a resize lays them out again without counting: one line when
+both halves fit, the reputation half on a second line when they do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from textual.content import Content
+from textual.widgets import Static
+
+from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
+from core.views import DomainView
+from tui.text import plain
+
+BUCKETS = ("excellent", "good", "fair", "poor")
+STATUS_LABELS = {
+    STATUS_ENABLED: ("enabled", "$text-success"),
+    STATUS_PENDING: ("pending", "$text-warning"),
+    STATUS_DISABLED: ("disabled", "$text-muted"),
+    STATUS_SUSPENDED: ("suspended", "$text-error"),
+}
+ALWAYS_SHOWN = (STATUS_ENABLED, STATUS_PENDING)  # shown even at 0; the others only when present
+BUCKET_STYLES = {"excellent": "$text-success", "good": "$text-primary", "fair": "$text-warning", "poor": "$text-error"}
+
+
+@dataclass
+class Counts:
+    domains: int = 0
+    by_status: dict[str, int] = field(default_factory=lambda: {status: 0 for status in STATUS_LABELS})
+    by_bucket: dict[str, int] = field(default_factory=lambda: {bucket: 0 for bucket in BUCKETS})
+    unscored: int = 0
+    figures_loaded: bool = True
+
+    @classmethod
+    def of(cls, views: Iterable[DomainView], figures_loaded: bool) -> "Counts":
+        counts = cls(figures_loaded=figures_loaded)
+        by_status, by_bucket = counts.by_status, counts.by_bucket
+        for view in views:
+            counts.domains += 1
+            by_status[view.status] = by_status.get(view.status, 0) + 1
+            bucket = view.figures.reputation_bucket
+            if bucket in by_bucket:
+                by_bucket[bucket] += 1
+            else:
+                counts.unscored += 1
+        return counts
+
+
+class SummaryBar(Static):
+    """Counts by status and reputation over every domain of the list."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._counts: Counts | None = None
+
+    def show_loading(self) -> None:
+        self._counts = None
+        self.update("Loading sender domains…")
+
+    def show_failed(self) -> None:
+        self._counts = None
+        self.update(plain("Could not load the domains"))
+
+    def show(self, views: Iterable[DomainView], figures_loaded: bool) -> None:
+        self._counts = Counts.of(views, figures_loaded)
+        self._paint()
+
+    def on_resize(self) -> None:
+        if self._counts is not None:
+            self._paint()
+
+    def _paint(self) -> None:
+        counts = self._counts
+        assert counts is not None
+        if not counts.domains:
+            self.update(Content.styled("No sender domains yet", "bold"))
+            return
+        parts: list[Content | str | tuple[str, str]] = [(f"{counts.domains:,} domains", "bold")]
+        for status, count in counts.by_status.items():
+            if status in STATUS_LABELS and (count or status in ALWAYS_SHOWN):
+                label, style = STATUS_LABELS[status]
+                parts += ["  ", (f"{count:,} {label}", style)]
+        line = Content.assemble(*parts)
+        if counts.figures_loaded and counts.unscored < counts.domains:
+            reputation: list[Content | str | tuple[str, str]] = ["reputation"]
+            for bucket in BUCKETS:
+                if counts.by_bucket[bucket]:
+                    reputation += ["  ", (f"{counts.by_bucket[bucket]:,} {bucket}", BUCKET_STYLES[bucket])]
+            if counts.unscored:
+                reputation += ["  ", (f"{counts.unscored:,} unscored", "$text-muted")]
+            second = Content.assemble(*reputation)
+            width = self.content_region.width or self.screen.size.width - 2
+            joiner = "  │  " if line.cell_length + second.cell_length + 5 <= width else "\n"
+            line = Content.assemble(line, joiner, second)
+        self.update(line)
