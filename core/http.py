@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, unquote_plus
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -90,6 +90,8 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     """The one exception handler: every failure becomes the spec's coded error body."""
     if isinstance(exc, ApiError):
         return error_response(exc.code, exc.message, exc.http_status)
+    if isinstance(exc, ClientDisconnect):  # gone before its body arrived: nobody reads this answer
+        return error_response(errors.INVALID_PARAMETER, "The client went away before sending the whole request", 400)
     if isinstance(exc, HTTPException):
         if exc.status_code == 405:
             offered = {m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip()}
@@ -291,7 +293,12 @@ def create_app(ctx: Context, *, close_context: bool = True) -> Starlette:
 
     app = Starlette(
         routes=build_routes(ctx),
-        exception_handlers={ApiError: handle_error, HTTPException: handle_error, Exception: handle_error},
+        exception_handlers={
+            ApiError: handle_error,
+            HTTPException: handle_error,
+            ClientDisconnect: handle_error,
+            Exception: handle_error,
+        },
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False  # /api/v1/user.senderdomains/ is not a route: 404, not a redirect
