@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -92,7 +93,7 @@ class ServeProcess:
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + START_TIMEOUT
-        verify = self.ca_file or True
+        verify = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return False
@@ -125,39 +126,3 @@ class ServeProcess:
 
     def logs(self) -> str:
         return self.stdout() + self.stderr()
-
-    def worker_pids(self) -> list[int]:
-        """The worker processes uvicorn started (children of the serve process)."""
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.proc.pid:
-                pids.append(int(stat.parent.name))
-        return pids
-
-
-def pids_connected_to(port: int, pids: list[int]) -> set[int]:
-    """Which of ``pids`` hold a TCP connection to 127.0.0.1:``port`` (e.g. Redis)."""
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            parts = line.split()
-            remote_port = int(parts[2].rsplit(":", 1)[1], 16)
-            if remote_port == port and parts[3] == "01":  # ESTABLISHED
-                inodes.add(parts[9])
-    found = set()
-    for pid in pids:
-        try:
-            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
-        except OSError:
-            continue
-        if any(link.startswith("socket:[") and link[8:-1] in inodes for link in links):
-            found.add(pid)
-    return found

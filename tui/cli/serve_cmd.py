@@ -51,14 +51,18 @@ def worker_environment(args) -> dict[str, str]:
     return {name: str(value) for name, value in env.items() if value is not None}
 
 
-def log_config() -> dict:
-    """uvicorn's logging, with API keys and passwords redacted from the access log and the
-    engine's warnings beside uvicorn's."""
+def log_config(workers: int = 1) -> dict:
+    """uvicorn's logging, with API keys and passwords redacted from the access log, the
+    worker's process ID on each line when there are several, and the engine's warnings
+    beside uvicorn's."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["redact"] = {"()": "core.http.RedactAccessLog"}
     config["handlers"]["access"]["filters"] = ["redact"]
+    if workers > 1:
+        for formatter in config["formatters"].values():
+            formatter["fmt"] = formatter["fmt"].replace("%(levelprefix)s ", "%(levelprefix)s [%(process)d] ", 1)
     config["loggers"]["core"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config
 
@@ -96,7 +100,7 @@ def run(args) -> int:
         access_log=server.access_log,
         ssl_certfile=str(Path(server.ssl_certfile).expanduser()) if server.ssl_certfile else None,
         ssl_keyfile=str(Path(server.ssl_keyfile).expanduser()) if server.ssl_keyfile else None,
-        log_config=log_config(),
+        log_config=log_config(server.workers),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         server_header=False,
     )
