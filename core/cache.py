@@ -18,6 +18,7 @@ from core.clock import Clock
 from core.db import database, is_sqlite, retry_locked, write_transaction
 from core.errors import SettingsError
 from core.models import CacheEntry, RateEvent
+from core.prepared import Prepared, slot
 
 
 class Cache(Protocol):
@@ -64,6 +65,14 @@ class DatabaseCache:
             retry_locked(lambda: CacheEntry.delete().where(CacheEntry.key.in_(list(keys))).execute())
 
 
+# The window's three statements run on every API request: compiled once (core/prepared.py).
+_EXPIRE = Prepared(lambda: RateEvent.delete().where((RateEvent.key == slot("key")) & (RateEvent.at <= slot("before"))))
+_COUNT = Prepared(
+    lambda: RateEvent.select(peewee.fn.COUNT(RateEvent.id), peewee.fn.MIN(RateEvent.at)).where(RateEvent.key == slot("key"))
+)
+_RECORD = Prepared(lambda: RateEvent.insert(key=slot("key"), at=slot("at")))
+
+
 class DatabaseRateLimiter:
     """A sliding-window log in the database: exact, and shared by every process."""
 
@@ -77,17 +86,12 @@ class DatabaseRateLimiter:
                 if not is_sqlite():
                     # Serialise the count-then-insert per key across PostgreSQL sessions.
                     database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
-                RateEvent.delete().where((RateEvent.key == key) & (RateEvent.at <= now - window)).execute()
-                recent = (
-                    RateEvent.select(peewee.fn.COUNT(RateEvent.id), peewee.fn.MIN(RateEvent.at))
-                    .where(RateEvent.key == key)
-                    .tuples()
-                    .first()
-                )
+                _EXPIRE.execute(key=key, before=now - window)
+                recent = _COUNT.execute(key=key).fetchone()
                 count, oldest = recent if recent else (0, None)
                 if count >= limit:
                     return max(0.0, oldest + window - now)
-                RateEvent.insert(key=key, at=now).execute()
+                _RECORD.execute(key=key, at=now)
                 return None
 
         return retry_locked(attempt)

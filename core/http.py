@@ -124,7 +124,10 @@ def _bad_body(message: str, status: int = 400) -> ApiError:
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused (413) as soon as it is known to exceed ``limit`` bytes:
     by its Content-Length before reading anything, or while it streams in."""
-    declared = request.headers.get("content-length")
+    headers = request.headers
+    declared = headers.get("content-length")
+    if declared is None and "transfer-encoding" not in headers:
+        return b""  # HTTP/1.1: no length and no chunks means no body (most GETs)
     if declared is not None and declared.strip().isdigit() and int(declared) > limit:
         raise _bad_body(f"Request body is larger than {limit} bytes", 413)
     chunks: list[bytes] = []

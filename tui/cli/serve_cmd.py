@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from core.context import build_context
-from core.settings import Settings, load_settings
+from core.settings import ServerSettings, Settings, load_settings
 from tui.cli.common import fail, settings_from_args
 
 APP_FACTORY = "tui.cli.serve_cmd:app_from_environment"
@@ -88,10 +88,14 @@ def run(args) -> int:
 
     import uvicorn  # only this command needs the server
 
-    server = settings.server
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
+    uvicorn.run(APP_FACTORY, factory=True, **uvicorn_options(settings.server))
+    return 0
+
+
+def uvicorn_options(server: ServerSettings) -> dict:
+    """How uvicorn runs the app, from the [server] table (tests/bench/http.py runs its bare
+    endpoint with the same)."""
+    return dict(
         host=server.host,
         port=server.port,
         workers=server.workers,
@@ -103,8 +107,11 @@ def run(args) -> int:
         log_config=log_config(server.workers),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         server_header=False,
+        # The standard event loop serves connections in turn under load; with uvloop a few of
+        # 64 busy connections waited over a second (tests/bench/http.py).
+        loop="asyncio",
+        http="httptools",
     )
-    return 0
 
 
 def app_from_environment():
