@@ -65,12 +65,20 @@ class DatabaseCache:
             retry_locked(lambda: CacheEntry.delete().where(CacheEntry.key.in_(list(keys))).execute())
 
 
-# The window's three statements run on every API request: compiled once (core/prepared.py).
-_EXPIRE = Prepared(lambda: RateEvent.delete().where((RateEvent.key == slot("key")) & (RateEvent.at <= slot("before"))))
-_COUNT = Prepared(
-    lambda: RateEvent.select(peewee.fn.COUNT(RateEvent.id), peewee.fn.MIN(RateEvent.at)).where(RateEvent.key == slot("key"))
+# Every API request is counted: one statement admits it — inserts its event only while fewer
+# than ``limit`` events of the key lie inside the window — compiled once (core/prepared.py).
+_IN_WINDOW = (RateEvent.key == slot("key")) & (RateEvent.at > slot("since"))
+_ADMIT = Prepared(
+    lambda: RateEvent.insert_from(
+        peewee.Select(columns=[slot("key"), slot("at")]).where(
+            RateEvent.select(peewee.fn.COUNT(RateEvent.id)).where(_IN_WINDOW) < slot("limit")
+        ),
+        [RateEvent.key, RateEvent.at],
+    )
 )
-_RECORD = Prepared(lambda: RateEvent.insert(key=slot("key"), at=slot("at")))
+_OLDEST = Prepared(lambda: RateEvent.select(peewee.fn.MIN(RateEvent.at)).where(_IN_WINDOW))
+_EXPIRE = Prepared(lambda: RateEvent.delete().where((RateEvent.key == slot("key")) & (RateEvent.at <= slot("since"))))
+PURGE_EVERY = 16  # admitted requests, on average, between removals of a key's expired events
 
 
 class DatabaseRateLimiter:
@@ -82,17 +90,20 @@ class DatabaseRateLimiter:
     def hit(self, key: str, limit: int, window: float) -> float | None:
         def attempt() -> float | None:
             now = self.clock.monotonic()
-            with write_transaction():
+            since = now - window
+            with write_transaction():  # SQLite: the write lock up front, so count and insert are one step
                 if not is_sqlite():
                     # Serialise the count-then-insert per key across PostgreSQL sessions.
                     database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
-                _EXPIRE.execute(key=key, before=now - window)
-                recent = _COUNT.execute(key=key).fetchone()
-                count, oldest = recent if recent else (0, None)
-                if count >= limit:
-                    return max(0.0, oldest + window - now)
-                _RECORD.execute(key=key, at=now)
-                return None
+                admitted = _ADMIT.execute(key=key, at=now, since=since, limit=limit).rowcount == 1
+                if admitted and random.randrange(PURGE_EVERY):
+                    return None
+                # Events out of the window only take room: removed when refusing, and now and then.
+                _EXPIRE.execute(key=key, since=since)
+                if admitted:
+                    return None
+                oldest = _OLDEST.execute(key=key, since=since).fetchone()[0]
+                return max(0.0, oldest + window - now) if oldest is not None else 0.0
 
         return retry_locked(attempt)
 
