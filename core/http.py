@@ -56,6 +56,10 @@ MAX_FORM_FIELDS = 1000
 _RETRY_IN = re.compile(r"try again in (\d+) s")
 _METHOD_ORDER = ["GET", "HEAD", "POST", "PATCH", "DELETE"]
 _DEFAULT_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+# Access-log redaction: parameters named like a secret, anything shaped like a senderdeck key.
+_SECRET_NAME = re.compile(r"key|pass|token|secret|session|auth", re.IGNORECASE)
+_KEY_LOOKALIKE = re.compile(r"sdk_[A-Za-z0-9_%-]+")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 # ---- responses -----------------------------------------------------------------------------
@@ -74,6 +78,11 @@ def json_response(status: int, body: Mapping[str, Any], headers: Mapping[str, st
 
 def error_response(code: int, message: str, status: int, headers: Mapping[str, str] | None = None) -> Response:
     return json_response(status, ApiError(code, message, status).to_json(), headers)
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """Request text echoed in a message: control characters escaped, length bounded."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text[:limit])
 
 
 def _retry_after(body: Mapping[str, Any]) -> int:
@@ -98,14 +107,14 @@ async def handle_error(request: Request, exc: Exception) -> Response:
             allowed = ", ".join(sorted(offered, key=lambda m: (_METHOD_ORDER.index(m) if m in _METHOD_ORDER else 99, m)))
             return error_response(
                 errors.UNKNOWN_COMMAND,
-                f"Method {request.method[:16]} is not allowed on {request.url.path[:200]}; allowed: {allowed}",
+                f"Method {_shown(request.method, 16)} is not allowed on {_shown(request.url.path)}; allowed: {allowed}",
                 405,
                 {"Allow": allowed},
             )
         if exc.status_code == 404:
             return error_response(
                 errors.UNKNOWN_COMMAND,
-                f"No such endpoint {request.url.path[:200]}; see the routes in README (e.g. GET /api/v1/user.senderdomains)",
+                f"No such endpoint {_shown(request.url.path)}; see the routes in README (e.g. GET /api/v1/user.senderdomains)",
                 404,
             )
         return error_response(errors.INVALID_PARAMETER, f"Bad request: {exc.detail}", exc.status_code)
@@ -232,7 +241,7 @@ def command_endpoint(ctx: Context, commands: Mapping[str, str] | None, limit: in
             if present and (not isinstance(given, str) or given.strip().lower() != command):
                 raise ApiError(
                     errors.UNKNOWN_COMMAND,
-                    f"Command {str(given)[:80]!r} does not match {request.method} {request.url.path} ({command}); "
+                    f"Command {_shown(str(given), 80)!r} does not match {request.method} {request.url.path} ({command}); "
                     f"leave Command out, or send it to {LEGACY_PATH}",
                     400,
                 )
@@ -310,11 +319,6 @@ def create_app(ctx: Context, *, close_context: bool = True) -> Starlette:
 
 
 # ---- access log ----------------------------------------------------------------------------
-
-_SECRET_NAME = re.compile(r"key|pass|token|secret|session|auth", re.IGNORECASE)
-_KEY_LOOKALIKE = re.compile(r"sdk_[A-Za-z0-9_%-]+")
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
 
 def redact_target(target: str) -> str:
     """A request path and query string safe to log: the values of APIKey (and of any

@@ -111,6 +111,7 @@ def uvicorn_options(server: ServerSettings) -> dict:
         # 64 busy connections waited over a second (tests/bench/http.py).
         loop="asyncio",
         http="httptools",
+        ws="none",  # no WebSocket routes: an Upgrade header is just a header
     )
 
 
