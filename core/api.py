@@ -8,6 +8,7 @@ object are strings, top-level DomainIDs are integers, errors are ``{"Errors": [.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import math
 from typing import Any, Awaitable, Callable, Mapping
@@ -16,6 +17,7 @@ import peewee
 
 from core import errors
 from core.clock import format_datetime
+from core.db import off_loop
 from core.errors import ApiError, SettingsError
 from core.models import PERMISSION_USER_UPDATE, User
 from core.service import SenderDomainService, _param
@@ -221,8 +223,10 @@ class Api:
         try:
             if not isinstance(params, Mapping):
                 raise ApiError(errors.INVALID_PARAMETER, "Parameters must be a JSON object", 400)
+            # Database and cache work runs off the event loop: a slow query or a held lock
+            # never stalls the other calls this loop is serving.
             if user is None:
-                user = self.authenticate(params)
+                user = await off_loop(self.authenticate, params)
             if not user.can(PERMISSION_USER_UPDATE):
                 raise ApiError(errors.PERMISSION_DENIED, f"Permission denied: this account lacks {PERMISSION_USER_UPDATE}", 403)
             present, name = _param(params, "Command")
@@ -232,16 +236,17 @@ class Api:
             if handler is None:
                 raise ApiError(errors.UNKNOWN_COMMAND, f"Unknown command {name.strip()[:80]!r}", 404)
             limit, window = API_RATE_LIMIT
-            wait = self.service.limiter.hit(f"api:{user.id}", limit, window)
+            wait = await off_loop(self.service.limiter.hit, f"api:{user.id}", limit, window)
             if wait is not None:
                 raise ApiError(
                     errors.RATE_LIMITED,
                     f"Rate limit exceeded: {limit} requests per {int(window)} seconds; try again in {math.ceil(wait)} s",
                     429,
                 )
-            result = handler(self, user, params)
-            if asyncio.iscoroutine(result):
-                result = await result
+            if inspect.iscoroutinefunction(handler):
+                result = await handler(self, user, params)  # awaits DNS or SMTP; its own database work is off the loop
+            else:
+                result = await off_loop(handler, self, user, params)
             return 200, result
         except ApiError as exc:
             return exc.http_status, exc.to_json()

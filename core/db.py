@@ -6,6 +6,7 @@ import can share one file; PostgreSQL is reached with ``postgresql://`` URLs.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from pathlib import Path
@@ -96,6 +97,24 @@ def retry_locked(fn: Callable[[], T], attempts: int = 8) -> T:
                 raise
         time.sleep(min(0.05 * 2**attempt, 1.0) * (0.5 + random.random()))
     raise AssertionError("unreachable")
+
+
+async def off_loop(fn: Callable[..., T], /, *args) -> T:
+    """Run blocking database or cache work on a worker thread, so the event loop never waits
+    on it (a verify waiting for DNS, or an HTTP request, keeps being served meanwhile).
+
+    Peewee keeps one connection per thread: the call opens one on first use, and it is closed
+    when the call ends, so no connection outlives its thread's work.
+    """
+
+    def run() -> T:
+        try:
+            return fn(*args)
+        finally:
+            if database.obj is not None and not database.is_closed():
+                database.close()
+
+    return await asyncio.to_thread(run)
 
 
 def write_transaction():

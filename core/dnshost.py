@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.db import off_loop
 from core.probe import OK, Prober, absolute
 
 UNKNOWN = "unknown"
@@ -120,7 +121,7 @@ async def detect(prober: Prober, cache, domain: str) -> HostInfo:
     """``find_host`` behind the one-hour cache (only answers that found nameservers are kept)."""
     key = cache_key(domain)
     try:
-        cached = HostInfo.from_json(cache.get(key))
+        cached = HostInfo.from_json(await off_loop(cache.get, key))  # the cache may be the database
     except Exception:
         cached = None
     if cached is not None:
@@ -128,7 +129,7 @@ async def detect(prober: Prober, cache, domain: str) -> HostInfo:
     info = await find_host(prober, domain)
     if info.nameservers:
         try:
-            cache.set(key, info.to_json(), DNSHOST_CACHE_TTL)
+            await off_loop(cache.set, key, info.to_json(), DNSHOST_CACHE_TTL)
         except Exception:
             pass
     return info

@@ -19,7 +19,7 @@ from core import records as templates
 from core import stats
 from core.cache import Cache, RateLimiter
 from core.clock import Clock
-from core.db import database, for_update, retry_locked, write_transaction
+from core.db import database, for_update, off_loop, retry_locked, write_transaction
 from core.errors import ApiError, SettingsError, not_found
 from core.events import DELETE_SENDER_DOMAIN, Hooks
 from core.listing import load_views
@@ -370,7 +370,7 @@ class SenderDomainService:
 
     async def verify_domain(self, user: User, domain_id: int) -> VerifyOutcome:
         """Probe one domain's records now (or from the 60 s probe cache) and apply the status rules."""
-        row = self._owned(user, domain_id)
+        row = await off_loop(self._owned, user, domain_id)
         return (await self._verify_rows([row]))[0]
 
     async def verify_pending(self, user: User, batch: int = 25) -> BulkVerifyOutcome:
@@ -381,11 +381,13 @@ class SenderDomainService:
         """
         from core.verify import BulkVerifyOutcome  # dnspython stays off the CLI's list/get path
 
-        rows = list(
-            self._live_rows(user)
-            .where(SenderDomain.status == STATUS_PENDING)
-            .order_by(SenderDomain.last_verified_at.asc(nulls="first"), SenderDomain.id)
-            .limit(batch + 1)
+        rows = await off_loop(
+            lambda: list(
+                self._live_rows(user)
+                .where(SenderDomain.status == STATUS_PENDING)
+                .order_by(SenderDomain.last_verified_at.asc(nulls="first"), SenderDomain.id)
+                .limit(batch + 1)
+            )
         )
         outcomes = await self._verify_rows(rows[:batch]) if rows else []
         return BulkVerifyOutcome(outcomes, len(rows) > batch)
@@ -396,7 +398,7 @@ class SenderDomainService:
         from core import dnshost
         from core.probe import Prober
 
-        row = self._owned(user, domain_id)
+        row = await off_loop(self._owned, user, domain_id)
         try:
             prober = Prober.from_settings(self.settings.nameservers, self.settings.dns)
         except SettingsError:  # e.g. a resolver named by a host that does not resolve
@@ -422,37 +424,45 @@ class SenderDomainService:
 
             return hint
 
-        plans = []
-        targets = []
-        for row in rows:
-            records = (row.verification_meta or {}).get("DNSRecords") or self._template(row.domain, row.options or {}, row)
-            fp = verify.fingerprint(records)
-            cached = self.cache.get(probe_cache_key(row.id))
-            checks = None
-            if isinstance(cached, dict) and cached.get("Fingerprint") == fp and isinstance(cached.get("Checks"), dict):
-                checks = {h: verify.Check.from_json(c) for h, c in cached["Checks"].items() if isinstance(c, dict)}
-            if checks is None:
-                targets.append(verify.Target(row.domain, records, self.settings.platform.spf_include, host_hint(row.domain)))
-            plans.append((row, records, fp, checks))
+        def cached_plans() -> list[tuple[SenderDomain, dict, str, dict | None]]:
+            plans = []
+            for row in rows:
+                records = (row.verification_meta or {}).get("DNSRecords") or self._template(row.domain, row.options or {}, row)
+                fp = verify.fingerprint(records)
+                cached = self.cache.get(probe_cache_key(row.id))
+                checks = None
+                if isinstance(cached, dict) and cached.get("Fingerprint") == fp and isinstance(cached.get("Checks"), dict):
+                    checks = {h: verify.Check.from_json(c) for h, c in cached["Checks"].items() if isinstance(c, dict)}
+                plans.append((row, records, fp, checks))
+            return plans
+
+        plans = await off_loop(cached_plans)
+        targets = [
+            verify.Target(row.domain, records, self.settings.platform.spf_include, host_hint(row.domain))
+            for row, records, _fp, checks in plans
+            if checks is None
+        ]
         probed = iter(await verify.check_domains(prober, targets) if targets else [])
         for task in hosts.values():
             task.cancel()
+        fresh = [(plan, None if plan[3] is not None else next(probed)) for plan in plans]
 
-        outcomes = []
-        for row, records, fp, checks in plans:
-            from_cache = checks is not None
-            if checks is None:
-                checks = next(probed)
-                if all(c.state != verify.UNKNOWN for c in checks.values()):  # failures are not kept
+        def store() -> list[VerifyOutcome]:
+            outcomes = []
+            for (row, records, fp, cached_checks), probed_checks in fresh:
+                checks = cached_checks if cached_checks is not None else probed_checks
+                if probed_checks is not None and all(c.state != verify.UNKNOWN for c in checks.values()):  # failures are not kept
                     self.cache.set(
                         probe_cache_key(row.id),
                         {"Fingerprint": fp, "Checks": {h: c.to_json() for h, c in checks.items()}},
                         PROBE_CACHE_TTL,
                     )
-            outcome = retry_locked(lambda: self._apply_checks(row.id, records, fp, checks))
-            outcome.cached = from_cache
-            outcomes.append(outcome)
-        return outcomes
+                outcome = retry_locked(lambda: self._apply_checks(row.id, records, fp, checks))
+                outcome.cached = cached_checks is not None
+                outcomes.append(outcome)
+            return outcomes
+
+        return await off_loop(store)
 
     def _apply_checks(self, domain_id: int, records: dict, fp: str, checks: dict) -> VerifyOutcome:
         """Store one probe's flags, evidence and Status (only when changed) and LastVerifiedAt."""
@@ -492,12 +502,12 @@ class SenderDomainService:
 
         if self.settings.demo:
             raise ApiError(99, "Not available in demo mode", 403)
-        row = self._owned(user, domain_id)
+        row = await off_loop(self._owned, user, domain_id)
         recipient = mailer.parse_recipient(to)
         display = DomainView.from_row(row).display_name
         subject_text = mailer.parse_subject(subject, mailer.default_subject(display))
         limit, window = SENDTEST_RATE_LIMIT
-        wait = self.limiter.hit(f"sendtest:{user.id}", limit, window)
+        wait = await off_loop(self.limiter.hit, f"sendtest:{user.id}", limit, window)
         if wait is not None:
             raise ApiError(
                 errors.RATE_LIMITED,

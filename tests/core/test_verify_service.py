@@ -121,9 +121,10 @@ async def test_meta_is_written_only_when_it_changes_and_other_keys_survive(ctx, 
     SenderDomain.update(verification_meta={**meta, "Custom": {"kept": True}}).where(SenderDomain.id == domain_id).execute()
     publish(dns_server, "example.com", records)
     db = ctx.database
-    db.execute_sql("CREATE TEMP TABLE meta_writes (n INTEGER)")
+    # Not TEMP: the verify writes on a worker thread's connection, not this one.
+    db.execute_sql("CREATE TABLE meta_writes (n INTEGER)")
     db.execute_sql(
-        "CREATE TEMP TRIGGER count_meta AFTER UPDATE OF verification_meta ON sender_domain "
+        "CREATE TRIGGER count_meta AFTER UPDATE OF verification_meta ON sender_domain "
         "BEGIN INSERT INTO meta_writes VALUES (1); END"
     )
     writes = lambda: db.execute_sql("SELECT COUNT(*) FROM meta_writes").fetchone()[0]  # noqa: E731
