@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping
 
 import peewee
 
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from core.verify import BulkVerifyOutcome, VerifyOutcome
 
 PROBE_CACHE_TTL = 60.0
+VERIFY_BATCH = 25  # the spec: verifyall checks at most 25 domains per call
+VERIFY_ROUND_IDLE_TTL = 3600.0  # a verify-all round not continued for an hour starts over
 SENDTEST_RATE_LIMIT = (10, 300.0)  # the spec: 10 test messages per 5 minutes per user
 # Option flags the API takes as booleans and stores as 1/0, and their defaults on create.
 TRACKING_FLAGS = {"LinkTracking": 1, "OpenTracking": 1, "UnsubscribeLink": 0}
@@ -52,6 +54,10 @@ _LAYOUT_KEYS = ("CustomSubdomain", "CustomTrackPrefix", "TrackPrefixDisabled")
 
 def probe_cache_key(domain_id: int) -> str:
     return f"probe:{domain_id}"
+
+
+def verify_round_key(user_id: int) -> str:
+    return f"verifyround:{user_id}"
 
 
 def _param(params: Mapping[str, Any], name: str) -> tuple[bool, Any]:
@@ -373,22 +379,62 @@ class SenderDomainService:
         row = await off_loop(self._owned, user, domain_id)
         return (await self._verify_rows([row]))[0]
 
-    async def verify_pending(self, user: User, batch: int = 25) -> BulkVerifyOutcome:
-        """Verify up to ``batch`` Approval Pending domains; ``truncated`` when more remain.
+    async def verify_pending(self, user: User, batch: int = VERIFY_BATCH) -> BulkVerifyOutcome:
+        """The next ``batch`` of the caller's Approval Pending domains in the current round.
 
-        The least recently verified go first, so calling again moves on to the rest even
-        when the first batch is still pending.
+        A round walks the pending domains in DomainID order, ``batch`` per call, remembering
+        where it got to (per user, in the cache, for an hour after its last call);
+        ``truncated`` says the round has more. So a client calling again while
+        ``truncated`` checks each pending domain once and stops after at most
+        ceil(P / batch) + 1 calls, even when every domain stays pending. The call after a
+        round ended starts the next one.
         """
+        key = verify_round_key(user.id)
+
+        def next_rows() -> list[SenderDomain]:
+            marker = self.cache.get(key)
+            after = marker.get("After") if isinstance(marker, dict) else None
+            valid = isinstance(after, int) and not isinstance(after, bool) and after > 0
+            return self._pending_after(user, after if valid else 0, batch)
+
+        rows = await off_loop(next_rows)
+        bulk = await self._verify_batch(rows, batch)
+
+        def remember() -> None:
+            if bulk.truncated:
+                self.cache.set(key, {"After": rows[batch - 1].id}, VERIFY_ROUND_IDLE_TTL)
+            else:
+                self.cache.delete(key)
+
+        await off_loop(remember)
+        return bulk
+
+    async def verify_all_pending(self, user: User, batch: int = VERIFY_BATCH) -> AsyncIterator[BulkVerifyOutcome]:
+        """Every Approval Pending domain of the caller, one batch after another (one round of
+        its own, from the first DomainID; the API's round marker is left alone). Yields at
+        least once; the last batch yielded is not ``truncated``."""
+        after = 0
+        while True:
+            rows = await off_loop(self._pending_after, user, after, batch)
+            bulk = await self._verify_batch(rows, batch)
+            yield bulk
+            if not bulk.truncated:
+                return
+            after = rows[batch - 1].id
+
+    def _pending_after(self, user: User, after: int, batch: int) -> list[SenderDomain]:
+        """Up to ``batch + 1`` pending domains with a DomainID above ``after`` (one more than
+        asked for, to tell whether the round has more)."""
+        return list(
+            self._live_rows(user)
+            .where((SenderDomain.status == STATUS_PENDING) & (SenderDomain.id > after))
+            .order_by(SenderDomain.id)
+            .limit(batch + 1)
+        )
+
+    async def _verify_batch(self, rows: list[SenderDomain], batch: int) -> BulkVerifyOutcome:
         from core.verify import BulkVerifyOutcome  # dnspython stays off the CLI's list/get path
 
-        rows = await off_loop(
-            lambda: list(
-                self._live_rows(user)
-                .where(SenderDomain.status == STATUS_PENDING)
-                .order_by(SenderDomain.last_verified_at.asc(nulls="first"), SenderDomain.id)
-                .limit(batch + 1)
-            )
-        )
         outcomes = await self._verify_rows(rows[:batch]) if rows else []
         return BulkVerifyOutcome(outcomes, len(rows) > batch)
 

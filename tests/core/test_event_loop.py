@@ -83,6 +83,7 @@ async def test_no_database_or_cache_work_runs_on_the_event_loop(ctx, alice, dns_
         # The TUI awaits the service directly, without the API around it.
         assert (await ctx.service.verify_domain(alice, domain_id)).is_verified
         await ctx.service.verify_pending(alice)
+        assert [bulk async for bulk in ctx.service.verify_all_pending(alice)]
         assert (await ctx.service.detect_dns_host(alice, domain_id)).dns_host == "Cloudflare"
         await ctx.service.send_test(alice, domain_id, "ops@example.net")
     finally:
