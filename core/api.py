@@ -215,7 +215,7 @@ class Api:
         present, key = _param(params, "APIKey")
         user = authenticate(key) if present else None
         if user is None:
-            raise ApiError(0, "Authentication failed", 401)
+            raise errors.auth_failed()
         return user
 
     async def dispatch_async(self, params: Mapping[str, Any], user: User | None = None) -> tuple[int, dict]:

@@ -25,7 +25,7 @@ from email.utils import format_datetime as email_date
 import aiosmtplib
 
 from core.clock import Clock
-from core.errors import INVALID_PARAMETER, ApiError, SenderdeckError
+from core.errors import INVALID_PARAMETER, INVALID_RECIPIENT, MISSING_TO, ApiError, SenderdeckError, missing
 from core.settings import SmtpSettings
 from core.validation import normalize_domain, strip_control
 
@@ -72,7 +72,7 @@ def parse_recipient(raw: object) -> str:
     characters — so nothing the caller sends can add a header or a second recipient.
     """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise ApiError(3, "Missing To parameter", 400)
+        raise missing("To", MISSING_TO)
     if not isinstance(raw, str):
         raise _bad_recipient()
     text = raw.strip()
@@ -89,7 +89,7 @@ def parse_recipient(raw: object) -> str:
 
 
 def _bad_recipient() -> ApiError:
-    return ApiError(8, "Invalid recipient email address", 400)
+    return ApiError(INVALID_RECIPIENT, "Invalid recipient email address", 400)
 
 
 def parse_subject(raw: object, default: str) -> str:

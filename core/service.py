@@ -199,7 +199,7 @@ class SenderDomainService:
         if present_disabled:
             value = parse_bool("TrackPrefixDisabled", disabled)
             if present_use and value != options["TrackPrefixDisabled"]:
-                raise ApiError(12, "UseTrackingSubdomain and TrackPrefixDisabled contradict each other", 400)
+                raise ApiError(errors.INVALID_PARAMETER, "UseTrackingSubdomain and TrackPrefixDisabled contradict each other", 400)
             options["TrackPrefixDisabled"] = value
         return options
 
@@ -215,7 +215,7 @@ class SenderDomainService:
             )
         longest = templates.longest_record_name(domain, options, selector, self.settings.mfrom_subdomain, self.settings.track_prefix)
         if len(longest) > 253:
-            raise ApiError(7, f"Invalid sender domain: its DNS record {longest} would be longer than 253 characters", 400)
+            raise ApiError(errors.CREATE_FAILED, f"Invalid sender domain: its DNS record {longest} would be longer than 253 characters", 400)
 
     def _limit_reached(self, user: User) -> bool:
         limit = user.domain_limit if user.domain_limit is not None else self.settings.domain_limit
@@ -240,13 +240,13 @@ class SenderDomainService:
                 for_update(User.select().where(User.id == user.id)).first()
                 existing = for_update(SenderDomain.select().where(pair)).first()
                 if existing is None and key is None:
-                    raise ApiError(7, "Sender domain create process failed", 400)
+                    raise ApiError(errors.CREATE_FAILED, "Sender domain create process failed", 400)
                 base = dict(existing.options) if existing else dict(TRACKING_FLAGS)
                 options = self._parse_options(params, base)
                 selector = existing.dkim_selector if existing else self.settings.platform.dkim_selector
                 self._check_names_fit(domain, options, selector)
                 if (existing is None or existing.status == STATUS_DELETED) and self._limit_reached(user):
-                    raise ApiError(5, "Sender domain limit reached for your account", 403)
+                    raise ApiError(errors.LIMIT_REACHED, "Sender domain limit reached for your account", 403)
                 if existing is not None:
                     meta = {k: v for k, v in (existing.verification_meta or {}).items() if k not in RECORD_STATE_KEYS}
                     meta["DNSRecords"] = self._template(domain, options, existing)
@@ -278,7 +278,7 @@ class SenderDomainService:
             self.cache.delete(probe_cache_key(domain_id))
         fresh = SenderDomain.get_or_none(SenderDomain.id == domain_id)
         if fresh is None:
-            raise ApiError(8, "Sender domain could not be retrieved after creation", 500)
+            raise ApiError(errors.NOT_RETRIEVED_AFTER_CREATE, "Sender domain could not be retrieved after creation", 500)
         return DomainView.from_row(fresh)
 
     def update_domain(self, user: User, domain_id: int, params: Mapping[str, Any]) -> tuple[DomainView, bool]:
@@ -298,7 +298,7 @@ class SenderDomainService:
                     wanted = str(raw_status).strip().lower() if isinstance(raw_status, str) else None
                     new_status = {"enabled": STATUS_ENABLED, "disabled": STATUS_DISABLED}.get(wanted or "")
                     if new_status is None:
-                        raise ApiError(9, "Invalid Status value. Allowed: Enabled, Disabled", 400)
+                        raise ApiError(errors.INVALID_STATUS, "Invalid Status value. Allowed: Enabled, Disabled", 400)
 
                 old_records = (row.verification_meta or {}).get("DNSRecords") or {}
                 # Only the DNS-affecting options decide (CustomSubdomain, CustomTrackPrefix,
@@ -312,9 +312,9 @@ class SenderDomainService:
                 status = STATUS_PENDING if regenerated and row.status in (STATUS_ENABLED, STATUS_PENDING) else row.status
                 if new_status is not None:
                     if row.status == STATUS_SUSPENDED:
-                        raise ApiError(9, "Invalid Status value: this domain is Suspended by the platform and cannot be changed", 400)
+                        raise ApiError(errors.INVALID_STATUS, "Invalid Status value: this domain is Suspended by the platform and cannot be changed", 400)
                     if new_status == STATUS_ENABLED and not self._all_verified(new_records if regenerated else old_records):
-                        raise ApiError(10, "Cannot enable an unverified domain — run user.senderdomain.verify first", 400)
+                        raise ApiError(errors.NOT_VERIFIED, "Cannot enable an unverified domain — run user.senderdomain.verify first", 400)
                     status = new_status
                 elif regenerated and row.status == STATUS_DISABLED:
                     status = STATUS_DISABLED  # a paused domain stays paused; its records still need verifying
@@ -334,7 +334,7 @@ class SenderDomainService:
             self.cache.delete(probe_cache_key(domain_id))
         fresh = SenderDomain.get_or_none(SenderDomain.id == domain_id)
         if fresh is None:
-            raise ApiError(7, "Sender domain could not be retrieved after update", 500)
+            raise ApiError(errors.NOT_RETRIEVED_AFTER_UPDATE, "Sender domain could not be retrieved after update", 500)
         return DomainView.from_row(fresh), regenerated
 
     def effective_options(self, options: Mapping) -> dict:
@@ -547,7 +547,7 @@ class SenderDomainService:
         from core import mailer  # aiosmtplib loads only when a test message is sent
 
         if self.settings.demo:
-            raise ApiError(99, "Not available in demo mode", 403)
+            raise ApiError(errors.DEMO_MODE, "Not available in demo mode", 403)
         row = await off_loop(self._owned, user, domain_id)
         recipient = mailer.parse_recipient(to)
         display = DomainView.from_row(row).display_name
@@ -576,5 +576,5 @@ class SenderDomainService:
         try:
             await mailer.deliver(self.settings.smtp, test)
         except mailer.DeliveryError as exc:
-            raise ApiError(11, f"Test message delivery failed: {exc.reason}", 502) from None
+            raise ApiError(errors.DELIVERY_FAILED, f"Test message delivery failed: {exc.reason}", 502) from None
         return mailer.SendTestOutcome(row.id, display, recipient, subject_text, test.message_id)

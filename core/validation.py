@@ -12,7 +12,7 @@ import unicodedata
 
 import idna
 
-from core.errors import INVALID_PARAMETER, ApiError
+from core.errors import CREATE_FAILED, INVALID_LABEL, INVALID_PARAMETER, LOCALHOST, ApiError, missing, not_found
 
 _LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _OPTION_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
@@ -29,7 +29,7 @@ def strip_control(text: str) -> str:
 
 
 def _invalid(reason: str) -> ApiError:
-    return ApiError(7, f"Invalid sender domain: {reason}", 400)
+    return ApiError(CREATE_FAILED, f"Invalid sender domain: {reason}", 400)
 
 
 def normalize_domain(raw: object) -> str:
@@ -39,7 +39,7 @@ def normalize_domain(raw: object) -> str:
     registrable host name.
     """
     if raw is None:
-        raise ApiError(1, "Missing SenderDomain parameter", 400)
+        raise missing("SenderDomain")
     if not isinstance(raw, str):
         raise _invalid("expected a domain name such as example.com")
     text = raw.strip()
@@ -47,7 +47,7 @@ def normalize_domain(raw: object) -> str:
         raise _invalid("contains control or invisible characters")
     text = text.rstrip(".") if text.endswith(".") and not text.endswith("..") else text
     if not text:
-        raise ApiError(1, "Missing SenderDomain parameter", 400)
+        raise missing("SenderDomain")
     if text.startswith("[") or _is_ip(text):
         raise _invalid("an IP address is not a domain name")
     text = unicodedata.normalize("NFC", text).lower()
@@ -55,7 +55,7 @@ def normalize_domain(raw: object) -> str:
     for dot in ("\u3002", "\uff0e", "\uff61"):
         text = text.replace(dot, ".")
     if text == "localhost" or text.endswith(".localhost"):
-        raise ApiError(4, "localhost is not a valid sender domain", 400)
+        raise ApiError(LOCALHOST, "localhost is not a valid sender domain", 400)
     labels = text.split(".")
     if any(label == "" for label in labels):
         raise _invalid("empty label (two dots in a row, or a leading dot)")
@@ -119,7 +119,7 @@ def to_unicode(name: str) -> str:
 def validate_option_label(name: str, raw: object) -> str:
     """CustomSubdomain / CustomTrackPrefix: the spec's rule, code 6. Stored lower case."""
     if not isinstance(raw, str) or not _OPTION_LABEL.match(raw.strip()):
-        raise ApiError(6, f"Invalid {name}. Letters, digits, and hyphens only; max 32 chars; no leading/trailing hyphens", 400)
+        raise ApiError(INVALID_LABEL, f"Invalid {name}. Letters, digits, and hyphens only; max 32 chars; no leading/trailing hyphens", 400)
     return raw.strip().lower()
 
 
@@ -140,15 +140,15 @@ def parse_bool(name: str, raw: object) -> bool:
 def parse_domain_id(raw: object) -> int:
     """DomainID: code 1 when absent or empty; an ID that names no domain is code 2."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise ApiError(1, "Missing DomainID parameter", 400)
+        raise missing("DomainID")
     if isinstance(raw, bool):
-        raise ApiError(2, "Sender domain not found", 404)
+        raise not_found()
     if isinstance(raw, int):
         value = raw
     elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
         value = int(raw.strip())
     else:
-        raise ApiError(2, "Sender domain not found", 404)
+        raise not_found()
     if value <= 0 or value > 2**63 - 1:
-        raise ApiError(2, "Sender domain not found", 404)
+        raise not_found()
     return value

@@ -12,7 +12,7 @@ from typing import Any
 
 from core import users
 from core.context import Context, build_context
-from core.errors import ApiError, SettingsError
+from core.errors import ApiError, SettingsError, auth_failed
 from core.models import User
 from core.settings import Settings, load_settings
 
@@ -39,7 +39,7 @@ def resolve_user(ctx: Context, args, *, create_if_empty: bool = False) -> User:
     if key:
         user = users.authenticate(key)
         if user is None:
-            raise ApiError(0, "Authentication failed", 401)
+            raise auth_failed()
         return user
     name = args.user or os.environ.get("SENDERDECK_USER")
     if name:
