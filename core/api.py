@@ -20,7 +20,8 @@ from core.clock import format_datetime
 from core.db import off_loop
 from core.errors import ApiError, SettingsError
 from core.models import PERMISSION_USER_UPDATE, User
-from core.service import SenderDomainService, _param
+from core.options import param
+from core.service import SenderDomainService
 from core.users import authenticate
 from core.validation import parse_bool, parse_domain_id
 from core.views import DomainView
@@ -80,7 +81,7 @@ def records_json(view: DomainView) -> dict:
 
 def parse_days(params: Mapping[str, Any]) -> int | None:
     """``days``: None when absent; otherwise clamped to 1..365, 30 when not a number."""
-    present, raw = _param(params, "days")
+    present, raw = param(params, "days")
     if not present:
         return None
     try:
@@ -91,7 +92,7 @@ def parse_days(params: Mapping[str, Any]) -> int | None:
 
 
 def _domain_id(params: Mapping[str, Any]) -> int:
-    return parse_domain_id(_param(params, "DomainID")[1])
+    return parse_domain_id(param(params, "DomainID")[1])
 
 
 # ---- commands -----------------------------------------------------------------------------
@@ -145,7 +146,7 @@ def _dns(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
 
 @command("user.senderdomain.verify")
 async def _verify(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
-    present, raw = _param(params, "verifyall")
+    present, raw = param(params, "verifyall")
     if present and parse_bool("verifyall", raw):
         bulk = await api.service.verify_pending(user)
         return {
@@ -181,7 +182,7 @@ async def _dnshost(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
 @command("user.senderdomain.sendtest")
 async def _sendtest(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
     domain_id = _domain_id(params)
-    sent = await api.service.send_test(user, domain_id, _param(params, "to")[1], _param(params, "subject")[1])
+    sent = await api.service.send_test(user, domain_id, param(params, "to")[1], param(params, "subject")[1])
     return {
         "Success": True,
         "DomainID": sent.domain_id,
@@ -212,7 +213,7 @@ class Api:
         self.service = service
 
     def authenticate(self, params: Mapping[str, Any]) -> User:
-        present, key = _param(params, "APIKey")
+        present, key = param(params, "APIKey")
         user = authenticate(key) if present else None
         if user is None:
             raise errors.auth_failed()
@@ -229,7 +230,7 @@ class Api:
                 user = await off_loop(self.authenticate, params)
             if not user.can(PERMISSION_USER_UPDATE):
                 raise ApiError(errors.PERMISSION_DENIED, f"Permission denied: this account lacks {PERMISSION_USER_UPDATE}", 403)
-            present, name = _param(params, "Command")
+            present, name = param(params, "Command")
             if not present or not isinstance(name, str) or not name.strip():
                 raise ApiError(errors.UNKNOWN_COMMAND, "Missing Command parameter", 400)
             handler = COMMANDS.get(name.strip().lower())

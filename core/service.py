@@ -17,6 +17,7 @@ import peewee
 from core import errors
 from core import records as templates
 from core import stats
+from core import status as status_rules
 from core.cache import Cache, RateLimiter
 from core.clock import Clock
 from core.db import database, for_update, off_loop, retry_locked, write_transaction
@@ -25,15 +26,14 @@ from core.events import DELETE_SENDER_DOMAIN, Hooks
 from core.listing import load_views
 from core.models import (
     STATUS_DELETED,
-    STATUS_DISABLED,
     STATUS_ENABLED,
     STATUS_PENDING,
-    STATUS_SUSPENDED,
     SenderDomain,
     User,
 )
+from core.options import TRACKING_FLAGS, dns_layout, effective_options, param, parse_options
 from core.settings import Settings
-from core.validation import normalize_domain, parse_bool, to_unicode, validate_option_label
+from core.validation import normalize_domain, to_unicode
 from core.views import DomainView
 
 if TYPE_CHECKING:
@@ -45,11 +45,8 @@ PROBE_CACHE_TTL = 60.0
 VERIFY_BATCH = 25  # the spec: verifyall checks at most 25 domains per call
 VERIFY_ROUND_IDLE_TTL = 3600.0  # a verify-all round not continued for an hour starts over
 SENDTEST_RATE_LIMIT = (10, 300.0)  # the spec: 10 test messages per 5 minutes per user
-# Option flags the API takes as booleans and stores as 1/0, and their defaults on create.
-TRACKING_FLAGS = {"LinkTracking": 1, "OpenTracking": 1, "UnsubscribeLink": 0}
 # VerificationMeta keys that describe the current records; dropped when records change.
 RECORD_STATE_KEYS = ("DNSRecords", "Checks")
-_LAYOUT_KEYS = ("CustomSubdomain", "CustomTrackPrefix", "TrackPrefixDisabled")
 
 
 def probe_cache_key(domain_id: int) -> str:
@@ -58,17 +55,6 @@ def probe_cache_key(domain_id: int) -> str:
 
 def verify_round_key(user_id: int) -> str:
     return f"verifyround:{user_id}"
-
-
-def _param(params: Mapping[str, Any], name: str) -> tuple[bool, Any]:
-    """Look a parameter up by name, case-insensitively (the spec mixes `status` and `DomainID`)."""
-    if name in params:
-        return True, params[name]
-    lowered = name.lower()
-    for key, value in params.items():
-        if isinstance(key, str) and key.lower() == lowered:
-            return True, value
-    return False, None
 
 
 class SenderDomainService:
@@ -181,28 +167,6 @@ class SenderDomainService:
             default_prefix=self.settings.track_prefix,
         )
 
-    def _parse_options(self, params: Mapping[str, Any], current: Mapping) -> dict:
-        """The options after applying ``params`` to ``current``; raises before any write."""
-        options = dict(current)
-        for flag in TRACKING_FLAGS:
-            present, value = _param(params, flag)
-            if present:
-                options[flag] = int(parse_bool(flag, value))
-        for name in ("CustomSubdomain", "CustomTrackPrefix"):
-            present, value = _param(params, name)
-            if present:
-                options[name] = validate_option_label(name, value)
-        present_use, use = _param(params, "UseTrackingSubdomain")
-        present_disabled, disabled = _param(params, "TrackPrefixDisabled")
-        if present_use:
-            options["TrackPrefixDisabled"] = not parse_bool("UseTrackingSubdomain", use)
-        if present_disabled:
-            value = parse_bool("TrackPrefixDisabled", disabled)
-            if present_use and value != options["TrackPrefixDisabled"]:
-                raise ApiError(errors.INVALID_PARAMETER, "UseTrackingSubdomain and TrackPrefixDisabled contradict each other", 400)
-            options["TrackPrefixDisabled"] = value
-        return options
-
     def _check_names_fit(self, domain: str, options: Mapping, selector: str) -> None:
         sub = templates.mfrom_subdomain(options, self.settings.mfrom_subdomain)
         track = templates.tracking_host(domain, options, self.settings.mfrom_subdomain, self.settings.track_prefix)
@@ -228,10 +192,10 @@ class SenderDomainService:
         transaction with the user's row locked, so racing creates can neither pass the limit
         together nor write back a stale row.
         """
-        present, raw = _param(params, "SenderDomain")
+        present, raw = param(params, "SenderDomain")
         domain = normalize_domain(raw if present else None)
         pair = (SenderDomain.domain == domain) & (SenderDomain.user == user.id)
-        self._parse_options(params, TRACKING_FLAGS)  # reject bad options before any work
+        parse_options(params, TRACKING_FLAGS)  # reject bad options before any work
         # Key generation takes a while: do it before taking locks, and only for a new pair.
         key = None if SenderDomain.select().where(pair).exists() else self.keygen()
 
@@ -242,7 +206,7 @@ class SenderDomainService:
                 if existing is None and key is None:
                     raise ApiError(errors.CREATE_FAILED, "Sender domain create process failed", 400)
                 base = dict(existing.options) if existing else dict(TRACKING_FLAGS)
-                options = self._parse_options(params, base)
+                options = parse_options(params, base)
                 selector = existing.dkim_selector if existing else self.settings.platform.dkim_selector
                 self._check_names_fit(domain, options, selector)
                 if (existing is None or existing.status == STATUS_DELETED) and self._limit_reached(user):
@@ -291,14 +255,9 @@ class SenderDomainService:
         def work() -> bool:
             with write_transaction():
                 row = self._owned(user, domain_id, lock=True)
-                options = self._parse_options(params, row.options or {})
-                present_status, raw_status = _param(params, "status")
-                new_status = None
-                if present_status:
-                    wanted = str(raw_status).strip().lower() if isinstance(raw_status, str) else None
-                    new_status = {"enabled": STATUS_ENABLED, "disabled": STATUS_DISABLED}.get(wanted or "")
-                    if new_status is None:
-                        raise ApiError(errors.INVALID_STATUS, "Invalid Status value. Allowed: Enabled, Disabled", 400)
+                options = parse_options(params, row.options or {})
+                present_status, raw_status = param(params, "status")
+                requested = status_rules.parse_requested(raw_status) if present_status else None
 
                 old_records = (row.verification_meta or {}).get("DNSRecords") or {}
                 # Only the DNS-affecting options decide (CustomSubdomain, CustomTrackPrefix,
@@ -308,16 +267,9 @@ class SenderDomainService:
                 new_records = self._template(row.domain, options, row) if regenerated else old_records
                 if regenerated:
                     self._check_names_fit(row.domain, options, row.dkim_selector)
-
-                status = STATUS_PENDING if regenerated and row.status in (STATUS_ENABLED, STATUS_PENDING) else row.status
-                if new_status is not None:
-                    if row.status == STATUS_SUSPENDED:
-                        raise ApiError(errors.INVALID_STATUS, "Invalid Status value: this domain is Suspended by the platform and cannot be changed", 400)
-                    if new_status == STATUS_ENABLED and not self._all_verified(new_records if regenerated else old_records):
-                        raise ApiError(errors.NOT_VERIFIED, "Cannot enable an unverified domain — run user.senderdomain.verify first", 400)
-                    status = new_status
-                elif regenerated and row.status == STATUS_DISABLED:
-                    status = STATUS_DISABLED  # a paused domain stays paused; its records still need verifying
+                status = status_rules.after_update(
+                    row.status, requested, regenerated=regenerated, records_verified=self._all_verified(new_records)
+                )
 
                 meta = dict(row.verification_meta or {})
                 if regenerated:
@@ -339,19 +291,10 @@ class SenderDomainService:
 
     def effective_options(self, options: Mapping) -> dict:
         """Every option with the defaults filled in, in the spec's order (List and Get show these)."""
-        return {
-            **{flag: int(options.get(flag, default)) for flag, default in TRACKING_FLAGS.items()},
-            "CustomSubdomain": templates.mfrom_subdomain(options, self.settings.mfrom_subdomain),
-            "CustomTrackPrefix": templates.track_prefix(options, self.settings.track_prefix),
-            "TrackPrefixDisabled": bool(options.get("TrackPrefixDisabled", False)),
-            **{k: v for k, v in options.items() if k not in TRACKING_FLAGS and k not in _LAYOUT_KEYS},
-        }
+        return effective_options(options, default_subdomain=self.settings.mfrom_subdomain, default_prefix=self.settings.track_prefix)
 
     def _dns_layout(self, options: Mapping) -> tuple[str, str | None]:
-        """The MFROM subdomain and tracking host label the options produce."""
-        sub = templates.mfrom_subdomain(options, self.settings.mfrom_subdomain)
-        track = templates.tracking_host("", options, self.settings.mfrom_subdomain, self.settings.track_prefix)
-        return sub, track
+        return dns_layout(options, default_subdomain=self.settings.mfrom_subdomain, default_prefix=self.settings.track_prefix)
 
     @staticmethod
     def _all_verified(records: Mapping[str, list]) -> bool:

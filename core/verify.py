@@ -19,9 +19,9 @@ from typing import Any, Awaitable, Callable, Mapping
 
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from core.models import STATUS_ENABLED, STATUS_PENDING
 from core.probe import ERROR, NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT, Prober, Result, absolute
 from core.spf import evaluate_spf, is_spf, with_include
+from core.status import after_probe
 
 MATCHED = "matched"
 MISMATCHED = "mismatched"
@@ -449,13 +449,7 @@ def apply_checks(meta: Mapping[str, Any], checks: Mapping[str, Check], status: s
     states = [checks[h].state if h in checks else UNKNOWN for h in records]
     verified = bool(states) and all(s == MATCHED for s in states)
     failed = any(s in (MISMATCHED, MISSING) for s in states)
-    new_status = status
-    if status in (STATUS_ENABLED, STATUS_PENDING):
-        if verified:
-            new_status = STATUS_ENABLED
-        elif failed:
-            new_status = STATUS_PENDING
-    return new_meta, new_status, verified
+    return new_meta, after_probe(status, verified=verified, failed=failed), verified
 
 
 __all__ = [
