@@ -18,6 +18,7 @@ import peewee
 from core import errors
 from core.clock import format_datetime
 from core.db import off_loop
+from core.dnsrecord import records_to_stored
 from core.errors import ApiError, SettingsError
 from core.models import PERMISSION_USER_UPDATE, User
 from core.options import param
@@ -163,7 +164,7 @@ async def _verify(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
         "DomainID": outcome.domain_id,
         "IsVerified": outcome.is_verified,
         "Status": outcome.status,
-        "DNSRecords": outcome.dns_records,
+        "DNSRecords": records_to_stored(outcome.records, with_flag=True),
     }
 
 

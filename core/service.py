@@ -22,6 +22,7 @@ from core.cache import Cache, RateLimiter
 from core.clock import Clock
 from core.db import database, for_update, off_loop, retry_locked, write_transaction
 from core.errors import ApiError, SettingsError, not_found
+from core.dnsrecord import DnsRecord, all_verified, records_from_stored, records_to_stored
 from core.events import DELETE_SENDER_DOMAIN, Hooks
 from core.listing import load_views
 from core.models import (
@@ -268,7 +269,7 @@ class SenderDomainService:
                 if regenerated:
                     self._check_names_fit(row.domain, options, row.dkim_selector)
                 status = status_rules.after_update(
-                    row.status, requested, regenerated=regenerated, records_verified=self._all_verified(new_records)
+                    row.status, requested, regenerated=regenerated, records_verified=all_verified(records_from_stored(new_records))
                 )
 
                 meta = dict(row.verification_meta or {})
@@ -295,10 +296,6 @@ class SenderDomainService:
 
     def _dns_layout(self, options: Mapping) -> tuple[str, str | None]:
         return dns_layout(options, default_subdomain=self.settings.mfrom_subdomain, default_prefix=self.settings.track_prefix)
-
-    @staticmethod
-    def _all_verified(records: Mapping[str, list]) -> bool:
-        return bool(records) and all(len(r) > 2 and r[2] is True for r in records.values())
 
     def delete_domain(self, user: User, domain_id: int) -> None:
         """Soft delete: Status='Deleted', then the Delete.SenderDomain hook fires."""
@@ -413,10 +410,11 @@ class SenderDomainService:
 
             return hint
 
-        def cached_plans() -> list[tuple[SenderDomain, dict, str, dict | None]]:
+        def cached_plans() -> list[tuple[SenderDomain, list[DnsRecord], str, dict | None]]:
             plans = []
             for row in rows:
-                records = (row.verification_meta or {}).get("DNSRecords") or self._template(row.domain, row.options or {}, row)
+                stored = (row.verification_meta or {}).get("DNSRecords") or self._template(row.domain, row.options or {}, row)
+                records = records_from_stored(stored)
                 fp = verify.fingerprint(records)
                 cached = self.cache.get(probe_cache_key(row.id))
                 checks = None
@@ -453,7 +451,7 @@ class SenderDomainService:
 
         return await off_loop(store)
 
-    def _apply_checks(self, domain_id: int, records: dict, fp: str, checks: dict) -> VerifyOutcome:
+    def _apply_checks(self, domain_id: int, records: list[DnsRecord], fp: str, checks: dict) -> VerifyOutcome:
         """Store one probe's flags, evidence and Status (only when changed) and LastVerifiedAt."""
         from core import verify  # loaded with the prober by _verify_rows; a no-op here
 
@@ -462,13 +460,13 @@ class SenderDomainService:
             row = for_update(SenderDomain.select().where(SenderDomain.id == domain_id)).first()  # no edit in between
             meta = dict(row.verification_meta or {}) if row else {}
             stored = meta.get("DNSRecords") or {}
-            if row is None or (stored and verify.fingerprint(stored) != fp):
+            if row is None or (stored and verify.fingerprint(records_from_stored(stored)) != fp):
                 # Deleted, or the records were regenerated while we probed: the probe is stale.
                 if row is not None:
                     SenderDomain.update(last_verified_at=now).where(SenderDomain.id == domain_id).execute()
                 status = row.status if row else STATUS_DELETED
-                return verify.VerifyOutcome(domain_id, False, status, {h: list(r) for h, r in stored.items()})
-            base = meta if stored else {**meta, "DNSRecords": records}
+                return verify.VerifyOutcome(domain_id, False, status, records_from_stored(stored))
+            base = meta if stored else {**meta, "DNSRecords": records_to_stored(records, with_flag=False)}
             new_meta, new_status, verified = verify.apply_checks(base, checks, row.status)
             fields: dict = {SenderDomain.last_verified_at: now}
             if new_meta != meta:
@@ -476,7 +474,9 @@ class SenderDomainService:
             if new_status != row.status:
                 fields[SenderDomain.status] = new_status
             SenderDomain.update(fields).where(SenderDomain.id == domain_id).execute()
-        return verify.VerifyOutcome(domain_id, verified, new_status, new_meta["DNSRecords"], new_meta.get("Checks", {}))
+        return verify.VerifyOutcome(
+            domain_id, verified, new_status, records_from_stored(new_meta["DNSRecords"]), new_meta.get("Checks", {})
+        )
 
     # ---- test sending (core/mailer.py) -----------------------------------------------------
 

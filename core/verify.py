@@ -14,11 +14,12 @@ import binascii
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from core.dnsrecord import DnsRecord, records_from_stored, records_to_stored
 from core.probe import ERROR, NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT, Prober, Result, absolute
 from core.spf import evaluate_spf, is_spf, with_include
 from core.status import after_probe
@@ -78,7 +79,7 @@ class VerifyOutcome:
     domain_id: int
     is_verified: bool
     status: str
-    dns_records: dict[str, list]  # {host: [Type, Value, verified flag]}
+    records: list[DnsRecord]  # with the flags this verify left stored
     checks: dict[str, dict] = field(default_factory=dict)  # {host: Check JSON}
     cached: bool = False  # answered from the 60 s probe cache
 
@@ -89,9 +90,9 @@ class BulkVerifyOutcome:
     truncated: bool
 
 
-def fingerprint(records: Mapping[str, list]) -> str:
+def fingerprint(records: Iterable[DnsRecord]) -> str:
     """Identifies the expected records; a cached probe only applies to the same fingerprint."""
-    body = json.dumps([[h, r[0], r[1]] for h, r in records.items()], ensure_ascii=True, separators=(",", ":"))
+    body = json.dumps([[r.host, r.type, r.value] for r in records], ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(body.encode("ascii")).hexdigest()[:24]
 
 
@@ -110,7 +111,7 @@ class Target:
     """One domain to check: its ASCII name, expected records and (lazily) its DNS host."""
 
     domain: str
-    records: Mapping[str, list]
+    records: list[DnsRecord]
     spf_include: str
     dns_host: HostHint = _no_host
 
@@ -414,9 +415,8 @@ async def check_record(prober: Prober, target: Target, host: str, rtype: str, va
 
 
 async def check_domain(prober: Prober, target: Target) -> dict[str, Check]:
-    hosts = list(target.records)
-    checks = await asyncio.gather(*(check_record(prober, target, h, target.records[h][0], target.records[h][1]) for h in hosts))
-    return dict(zip(hosts, checks))
+    checks = await asyncio.gather(*(check_record(prober, target, r.host, r.type, r.value) for r in target.records))
+    return {r.host: check for r, check in zip(target.records, checks)}
 
 
 async def check_domains(prober: Prober, targets: list[Target]) -> list[dict[str, Check]]:
@@ -435,18 +435,19 @@ def apply_checks(meta: Mapping[str, Any], checks: Mapping[str, Check], status: s
     missing: Approval Pending; otherwise the Status stays. Disabled and Suspended stay.
     Other VerificationMeta keys are kept.
     """
-    records = meta.get("DNSRecords") or {}
-    flags: dict[str, list] = {}
-    for host, record in records.items():
-        check = checks.get(host)
-        previous = record[2] if len(record) > 2 else None
-        if check is None or check.state == UNKNOWN:
-            flag = previous
-        else:
-            flag = check.state == MATCHED
-        flags[host] = [record[0], record[1], flag]
-    new_meta = {**meta, "DNSRecords": flags, "Checks": {h: checks[h].to_json() for h in records if h in checks}}
-    states = [checks[h].state if h in checks else UNKNOWN for h in records]
+    records = records_from_stored(meta.get("DNSRecords"))
+    flagged = []
+    for record in records:
+        check = checks.get(record.host)
+        if check is not None and check.state != UNKNOWN:  # could not check: the flag stays
+            record = replace(record, verified=check.state == MATCHED)
+        flagged.append(record)
+    new_meta = {
+        **meta,
+        "DNSRecords": records_to_stored(flagged, with_flag=True),
+        "Checks": {r.host: checks[r.host].to_json() for r in records if r.host in checks},
+    }
+    states = [checks[r.host].state if r.host in checks else UNKNOWN for r in records]
     verified = bool(states) and all(s == MATCHED for s in states)
     failed = any(s in (MISMATCHED, MISSING) for s in states)
     return new_meta, after_probe(status, verified=verified, failed=failed), verified

@@ -6,6 +6,7 @@ import pytest
 
 from core.localdns import LocalDNS
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
+from core.dnsrecord import DnsRecord
 from core.verify import (
     MATCHED,
     MISMATCHED,
@@ -47,7 +48,7 @@ async def check(server, zone, host, rtype, value, *, dns_host=None, extra_zones=
         server.set_zone(origin, z)
     for key, names in server_opts.items():
         getattr(server, key).update(__import__("dns.name").name.from_text(n) for n in names)
-    target = Target(D, {host: [rtype, value]}, INCLUDE, host_is(dns_host))
+    target = Target(D, [DnsRecord(host, rtype, value)], INCLUDE, host_is(dns_host))
     return await check_record(prober_for(server, **(prober_opts or {})), target, host, rtype, value)
 
 
@@ -338,6 +339,6 @@ def test_could_not_check_keeps_the_previous_flag():
 
 
 def test_fingerprint_ignores_flags_but_not_values():
-    flagged = {"a": ["TXT", "x", True]}
-    assert fingerprint(flagged) == fingerprint({"a": ["TXT", "x"]})
-    assert fingerprint(flagged) != fingerprint({"a": ["TXT", "y"]})
+    flagged = [DnsRecord("a", "TXT", "x", True)]
+    assert fingerprint(flagged) == fingerprint([DnsRecord("a", "TXT", "x")])
+    assert fingerprint(flagged) != fingerprint([DnsRecord("a", "TXT", "y")])
