@@ -13,19 +13,14 @@ import unicodedata
 import idna
 
 from core.errors import CREATE_FAILED, INVALID_LABEL, INVALID_PARAMETER, LOCALHOST, ApiError, missing, not_found
+from core.plaintext import has_control, strip_control  # noqa: F401 (the TUI imports strip_control from here)
 
 _LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _OPTION_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 
 MAX_NAME = 253
 MAX_LABEL = 63
 OPTION_RULE = "letters, digits, and hyphens only; max 32 chars; no leading/trailing hyphens"
-
-
-def strip_control(text: str) -> str:
-    """Remove control and invisible formatting characters (bidi overrides, zero-width)."""
-    return _CONTROL.sub("", text)
 
 
 def _invalid(reason: str) -> ApiError:
@@ -43,7 +38,7 @@ def normalize_domain(raw: object) -> str:
     if not isinstance(raw, str):
         raise _invalid("expected a domain name such as example.com")
     text = raw.strip()
-    if _CONTROL.search(text):
+    if has_control(text):
         raise _invalid("contains control or invisible characters")
     text = text.rstrip(".") if text.endswith(".") and not text.endswith("..") else text
     if not text:

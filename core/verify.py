@@ -20,6 +20,7 @@ from typing import Any, Awaitable, Callable, Iterable, Mapping
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from core.dnsrecord import DnsRecord, records_from_stored, records_to_stored
+from core.plaintext import escape_control
 from core.probe import ERROR, NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT, Prober, Result, absolute
 from core.spf import evaluate_spf, is_spf, with_include
 from core.status import after_probe
@@ -33,12 +34,9 @@ STATES = (MATCHED, MISMATCHED, MISSING, UNKNOWN)
 MAX_CNAME_HOPS = 8
 DMARC_POLICIES = ("none", "quarantine", "reject")
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
-
-
 def plain(text: str) -> str:
     """An answer as printable text: control and invisible characters become ``\\xNN`` escapes."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+    return escape_control(text)
 
 
 def same_name(a: str, b: str) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import sys
 from typing import Any
 
@@ -14,9 +13,9 @@ from core import users
 from core.context import Context, build_context
 from core.errors import ApiError, SettingsError, auth_failed
 from core.models import User
+from core.plaintext import escape_in_json
 from core.settings import Settings, load_settings
 
-_UNSAFE_IN_TERMINAL = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def settings_from_args(args) -> Settings:
@@ -62,7 +61,7 @@ def resolve_user(ctx: Context, args, *, create_if_empty: bool = False) -> User:
 def dump_json(value: Any) -> str:
     """JSON for a terminal: Unicode kept readable, but C1 controls and bidi overrides escaped."""
     text = json.dumps(value, ensure_ascii=False, indent=2)
-    return _UNSAFE_IN_TERMINAL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return escape_in_json(text)
 
 
 def fail(message: str, code: int = 2) -> int:

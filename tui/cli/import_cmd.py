@@ -12,6 +12,7 @@ import sys
 import time
 
 from core.importers import import_file
+from core.plaintext import escape_control
 from tui.cli.common import dump_json, open_context
 
 KIND_HELP = {
@@ -62,14 +63,7 @@ class ProgressBar:
 
 def _plain(text: str) -> str:
     """A file name or value from a log, safe to print: control and bidi characters escaped."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch.isprintable() and not (0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069):
-            out.append(ch)
-        else:
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    return "".join(out)
+    return escape_control(text)
 
 
 def format_summary(summary) -> str:
