@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import peewee
 
