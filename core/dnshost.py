@@ -15,7 +15,7 @@ from typing import Any
 from core.db import off_loop
 from core.probe import OK, Prober, absolute
 
-UNKNOWN = "unknown"
+UNKNOWN_HOST = "unknown"  # the spec's DnsHost when no provider is known
 DNSHOST_CACHE_TTL = 3600.0
 
 # Label -> nameserver host suffixes. The spec's 17 first, then a few more seen often.
@@ -63,7 +63,7 @@ def provider_of(nameserver: str) -> str | None:
 def provider_for(nameservers: list[str]) -> str:
     """The label most of the nameservers map to; ``unknown`` when none map."""
     labels = Counter(p for p in (provider_of(ns) for ns in nameservers) if p)
-    return labels.most_common(1)[0][0] if labels else UNKNOWN
+    return labels.most_common(1)[0][0] if labels else UNKNOWN_HOST
 
 
 @dataclass
@@ -79,7 +79,7 @@ class HostInfo:
     def from_json(cls, data: Any) -> "HostInfo | None":
         if not isinstance(data, dict) or not isinstance(data.get("Nameservers"), list):
             return None
-        return cls(data.get("Apex"), str(data.get("DnsHost") or UNKNOWN), [str(n) for n in data["Nameservers"]])
+        return cls(data.get("Apex"), str(data.get("DnsHost") or UNKNOWN_HOST), [str(n) for n in data["Nameservers"]])
 
 
 @dataclass
@@ -114,7 +114,7 @@ async def find_host(prober: Prober, domain: str) -> HostInfo:
             name = parent
     except Exception:  # the subtitle is a nice-to-have: nothing here may fail a command
         pass
-    return HostInfo(None, UNKNOWN, [])
+    return HostInfo(None, UNKNOWN_HOST, [])
 
 
 async def detect(prober: Prober, cache, domain: str) -> HostInfo:

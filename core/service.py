@@ -389,7 +389,7 @@ class SenderDomainService:
         try:
             prober = Prober.from_settings(self.settings.nameservers, self.settings.dns)
         except SettingsError:  # e.g. a resolver named by a host that does not resolve
-            return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), dnshost.UNKNOWN, [])
+            return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), dnshost.UNKNOWN_HOST, [])
         info = await dnshost.detect(prober, self.cache, row.domain)
         return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), info.dns_host, info.nameservers)
 
@@ -407,7 +407,7 @@ class SenderDomainService:
                 if domain not in hosts:
                     hosts[domain] = asyncio.ensure_future(dnshost.detect(prober, self.cache, domain))
                 found = await asyncio.shield(hosts[domain])
-                return None if found.dns_host == dnshost.UNKNOWN else found.dns_host
+                return None if found.dns_host == dnshost.UNKNOWN_HOST else found.dns_host
 
             return hint
 
@@ -439,7 +439,7 @@ class SenderDomainService:
             outcomes = []
             for (row, records, fp, cached_checks), probed_checks in fresh:
                 checks = cached_checks if cached_checks is not None else probed_checks
-                if probed_checks is not None and all(c.state != verify.UNKNOWN for c in checks.values()):  # failures are not kept
+                if probed_checks is not None and all(c.state != verify.COULD_NOT_CHECK for c in checks.values()):  # failures are not kept
                     self.cache.set(
                         probe_cache_key(row.id),
                         {"Fingerprint": fp, "Checks": {h: c.to_json() for h, c in checks.items()}},

@@ -28,8 +28,8 @@ from core.status import after_probe
 MATCHED = "matched"
 MISMATCHED = "mismatched"
 MISSING = "missing"
-UNKNOWN = "unknown"  # could not check: timeout, SERVFAIL, refused
-STATES = (MATCHED, MISMATCHED, MISSING, UNKNOWN)
+COULD_NOT_CHECK = "unknown"  # timeout, SERVFAIL, refused (the stored State value users see)
+STATES = (MATCHED, MISMATCHED, MISSING, COULD_NOT_CHECK)
 
 MAX_CNAME_HOPS = 8
 DMARC_POLICIES = ("none", "quarantine", "reject")
@@ -64,7 +64,7 @@ class Check:
     def from_json(cls, data: Mapping[str, Any]) -> "Check":
         state = data.get("State")
         return cls(
-            state if state in STATES else UNKNOWN,
+            state if state in STATES else COULD_NOT_CHECK,
             [str(v) for v in data.get("Found") or []],
             str(data.get("Reason") or ""),
             str(data.get("Fix") or ""),
@@ -130,7 +130,7 @@ def _could_not(result: Result, what: str) -> Check:
     else:
         why = result.detail or "the nameserver would not answer"
     return Check(
-        UNKNOWN,
+        COULD_NOT_CHECK,
         [],
         f"could not check {what}: {why}",
         "Try again in a minute; if it persists, check that the domain's nameservers answer",
@@ -409,7 +409,7 @@ async def check_record(prober: Prober, target: Target, host: str, rtype: str, va
             return await check_txt(prober, target, host, value)
         return await check_set(prober, target, host, rtype.upper(), value)
     except (ValueError, UnicodeError) as exc:  # a name dnspython cannot encode
-        return Check(UNKNOWN, [], f"could not check {host}: {exc}", "Regenerate the records for this domain")
+        return Check(COULD_NOT_CHECK, [], f"could not check {host}: {exc}", "Regenerate the records for this domain")
 
 
 async def check_domain(prober: Prober, target: Target) -> dict[str, Check]:
@@ -437,7 +437,7 @@ def apply_checks(meta: Mapping[str, Any], checks: Mapping[str, Check], status: s
     flagged = []
     for record in records:
         check = checks.get(record.host)
-        if check is not None and check.state != UNKNOWN:  # could not check: the flag stays
+        if check is not None and check.state != COULD_NOT_CHECK:  # could not check: the flag stays
             record = replace(record, verified=check.state == MATCHED)
         flagged.append(record)
     new_meta = {
@@ -445,7 +445,7 @@ def apply_checks(meta: Mapping[str, Any], checks: Mapping[str, Check], status: s
         "DNSRecords": records_to_stored(flagged, with_flag=True),
         "Checks": {r.host: checks[r.host].to_json() for r in records if r.host in checks},
     }
-    states = [checks[r.host].state if r.host in checks else UNKNOWN for r in records]
+    states = [checks[r.host].state if r.host in checks else COULD_NOT_CHECK for r in records]
     verified = bool(states) and all(s == MATCHED for s in states)
     failed = any(s in (MISMATCHED, MISSING) for s in states)
     return new_meta, after_probe(status, verified=verified, failed=failed), verified
@@ -465,7 +465,7 @@ __all__ = [
     "MATCHED",
     "MISMATCHED",
     "MISSING",
-    "UNKNOWN",
+    "COULD_NOT_CHECK",
     "ERROR",
     "NODATA",
 ]

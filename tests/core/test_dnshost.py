@@ -6,7 +6,7 @@ import dns.name
 import pytest
 
 from core import dnshost
-from core.dnshost import UNKNOWN, provider_for, provider_of
+from core.dnshost import UNKNOWN_HOST, provider_for, provider_of
 from tests.core.dnskit import dns_server, prober_for, publish, settings  # noqa: F401  (fixtures)
 
 SPEC_PROVIDERS = {
@@ -37,8 +37,8 @@ def test_the_spec_providers_are_mapped(label, servers):
 
 
 def test_unmapped_and_lookalike_names_are_unknown():
-    assert provider_for(["ns1.boutique-host.example."]) == UNKNOWN
-    assert provider_for([]) == UNKNOWN
+    assert provider_for(["ns1.boutique-host.example."]) == UNKNOWN_HOST
+    assert provider_for([]) == UNKNOWN_HOST
     assert provider_of("ns1.notcloudflare.com") is None
     assert provider_of("cloudflare.com.evil.example") is None
 
@@ -54,9 +54,9 @@ async def test_walks_up_from_a_subdomain_to_the_apex(dns_server):
 async def test_failure_is_unknown_never_an_exception(dns_server):
     dns_server.servfail.add(dns.name.from_text("broken.example"))
     info = await dnshost.find_host(prober_for(dns_server, retries=0), "broken.example")
-    assert (info.dns_host, info.nameservers) == (UNKNOWN, [])
+    assert (info.dns_host, info.nameservers) == (UNKNOWN_HOST, [])
     refused = await dnshost.find_host(prober_for(dns_server), "not-served.example")
-    assert (refused.dns_host, refused.nameservers) == (UNKNOWN, [])
+    assert (refused.dns_host, refused.nameservers) == (UNKNOWN_HOST, [])
 
 
 async def call(ctx, user, **params):
@@ -88,11 +88,11 @@ async def test_dnshost_unknown_provider_and_failures(ctx, alice, bob, dns_server
     boutique = ctx.service.create_domain(alice, {"SenderDomain": "boutique.example"})
     publish(dns_server, "boutique.example", {}, {"@": [("NS", "ns1.boutique-host.example.")]})
     _, body = await call(ctx, alice, DomainID=boutique.id)
-    assert (body["DnsHost"], body["Nameservers"]) == (UNKNOWN, ["ns1.boutique-host.example"])
+    assert (body["DnsHost"], body["Nameservers"]) == (UNKNOWN_HOST, ["ns1.boutique-host.example"])
     broken = ctx.service.create_domain(alice, {"SenderDomain": "broken.example"})
     dns_server.servfail.add(dns.name.from_text("broken.example"))
     status, body = await call(ctx, alice, DomainID=broken.id)
-    assert status == 200 and (body["DnsHost"], body["Nameservers"]) == (UNKNOWN, [])
+    assert status == 200 and (body["DnsHost"], body["Nameservers"]) == (UNKNOWN_HOST, [])
     assert ctx.cache.get(dnshost.cache_key("broken.example")) is None  # failures are not cached
     assert (await call(ctx, bob, DomainID=broken.id))[1]["Errors"][0]["Code"] == 2
     assert (await call(ctx, alice))[1]["Errors"][0]["Code"] == 1
