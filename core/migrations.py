@@ -101,9 +101,20 @@ def _imports_and_figures_index(db: peewee.Database) -> None:
     )
 
 
+def _reserved_for_imports(db: peewee.Database) -> None:
+    """Number 3 belongs to the imports work (import cursors and claims), merged separately."""
+
+
+def _status_before_delete(db: peewee.Database) -> None:
+    """What a soft-deleted domain's Status was, so re-creating it keeps a suspension."""
+    db.execute_sql("ALTER TABLE sender_domain ADD COLUMN status_before_delete VARCHAR(20)")
+
+
 MIGRATIONS: list[Callable[[peewee.Database], None]] = [
     _initial_schema,  # 1
     _imports_and_figures_index,  # 2
+    _reserved_for_imports,  # 3: replaced by the imports branch's _import_cursors_and_claims when merged
+    _status_before_delete,  # 4
 ]
 
 LATEST = len(MIGRATIONS)

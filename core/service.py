@@ -207,8 +207,8 @@ class SenderDomainService:
                 existing = for_update(SenderDomain.select().where(pair)).first()
                 if existing is None and key is None:
                     raise ApiError(errors.CREATE_FAILED, "Sender domain create process failed", 400)
-                base = dict(existing.options) if existing else dict(TRACKING_FLAGS)
-                options = parse_options(params, base)
+                # Options not given take the create defaults, also when the pair exists.
+                options = parse_options(params, TRACKING_FLAGS)
                 selector = existing.dkim_selector if existing else self.settings.platform.dkim_selector
                 self._check_names_fit(domain, options, selector)
                 if (existing is None or existing.status == STATUS_DELETED) and self._limit_reached(user):
@@ -216,9 +216,14 @@ class SenderDomainService:
                 if existing is not None:
                     meta = {k: v for k, v in (existing.verification_meta or {}).items() if k not in RECORD_STATE_KEYS}
                     meta["DNSRecords"] = self._template(domain, options, existing)
-                    SenderDomain.update(status=STATUS_PENDING, options=options, verification_meta=meta).where(
-                        SenderDomain.id == existing.id
-                    ).execute()
+                    deleted = existing.status == STATUS_DELETED
+                    previous = existing.status_before_delete if deleted else existing.status
+                    SenderDomain.update(
+                        status=status_rules.after_recreate(previous or STATUS_PENDING),
+                        status_before_delete=None,
+                        options=options,
+                        verification_meta=meta,
+                    ).where(SenderDomain.id == existing.id).execute()
                     return existing.id, True
                 row = SenderDomain.create(
                     user=user.id,
@@ -304,7 +309,9 @@ class SenderDomainService:
 
         def write() -> int:
             with write_transaction():
-                return SenderDomain.update(status=STATUS_DELETED).where(
+                return SenderDomain.update(
+                    {SenderDomain.status_before_delete: SenderDomain.status, SenderDomain.status: STATUS_DELETED}
+                ).where(
                     (SenderDomain.id == row.id) & (SenderDomain.status != STATUS_DELETED)
                 ).execute()
 

@@ -41,6 +41,13 @@ def after_update(current: str, requested: str | None, *, regenerated: bool, reco
     return current  # a paused domain stays paused; a suspended one stays suspended
 
 
+def after_recreate(previous: str) -> str:
+    """The Status of an existing pair created again: Approval Pending (the spec's ON DUPLICATE
+    KEY UPDATE), except that a suspension stays. ``previous``: the live domain's Status, or
+    the Status a soft-deleted one had when it was deleted."""
+    return STATUS_SUSPENDED if previous == STATUS_SUSPENDED else STATUS_PENDING
+
+
 def after_probe(current: str, *, verified: bool, failed: bool) -> str:
     """The Status after a verify: all matched → Enabled; any mismatched or missing →
     Approval Pending; otherwise (could not check) as it was. Disabled and Suspended stay."""

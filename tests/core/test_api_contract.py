@@ -9,6 +9,7 @@ import pytest
 
 from core.events import DELETE_SENDER_DOMAIN
 from core.models import STATUS_SUSPENDED, DomainStat, SenderDomain
+from tests.core.dnskit import dns_server, publish, settings  # noqa: F401  (fixtures)
 
 DOMAIN_KEYS_CREATE = ["DomainID", "SenderDomain", "UserID", "CreatedAt", "Status", "VerificationMeta", "PolicyMeta", "Options"]
 DOMAIN_KEYS_LIST = [
@@ -212,6 +213,58 @@ def test_recreate_existing_resets_to_pending(ctx, alice):
     SenderDomain.update(status="Enabled").execute()
     again = create(ctx, alice, "example.com")
     assert again["DomainID"] == body["DomainID"] and again["SenderDomain"]["Status"] == "Approval Pending"
+
+
+@pytest.mark.parametrize("deleted_first", [False, True])
+def test_recreate_never_lifts_a_suspension(ctx, alice, dns_server, deleted_first):
+    # Issue 11.1: re-creating a Suspended domain (live or soft-deleted) answered Approval
+    # Pending, and the next verify turned it Enabled.
+    body = create(ctx, alice, "example.com")
+    domain_id = body["DomainID"]
+    SenderDomain.update(status=STATUS_SUSPENDED).where(SenderDomain.id == domain_id).execute()
+    if deleted_first:
+        assert call(ctx, alice, "delete", DomainID=domain_id)[0] == 200
+        assert error(call(ctx, alice, "get", DomainID=domain_id)[1]) == 2
+    again = create(ctx, alice, "example.com")
+    assert again["DomainID"] == domain_id and again["SenderDomain"]["Status"] == STATUS_SUSPENDED
+    assert SenderDomain.get_by_id(domain_id).status == STATUS_SUSPENDED
+    publish(dns_server, "example.com", again["SenderDomain"]["VerificationMeta"]["DNSRecords"])
+    status, verified = call(ctx, alice, "verify", DomainID=domain_id)
+    assert status == 200 and verified["IsVerified"] is True and verified["Status"] == STATUS_SUSPENDED
+    assert SenderDomain.get_by_id(domain_id).status == STATUS_SUSPENDED
+    # Deleting and re-creating again does not lift it either.
+    call(ctx, alice, "delete", DomainID=domain_id)
+    assert create(ctx, alice, "example.com")["SenderDomain"]["Status"] == STATUS_SUSPENDED
+
+
+def test_recreating_a_deleted_domain_that_was_not_suspended_is_pending(ctx, alice):
+    domain_id = create(ctx, alice, "example.com")["DomainID"]
+    SenderDomain.update(status="Disabled").where(SenderDomain.id == domain_id).execute()
+    call(ctx, alice, "delete", DomainID=domain_id)
+    assert create(ctx, alice, "example.com")["SenderDomain"]["Status"] == "Approval Pending"
+
+
+@pytest.mark.parametrize("deleted_first", [False, True])
+def test_recreate_takes_the_create_defaults_for_options_not_given(ctx, alice, deleted_first):
+    # Issue 11.2: after delete, create without options showed the old row's LinkTracking 0
+    # and CustomSubdomain em.
+    first = create(ctx, alice, "example.com", LinkTracking=False, UnsubscribeLink=True, CustomSubdomain="em",
+                   CustomTrackPrefix="clk")
+    domain_id = first["DomainID"]
+    key = SenderDomain.get_by_id(domain_id).dkim_public_key
+    call(ctx, alice, "update", DomainID=domain_id, UseTrackingSubdomain=False)
+    if deleted_first:
+        call(ctx, alice, "delete", DomainID=domain_id)
+    again = create(ctx, alice, "example.com", OpenTracking=False)
+    assert again["SenderDomain"]["Options"] == {"LinkTracking": 1, "OpenTracking": 0, "UnsubscribeLink": 0}
+    records = again["SenderDomain"]["VerificationMeta"]["DNSRecords"]
+    assert "sl.example.com" in records and "track-sl.example.com" in records and "em.example.com" not in records
+    _, got = call(ctx, alice, "get", DomainID=domain_id)
+    assert got["SenderDomain"]["Options"] == {
+        "LinkTracking": 1, "OpenTracking": 0, "UnsubscribeLink": 0,
+        "CustomSubdomain": "sl", "CustomTrackPrefix": "track", "TrackPrefixDisabled": False,
+    }
+    assert SenderDomain.get_by_id(domain_id).dkim_public_key == key  # the DKIM key is kept
 
 
 def test_same_domain_for_two_users_is_two_rows(ctx, alice, bob):

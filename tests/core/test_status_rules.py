@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import INVALID_STATUS, NOT_VERIFIED, ApiError
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
-from core.status import after_probe, after_update, parse_requested
+from core.status import after_probe, after_recreate, after_update, parse_requested
 
 ENABLED, DISABLED, PENDING, SUSPENDED = STATUS_ENABLED, STATUS_DISABLED, STATUS_PENDING, STATUS_SUSPENDED
 
@@ -74,3 +74,11 @@ def test_enabling_needs_every_record_verified(current):
 )
 def test_status_after_probe(current, verified, failed, expected):
     assert after_probe(current, verified=verified, failed=failed) == expected
+
+
+@pytest.mark.parametrize(
+    "previous, expected",
+    [(ENABLED, PENDING), (PENDING, PENDING), (DISABLED, PENDING), (SUSPENDED, SUSPENDED)],
+)
+def test_status_after_recreate_keeps_only_a_suspension(previous, expected):
+    assert after_recreate(previous) == expected
