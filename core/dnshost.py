@@ -18,19 +18,21 @@ from core.probe import OK, Prober, absolute
 UNKNOWN_HOST = "unknown"  # the spec's DnsHost when no provider is known
 DNSHOST_CACHE_TTL = 3600.0
 
-# Label -> nameserver host suffixes. The spec's 17 first, then a few more seen often.
+# Label -> nameserver host suffixes, from each provider's documented nameservers. The
+# spec's 17 first, then a few more seen often.
 PROVIDERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Cloudflare", ("cloudflare.com",)),
+    ("Cloudflare", ("cloudflare.com",)),  # ana.ns.cloudflare.com
     ("Route 53", ("awsdns",)),  # ns-123.awsdns-45.com / .net / .org / .co.uk
-    ("GoDaddy", ("domaincontrol.com",)),
-    ("Namecheap", ("registrar-servers.com", "namecheaphosting.com")),
-    ("DigitalOcean", ("digitalocean.com",)),
-    ("Gandi", ("gandi.net",)),
-    ("OVH", ("ovh.net", "ovh.ca", "anycast.me")),
-    ("Bluehost", ("bluehost.com",)),
-    ("HostGator", ("hostgator.com",)),
-    ("eNom", ("name-services.com", "enom.com")),
-    ("Dynadot", ("dynadot.com",)),
+    ("GoDaddy", ("domaincontrol.com", "secureserver.net")),  # ns51.domaincontrol.com; hosting: ns1.secureserver.net
+    ("Namecheap", ("registrar-servers.com", "namecheaphosting.com")),  # dns1.…, pdns1.… (PremiumDNS)
+    ("DigitalOcean", ("digitalocean.com",)),  # ns1.digitalocean.com
+    ("Gandi", ("gandi.net",)),  # ns-1-a.gandi.net (LiveDNS), a.dns.gandi.net
+    ("OVH", ("ovh.net", "ovh.ca", "anycast.me")),  # dns10.ovh.net, ns10.ovh.net, dns200.anycast.me
+    ("Bluehost", ("bluehost.com",)),  # ns1.bluehost.com
+    # ns1234.hostgator.com, hgns1.hostgator.com; shared servers: ns1234.websitewelcome.com
+    ("HostGator", ("hostgator.com", "websitewelcome.com", "hostgator.com.br", "hostgator.mx")),
+    ("eNom", ("name-services.com", "enom.com")),  # dns1.name-services.com
+    ("Dynadot", ("dyna-ns.net", "dynadot.com")),  # ns1.dyna-ns.net (current), ns1.dynadot.com (older)
     ("Azure DNS", ("azure-dns.com", "azure-dns.net", "azure-dns.org", "azure-dns.info")),
     ("Google Cloud DNS", ("ns-cloud",)),  # ns-cloud-a1.googledomains.com
     ("Google Domains", ("googledomains.com",)),
@@ -103,7 +105,7 @@ async def find_host(prober: Prober, domain: str) -> HostInfo:
                 break
             result = await prober.lookup(name, "NS")
             if result.status == OK and result.values:
-                servers = sorted({v.rstrip(".") for v in result.values})
+                servers = list(result.values)  # as DNS gave them, for display verbatim
                 return HostInfo(name.rstrip("."), provider_for(servers), servers)
             if not result.answered:
                 break

@@ -12,7 +12,8 @@ apex; a TXT value longer than 255 bytes is split into strings, a tuple of string
 as given). An SOA and NS are added to dict zones. Misbehaviour on demand, per name:
 ``servfail`` answers SERVFAIL, ``silent`` never answers, ``truncate`` sets TC on every UDP
 answer (the full answer comes over TCP); answers too big for the client's UDP payload are
-truncated anyway. ``delay`` holds every answer back that many seconds; ``hold()`` holds
+truncated anyway. Records go out in the zone's order (no shuffling), so tests can say what
+DNS gave. ``delay`` holds every answer back that many seconds; ``hold()`` holds
 every answer back until ``release()`` (a test can then act while a lookup is in flight).
 """
 
@@ -244,12 +245,12 @@ class LocalDNS:
         if response is None:
             return None
         if proto == "tcp":
-            return response.to_wire(max_size=65535)
+            return response.to_wire(max_size=65535, want_shuffle=False)
         limit = max(512, query.payload) if query.edns >= 0 else 512
         if query.question and query.question[0].name in self.truncate:
             return self._truncated(response)
         try:
-            return response.to_wire(max_size=limit)
+            return response.to_wire(max_size=limit, want_shuffle=False)
         except dns.exception.TooBig:
             return self._truncated(response)
 
@@ -259,7 +260,7 @@ class LocalDNS:
         response.authority.clear()
         response.additional.clear()
         response.flags |= dns.flags.TC
-        return response.to_wire()
+        return response.to_wire(want_shuffle=False)
 
     async def _respond(self, query_wire: bytes, proto: str) -> bytes | None:
         self.in_flight += 1

@@ -18,9 +18,9 @@ SPEC_PROVIDERS = {
     "Gandi": ["ns-1-a.gandi.net"],
     "OVH": ["dns200.anycast.me", "ns10.ovh.net"],
     "Bluehost": ["ns1.bluehost.com"],
-    "HostGator": ["ns1234.hostgator.com"],
+    "HostGator": ["ns1234.hostgator.com", "hgns1.hostgator.com", "ns8093.websitewelcome.com", "ns8094.websitewelcome.com."],
     "eNom": ["dns1.name-services.com"],
-    "Dynadot": ["ns1.dynadot.com"],
+    "Dynadot": ["ns1.dyna-ns.net", "ns2.dyna-ns.net.", "ns1.dynadot.com"],
     "Azure DNS": ["ns1-01.azure-dns.com", "ns4-01.azure-dns.info"],
     "Google Domains": ["ns1.googledomains.com"],
     "Google Cloud DNS": ["ns-cloud-a1.googledomains.com"],
@@ -46,7 +46,7 @@ def test_unmapped_and_lookalike_names_are_unknown():
 async def test_walks_up_from_a_subdomain_to_the_apex(dns_server):
     dns_server.set_zone("example.org", {"@": [("NS", "kim.ns.cloudflare.com."), ("NS", "lee.ns.cloudflare.com.")], "x.mail": [("A", "192.0.2.1")]})
     info = await dnshost.find_host(prober_for(dns_server), "deep.mail.example.org")
-    assert (info.apex, info.dns_host, info.nameservers) == ("example.org", "Cloudflare", ["kim.ns.cloudflare.com", "lee.ns.cloudflare.com"])
+    assert (info.apex, info.dns_host, info.nameservers) == ("example.org", "Cloudflare", ["kim.ns.cloudflare.com.", "lee.ns.cloudflare.com."])
     # The SOA of the negative answer names the apex: one query there, not one per label.
     assert [q[0] for q in dns_server.queries] == ["deep.mail.example.org.", "example.org."]
 
@@ -73,7 +73,7 @@ async def test_dnshost_command_answers_the_spec_shape_and_caches_an_hour(ctx, al
         "DomainID": view.id,
         "SenderDomain": "example.com",
         "DnsHost": "Cloudflare",
-        "Nameservers": ["ns1.cloudflare.com", "ns2.cloudflare.com"],
+        "Nameservers": ["ns2.cloudflare.com.", "ns1.cloudflare.com."],  # as DNS gave them (the server keeps the zone's order)
     }
     asked = len(dns_server.queries)
     clock.advance(3500)
@@ -88,7 +88,7 @@ async def test_dnshost_unknown_provider_and_failures(ctx, alice, bob, dns_server
     boutique = ctx.service.create_domain(alice, {"SenderDomain": "boutique.example"})
     publish(dns_server, "boutique.example", {}, {"@": [("NS", "ns1.boutique-host.example.")]})
     _, body = await call(ctx, alice, DomainID=boutique.id)
-    assert (body["DnsHost"], body["Nameservers"]) == (UNKNOWN_HOST, ["ns1.boutique-host.example"])
+    assert (body["DnsHost"], body["Nameservers"]) == (UNKNOWN_HOST, ["ns1.boutique-host.example."])
     broken = ctx.service.create_domain(alice, {"SenderDomain": "broken.example"})
     dns_server.servfail.add(dns.name.from_text("broken.example"))
     status, body = await call(ctx, alice, DomainID=broken.id)
@@ -123,3 +123,25 @@ def test_unresolvable_resolver_setting_answers_unknown_not_an_error(ctx, alice, 
     assert body == {"Success": True, "DomainID": view.id, "SenderDomain": "example.com", "DnsHost": "unknown", "Nameservers": []}
     status, body = ctx.api.dispatch({"Command": "user.senderdomain.verify", "APIKey": alice.api_key, "DomainID": view.id})
     assert status == 503 and body["Errors"][0]["Code"] == 17 and "misconfigured" in body["Errors"][0]["Message"]
+
+
+@pytest.mark.parametrize(
+    "servers, label",
+    [
+        (["ns1.dyna-ns.net.", "ns2.dyna-ns.net."], "Dynadot"),  # issue 11.5: Dynadot's current nameservers
+        (["ns7580.websitewelcome.com.", "ns7581.websitewelcome.com."], "HostGator"),  # issue 11.5
+    ],
+)
+async def test_providers_with_nameservers_once_missed(ctx, alice, dns_server, servers, label):
+    view = ctx.service.create_domain(alice, {"SenderDomain": "shop.example"})
+    publish(dns_server, "shop.example", {}, {"@": [("NS", s) for s in servers]})
+    _, body = await call(ctx, alice, DomainID=view.id)
+    assert (body["DnsHost"], body["Nameservers"]) == (label, servers)
+
+
+async def test_nameservers_are_shown_as_dns_gave_them(ctx, alice, dns_server):
+    view = ctx.service.create_domain(alice, {"SenderDomain": "shop.example"})
+    given = ["ns3.boutique-host.example.", "ns1.boutique-host.example.", "ns2.boutique-host.example."]
+    publish(dns_server, "shop.example", {}, {"@": [("NS", s) for s in given]})
+    _, body = await call(ctx, alice, DomainID=view.id)
+    assert body["Nameservers"] == given and body["DnsHost"] == UNKNOWN_HOST
