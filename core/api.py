@@ -24,13 +24,13 @@ from core.models import PERMISSION_USER_UPDATE, User
 from core.options import param
 from core.service import SenderDomainService
 from core.users import authenticate
-from core.validation import parse_bool, parse_domain_id
+from core.stats import clamp_days
+from core.validation import is_absent, parse_bool, parse_domain_id
 from core.views import DomainView
 
 log = logging.getLogger(__name__)
 
 API_RATE_LIMIT = (100, 60.0)
-DEFAULT_DAYS = 30
 
 Handler = Callable[["Api", User, Mapping[str, Any]], Awaitable[dict] | dict]
 COMMANDS: dict[str, Handler] = {}
@@ -83,13 +83,7 @@ def records_json(view: DomainView) -> dict:
 def parse_days(params: Mapping[str, Any]) -> int | None:
     """``days``: None when absent; otherwise clamped to 1..365, 30 when not a number."""
     present, raw = param(params, "days")
-    if not present:
-        return None
-    try:
-        days = int(str(raw).strip())
-    except (TypeError, ValueError):
-        return DEFAULT_DAYS
-    return max(1, min(365, days))
+    return clamp_days(raw) if present else None
 
 
 def _domain_id(params: Mapping[str, Any]) -> int:
@@ -148,7 +142,7 @@ def _dns(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
 @command("user.senderdomain.verify")
 async def _verify(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
     present, raw = param(params, "verifyall")
-    if present and parse_bool("verifyall", raw):
+    if present and not is_absent(raw) and parse_bool("verifyall", raw):
         bulk = await api.service.verify_pending(user)
         return {
             "Success": True,

@@ -24,6 +24,7 @@ the injected clock and every window ending with today (UTC):
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from peewee import Case, fn
@@ -96,7 +97,12 @@ def figures_from_sums(v7: int, v_prior: int, sent: int, bounced: int, complaints
 
 
 def clamp_days(days: object) -> int:
-    """``days`` as the spec wants it: clamped to 1..365; 30 when it is not a number."""
+    """``days`` as the spec wants it: clamped to 1..365; 30 when it is not a whole number
+    (JSON ``7.0`` is 7)."""
+    if isinstance(days, float):
+        if not (math.isfinite(days) and days.is_integer()):
+            return DEFAULT_DAYS
+        days = int(days)
     try:
         value = int(str(days).strip())
     except (TypeError, ValueError):

@@ -7,6 +7,7 @@ shown in Unicode. Every rejection is an ApiError with the spec's code.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import unicodedata
 
@@ -132,17 +133,31 @@ def parse_bool(name: str, raw: object) -> bool:
     raise ApiError(INVALID_PARAMETER, f"Invalid {name}: expected true or false", 400)
 
 
+def whole_number(raw: object) -> int | None:
+    """An integer parameter's value: an int, a float with no fraction (JSON ``7.0`` is 7),
+    or decimal digits; None for anything else (booleans included)."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        return int(raw) if math.isfinite(raw) and raw.is_integer() else None
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+        return int(raw.strip())
+    return None
+
+
+def is_absent(raw: object) -> bool:
+    """An optional parameter sent as null or an empty string counts as not sent."""
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
 def parse_domain_id(raw: object) -> int:
     """DomainID: code 1 when absent or empty; an ID that names no domain is code 2."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if is_absent(raw):
         raise missing("DomainID")
-    if isinstance(raw, bool):
-        raise not_found()
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        value = int(raw.strip())
-    else:
+    value = whole_number(raw)
+    if value is None:
         raise not_found()
     if value <= 0 or value > 2**63 - 1:
         raise not_found()

@@ -273,6 +273,28 @@ def test_same_domain_for_two_users_is_two_rows(ctx, alice, bob):
     assert a["DomainID"] != b["DomainID"]
 
 
+@pytest.mark.parametrize("absent", ["", None, "  "])
+def test_an_empty_or_null_verifyall_means_absent(ctx, alice, absent):
+    # Issue 11.6: verifyall="" or null answered code 12; absent means single-domain mode.
+    domain_id = create(ctx, alice)["DomainID"]
+    status, body = call(ctx, alice, "verify", verifyall=absent)
+    assert status == 400 and error(body) == 1  # single-domain mode without DomainID
+    status, body = call(ctx, alice, "verify", verifyall=absent, DomainID=domain_id)
+    assert status == 200 and body["DomainID"] == domain_id and "VerifyAll" not in body
+
+
+def test_a_json_integer_written_as_a_float_is_that_integer(ctx, alice):
+    # Issue 11.6: JSON 7.0 for an integer parameter is 7.
+    domain_id = create(ctx, alice)["DomainID"]
+    status, body = call(ctx, alice, "get", DomainID=float(domain_id), days=7.0)
+    assert status == 200 and body["SenderDomain"]["DomainID"] == str(domain_id) and body["Days"] == 7
+    assert call(ctx, alice, "dns", DomainID=float(domain_id))[1]["DomainID"] == domain_id
+    assert error(call(ctx, alice, "get", DomainID=domain_id + 0.5)[1]) == 2
+    assert error(call(ctx, alice, "get", DomainID=float("inf"))[1]) == 2
+    assert error(call(ctx, alice, "get", DomainID=float("nan"))[1]) == 2
+    assert call(ctx, alice, "get", DomainID=domain_id, days=7.5)[1]["Days"] == 30  # not a whole number
+
+
 # ---- get -----------------------------------------------------------------------------------
 
 
