@@ -1,4 +1,4 @@
-"""The spec's commands: ``dispatch(params) -> (http_status, body)``.
+"""The spec's commands: ``Api.dispatch(params) -> (http_status, body)``.
 
 Authentication (code 0), the User.Update permission, the per-user rate limit (100 per 60 s),
 then the command. Bodies follow the spec's examples key for key: IDs inside a SenderDomain

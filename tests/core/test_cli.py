@@ -138,3 +138,13 @@ def test_two_api_processes_in_a_row_share_the_probe_cache(run):
         second = json.loads(run("--nameserver", dns.address, "api", "verify", f"DomainID={created['DomainID']}", check=0).stdout)
         assert second == first
         assert len(dns.queries) == asked  # answered from the cache: DNS was not asked again
+
+
+@pytest.mark.parametrize("name", ["APIKey", "apikey", "APIKEY", "ApiKey"])
+def test_an_api_key_given_as_a_parameter_is_authenticated(run, name):
+    # Issue 11.7: `apikey=WRONG` in a one-user database ran as that user.
+    key = re.search(r"(sdk_\S+)", run("user", "add", "alice", check=0).stdout).group(1)
+    wrong = run("api", "list", f"{name}=WRONG", check=1)
+    assert json.loads(wrong.stdout) == {"Errors": [{"Code": 0, "Message": "Authentication failed"}]}
+    right = run("api", "list", f"{name}={key}", check=0)
+    assert json.loads(right.stdout)["Success"] is True

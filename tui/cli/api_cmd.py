@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 
+from core.options import param
 from tui.cli.common import dump_json, fail, open_context, resolve_user
 
 
@@ -47,7 +48,7 @@ def run(args) -> int:
         user = None
         if key:
             params["APIKey"] = key
-        elif "APIKey" not in params:
+        elif not param(params, "APIKey")[0]:  # a key given as a parameter is authenticated, in any casing
             user = resolve_user(ctx, args)
         status, body = ctx.api.dispatch(params, user=user)
     finally:
