@@ -25,7 +25,7 @@ from core.options import param
 from core.service import SenderDomainService
 from core.users import authenticate
 from core.stats import clamp_days
-from core.validation import is_absent, parse_bool, parse_domain_id
+from core.validation import is_absent, parse_bool, parse_domain_id, require_unicode_text
 from core.views import DomainView
 
 log = logging.getLogger(__name__)
@@ -231,6 +231,9 @@ class Api:
             handler = COMMANDS.get(name.strip().lower())
             if handler is None:
                 raise ApiError(errors.UNKNOWN_COMMAND, f"Unknown command {name.strip()[:80]!r}", 404)
+            for key, value in params.items():  # before anything counts or is written
+                require_unicode_text(str(key), key)
+                require_unicode_text(str(key), value)
             limit, window = API_RATE_LIMIT
             wait = await off_loop(self.service.limiter.hit, f"api:{user.id}", limit, window)
             if wait is not None:

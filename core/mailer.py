@@ -28,7 +28,7 @@ from core.clock import Clock
 from core.errors import INVALID_PARAMETER, INVALID_RECIPIENT, MISSING_TO, ApiError, SenderdeckError, missing
 from core.plaintext import has_control, strip_control
 from core.settings import SmtpSettings
-from core.validation import normalize_domain
+from core.validation import normalize_domain, require_unicode_text
 
 MESSAGE_ID_PREFIX = "senderdomaintest_"
 MAX_SUBJECT = 255
@@ -73,6 +73,7 @@ def parse_recipient(raw: object) -> str:
     """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise missing("To", MISSING_TO)
+    require_unicode_text("to", raw)
     if not isinstance(raw, str):
         raise _bad_recipient()
     text = raw.strip()
@@ -98,6 +99,7 @@ def parse_subject(raw: object, default: str) -> str:
         return default
     if not isinstance(raw, str):
         raise ApiError(INVALID_PARAMETER, "Invalid subject: expected text", 400)
+    require_unicode_text("subject", raw)
     if has_control(raw.replace("\t", " "), invisible=False):
         raise ApiError(INVALID_PARAMETER, "Invalid subject: line breaks and control characters are not allowed", 400)
     text = raw.strip()

@@ -133,6 +133,23 @@ def parse_bool(name: str, raw: object) -> bool:
     raise ApiError(INVALID_PARAMETER, f"Invalid {name}: expected true or false", 400)
 
 
+def is_unicode_text(text: str) -> bool:
+    """False when ``text`` holds a lone surrogate (JSON's ``"\ud800"``, or bytes that were not
+    UTF-8 on a command line): it cannot be encoded, stored or sent."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def require_unicode_text(name: str, raw: object) -> None:
+    """Code 12 when a text parameter is not valid Unicode."""
+    if isinstance(raw, str) and not is_unicode_text(raw):
+        shown = name.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise ApiError(INVALID_PARAMETER, f"Invalid {shown}: not valid Unicode text (a lone surrogate)", 400)
+
+
 def whole_number(raw: object) -> int | None:
     """An integer parameter's value: an int, a float with no fraction (JSON ``7.0`` is 7),
     or decimal digits; None for anything else (booleans included)."""
