@@ -12,8 +12,7 @@ apex; a TXT value longer than 255 bytes is split into strings, a tuple of string
 as given). An SOA and NS are added to dict zones. Misbehaviour on demand, per name:
 ``servfail`` answers SERVFAIL, ``silent`` never answers, ``truncate`` sets TC on every UDP
 answer (the full answer comes over TCP); answers too big for the client's UDP payload are
-truncated anyway. Records go out in the zone's order (no shuffling), so tests can say what
-DNS gave. ``delay`` holds every answer back that many seconds; ``hold()`` holds
+truncated anyway. ``delay`` holds every answer back that many seconds; ``hold()`` holds
 every answer back until ``release()`` (a test can then act while a lookup is in flight).
 """
 
@@ -244,6 +243,8 @@ class LocalDNS:
         response = self.answer(query)
         if response is None:
             return None
+        # Records in zone order, not shuffled round-robin: what a lookup finds is the same on
+        # every run (the demo stores what the verifier found; tests compare answers).
         if proto == "tcp":
             return response.to_wire(max_size=65535, want_shuffle=False)
         limit = max(512, query.payload) if query.edns >= 0 else 512
@@ -260,7 +261,7 @@ class LocalDNS:
         response.authority.clear()
         response.additional.clear()
         response.flags |= dns.flags.TC
-        return response.to_wire(want_shuffle=False)
+        return response.to_wire()
 
     async def _respond(self, query_wire: bytes, proto: str) -> bytes | None:
         self.in_flight += 1
