@@ -22,6 +22,7 @@ from core.dnsrecord import records_to_stored
 from core.errors import ApiError, SettingsError
 from core.models import PERMISSION_USER_UPDATE, User
 from core.options import param
+from core.redaction import redact_urls
 from core.service import SenderDomainService
 from core.users import authenticate
 from core.stats import clamp_days
@@ -190,6 +191,11 @@ async def _sendtest(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
 
 def backend_outage(exc: BaseException) -> str | None:
     """A message for a database or Redis that cannot be reached, or None for anything else."""
+    message = _outage(exc)
+    return redact_urls(message) if message else None
+
+
+def _outage(exc: BaseException) -> str | None:
     if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)) and not isinstance(exc, peewee.IntegrityError):
         return f"Database unavailable: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}; try again"
     if isinstance(exc, SettingsError):

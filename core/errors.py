@@ -68,3 +68,7 @@ def auth_failed() -> ApiError:
 
 class SettingsError(SenderdeckError):
     """A configuration file, environment variable or flag that cannot be used."""
+
+
+class BackendUnavailable(SenderdeckError):
+    """The database or Redis did not answer: nothing is wrong with the request; try again."""
