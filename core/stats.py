@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from peewee import Case, fn
 
 from core.models import DomainStat
+from core.validation import whole_number
 
 VOLUME_WINDOW = 7
 SCORE_WINDOW = 30
@@ -99,14 +100,16 @@ def figures_from_sums(v7: int, v_prior: int, sent: int, bounced: int, complaints
 def clamp_days(days: object) -> int:
     """``days`` as the spec wants it: clamped to 1..365; 30 when it is not a whole number
     (JSON ``7.0`` is 7)."""
-    if isinstance(days, float):
-        if not (math.isfinite(days) and days.is_integer()):
+    if isinstance(days, float) and math.isfinite(days) and days.is_integer():
+        days = int(days)  # -5.0 too, clamped below
+    value = whole_number(days)  # 7, 7.0, "7", "7.0"
+    if value is None:
+        if isinstance(days, (bool, float)):
             return DEFAULT_DAYS
-        days = int(days)
-    try:
-        value = int(str(days).strip())
-    except (TypeError, ValueError):
-        return DEFAULT_DAYS
+        try:
+            value = int(str(days).strip())  # "-5": a number, clamped
+        except (TypeError, ValueError):
+            return DEFAULT_DAYS
     return max(MIN_DAYS, min(MAX_DAYS, value))
 
 

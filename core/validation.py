@@ -150,17 +150,20 @@ def require_unicode_text(name: str, raw: object) -> None:
         raise ApiError(INVALID_PARAMETER, f"Invalid {shown}: not valid Unicode text (a lone surrogate)", 400)
 
 
+_WHOLE = re.compile(r"[0-9]+(?:\.0*)?")
+
+
 def whole_number(raw: object) -> int | None:
     """An integer parameter's value: an int, a float with no fraction (JSON ``7.0`` is 7),
-    or decimal digits; None for anything else (booleans included)."""
+    or decimal digits (``"7"``, ``"7.0"``); None for anything else (booleans included)."""
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float):
         return int(raw) if math.isfinite(raw) and raw.is_integer() else None
-    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        return int(raw.strip())
+    if isinstance(raw, str) and _WHOLE.fullmatch(raw.strip()):
+        return int(raw.strip().split(".")[0])
     return None
 
 

@@ -293,6 +293,10 @@ def test_a_json_integer_written_as_a_float_is_that_integer(ctx, alice):
     assert error(call(ctx, alice, "get", DomainID=float("inf"))[1]) == 2
     assert error(call(ctx, alice, "get", DomainID=float("nan"))[1]) == 2
     assert call(ctx, alice, "get", DomainID=domain_id, days=7.5)[1]["Days"] == 30  # not a whole number
+    # The same written as text (a query string, the command line).
+    status, body = call(ctx, alice, "get", DomainID=f"{domain_id}.0", days="7.0")
+    assert status == 200 and body["Days"] == 7
+    assert error(call(ctx, alice, "get", DomainID=f"{domain_id}.5")[1]) == 2
 
 
 # ---- get -----------------------------------------------------------------------------------
