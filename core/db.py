@@ -51,7 +51,7 @@ def open_database(url: str) -> peewee.Database:
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     kind = SCHEMES.get(scheme)
     if kind is None:
-        raise SettingsError(f"database {redact_url(url)}: unsupported; use sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB")
+        raise SettingsError(f"database {redact_url(url)}: unsupported; use sqlite:///PATH or a postgresql:// URL")
     if kind == "postgres":
         require_driver("psycopg2", "PostgreSQL", "postgres", f"database {redact_url(url)}")
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):

@@ -193,7 +193,7 @@ def test_a_read_only_database(env, tmp_path):
 
 def test_a_database_url_of_another_kind(env):
     result = senderdeck(env, "--database", "mysql://root:pw@127.0.0.1:1/sd", "api", "list")
-    assert result.returncode == 2 and "unsupported; use sqlite:///PATH or postgresql://" in one_line(result)
+    assert result.returncode == 2 and "unsupported; use sqlite:///PATH or a postgresql:// URL" in one_line(result)
 
 
 def test_a_missing_postgresql_driver_names_the_extra(env):
