@@ -151,3 +151,27 @@ async def test_a_get_answers_while_a_verify_waits_for_dns(ctx, alice, dns_server
         dns_server.release()
     status, body = await verifying
     assert status == 200 and body["IsVerified"] is True and body["Status"] == "Enabled"
+
+
+@pytest.mark.backends("postgresql")
+async def test_a_pooled_postgresql_url_keeps_connections_between_calls(settings, clock, pg_server):
+    """Off-loop work closes its thread's connection after each call; with peewee's pool
+    (``postgresql+pool://``) closing hands it back to the pool, so calls reuse connections."""
+    from core.context import build_context
+    from tests.conftest import shared_dkim_key
+    from core import users
+
+    settings.database = settings.database.replace("postgresql://", "postgresql+pool://", 1)
+    ctx = build_context(settings, clock=clock, keygen=shared_dkim_key)
+    try:
+        alice, key = users.create_user("alice", clock)
+        domain_id = ctx.service.create_domain(alice, {"SenderDomain": "example.com"}).id
+        ctx.database.close()  # this thread's: back to the pool too
+        for _ in range(20):
+            status, _body = await ctx.api.dispatch_async({"APIKey": key, "Command": "user.senderdomain.get", "DomainID": domain_id})
+            assert status == 200
+        pool = ctx.database
+        assert pool._in_use == {}  # every call handed its connection back
+        assert 1 <= len(pool._connections) <= 4  # and the next calls took them again
+    finally:
+        ctx.close()
