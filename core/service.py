@@ -358,17 +358,16 @@ class SenderDomainService:
         return bulk
 
     async def verify_all_pending(self, user: User, batch: int = VERIFY_BATCH) -> AsyncIterator[BulkVerifyOutcome]:
-        """Every Approval Pending domain of the caller, one batch after another (one round of
-        its own, from the first DomainID; the API's round marker is left alone). Yields at
-        least once; the last batch yielded is not ``truncated``."""
-        after = 0
+        """Every Approval Pending domain of the caller, one ``verify_pending`` batch after
+        another: a new round from the first DomainID (so what an unfinished earlier round
+        skipped is checked too), walked to its end. Yields at least once; the last batch
+        yielded is not ``truncated``. The TUI's verify all and watch mode use this."""
+        await off_loop(self.cache.delete, verify_round_key(user.id))
         while True:
-            rows = await off_loop(self._pending_after, user, after, batch)
-            bulk = await self._verify_batch(rows, batch)
+            bulk = await self.verify_pending(user, batch)
             yield bulk
             if not bulk.truncated:
                 return
-            after = rows[batch - 1].id
 
     def _pending_after(self, user: User, after: int, batch: int) -> list[SenderDomain]:
         """Up to ``batch + 1`` pending domains with a DomainID above ``after`` (one more than
