@@ -105,7 +105,9 @@ async def find_host(prober: Prober, domain: str) -> HostInfo:
                 break
             result = await prober.lookup(name, "NS")
             if result.status == OK and result.values:
-                servers = list(result.values)  # as DNS gave them, for display verbatim
+                # As DNS gave them (its order, duplicates and all), for display verbatim; names
+                # without the root's trailing dot, as the spec's example shows them.
+                servers = [v[:-1] if v.endswith(".") else v for v in result.values]
                 return HostInfo(name.rstrip("."), provider_for(servers), servers)
             if not result.answered:
                 break

@@ -46,7 +46,7 @@ def test_unmapped_and_lookalike_names_are_unknown():
 async def test_walks_up_from_a_subdomain_to_the_apex(dns_server):
     dns_server.set_zone("example.org", {"@": [("NS", "kim.ns.cloudflare.com."), ("NS", "lee.ns.cloudflare.com.")], "x.mail": [("A", "192.0.2.1")]})
     info = await dnshost.find_host(prober_for(dns_server), "deep.mail.example.org")
-    assert (info.apex, info.dns_host, info.nameservers) == ("example.org", "Cloudflare", ["kim.ns.cloudflare.com.", "lee.ns.cloudflare.com."])
+    assert (info.apex, info.dns_host, info.nameservers) == ("example.org", "Cloudflare", ["kim.ns.cloudflare.com", "lee.ns.cloudflare.com"])
     # The SOA of the negative answer names the apex: one query there, not one per label.
     assert [q[0] for q in dns_server.queries] == ["deep.mail.example.org.", "example.org."]
 
@@ -73,7 +73,7 @@ async def test_dnshost_command_answers_the_spec_shape_and_caches_an_hour(ctx, al
         "DomainID": view.id,
         "SenderDomain": "example.com",
         "DnsHost": "Cloudflare",
-        "Nameservers": ["ns2.cloudflare.com.", "ns1.cloudflare.com."],  # as DNS gave them (the server keeps the zone's order)
+        "Nameservers": ["ns2.cloudflare.com", "ns1.cloudflare.com"],  # as DNS gave them (the server keeps the zone's order)
     }
     asked = len(dns_server.queries)
     clock.advance(3500)
@@ -88,7 +88,7 @@ async def test_dnshost_unknown_provider_and_failures(ctx, alice, bob, dns_server
     boutique = ctx.service.create_domain(alice, {"SenderDomain": "boutique.example"})
     publish(dns_server, "boutique.example", {}, {"@": [("NS", "ns1.boutique-host.example.")]})
     _, body = await call(ctx, alice, DomainID=boutique.id)
-    assert (body["DnsHost"], body["Nameservers"]) == (UNKNOWN_HOST, ["ns1.boutique-host.example."])
+    assert (body["DnsHost"], body["Nameservers"]) == (UNKNOWN_HOST, ["ns1.boutique-host.example"])
     broken = ctx.service.create_domain(alice, {"SenderDomain": "broken.example"})
     dns_server.servfail.add(dns.name.from_text("broken.example"))
     status, body = await call(ctx, alice, DomainID=broken.id)
@@ -136,12 +136,12 @@ async def test_providers_with_nameservers_once_missed(ctx, alice, dns_server, se
     view = ctx.service.create_domain(alice, {"SenderDomain": "shop.example"})
     publish(dns_server, "shop.example", {}, {"@": [("NS", s) for s in servers]})
     _, body = await call(ctx, alice, DomainID=view.id)
-    assert (body["DnsHost"], body["Nameservers"]) == (label, servers)
+    assert (body["DnsHost"], body["Nameservers"]) == (label, [s.rstrip(".") for s in servers])
 
 
 async def test_nameservers_are_shown_as_dns_gave_them(ctx, alice, dns_server):
     view = ctx.service.create_domain(alice, {"SenderDomain": "shop.example"})
-    given = ["ns3.boutique-host.example.", "ns1.boutique-host.example.", "ns2.boutique-host.example."]
-    publish(dns_server, "shop.example", {}, {"@": [("NS", s) for s in given]})
+    given = ["ns3.boutique-host.example", "ns1.boutique-host.example", "ns2.boutique-host.example"]
+    publish(dns_server, "shop.example", {}, {"@": [("NS", s + ".") for s in given]})
     _, body = await call(ctx, alice, DomainID=view.id)
-    assert body["Nameservers"] == given and body["DnsHost"] == UNKNOWN_HOST
+    assert body["Nameservers"] == given and body["DnsHost"] == UNKNOWN_HOST  # not sorted
