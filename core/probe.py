@@ -19,7 +19,7 @@ import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 import dns.asyncresolver
 import dns.exception
@@ -93,6 +93,10 @@ class Result:
         return self.status == OK and bool(self.values)
 
 
+def _now() -> float:
+    return asyncio.get_running_loop().time()
+
+
 def absolute(name: str) -> str:
     """``Example.COM`` -> ``example.com.`` (names compare case-insensitively, dot or not)."""
     name = name.strip().lower()
@@ -148,6 +152,15 @@ def _negative(response: dns.message.Message | None) -> tuple[int | None, str | N
     return None, None
 
 
+@dataclass
+class QueryLog:
+    """What a prober and its forks put on the wire: how many queries, and each answer's
+    latency in seconds to whoever listens (the sweep's figures, ``/metrics``)."""
+
+    sent: int = 0
+    listeners: list[Callable[[float], None]] = field(default_factory=list)
+
+
 class Prober:
     def __init__(
         self,
@@ -168,7 +181,23 @@ class Prober:
         self._semaphore = asyncio.Semaphore(max(1, max_in_flight))
         self._memo: dict[tuple[str, str], asyncio.Future] = {}
         self._deadline_at: float | None = None
-        self.sent = 0  # queries put on the wire (attempts, retries included)
+        self.log = QueryLog()
+
+    @property
+    def sent(self) -> int:
+        """Queries put on the wire by this prober and its forks (attempts, retries included)."""
+        return self.log.sent
+
+    def fork(self) -> "Prober":
+        """A prober for one more verify call that shares this one's resolver, policy, bound on
+        queries in flight and query log, with a deadline and remembered answers of its own:
+        a sweep gives each domain one, so a domain gets the whole ``deadline`` however many
+        others are checked beside it, and ``max_in_flight`` bounds them all together."""
+        child = object.__new__(Prober)
+        child.__dict__.update(self.__dict__)
+        child._memo = {}
+        child._deadline_at = None
+        return child
 
     @classmethod
     def from_settings(cls, nameservers: Iterable[str], dns_settings: DnsSettings) -> "Prober":
@@ -237,7 +266,9 @@ class Prober:
     async def _attempt(self, name: str, rdtype: str) -> Result:
         qname = dns.name.from_text(name)
         async with self._semaphore:
-            self.sent += 1
+            log = self.log
+            log.sent += 1
+            started = _now() if log.listeners else 0.0
             try:
                 async with asyncio.timeout(self.attempt_budget):
                     answer = await self.resolver.resolve(
@@ -253,6 +284,11 @@ class Prober:
                 return self._failed(name, rdtype, exc)
             except (dns.exception.DNSException, OSError, ValueError) as exc:
                 return Result(name, rdtype, ERROR, detail=type(exc).__name__)
+            finally:
+                if log.listeners:
+                    elapsed = _now() - started
+                    for listener in log.listeners:
+                        listener(elapsed)
         response = answer.response
         chain = []
         for rrset in response.answer:
@@ -276,6 +312,7 @@ class Prober:
 
 __all__ = [
     "Prober",
+    "QueryLog",
     "Result",
     "ProbeError",
     "ProbeTimeout",
