@@ -527,42 +527,58 @@ class SenderDomainService:
 
     def _apply_checks(self, domain_id: int, records: list[DnsRecord], fp: str, checks: dict) -> VerifyOutcome:
         """Store one probe's flags, evidence and Status (only when changed) and LastVerifiedAt."""
+        now = self.clock.now()
         with write_transaction():
             row = for_update(SenderDomain.select().where(SenderDomain.id == domain_id)).first()  # no edit in between
-            outcome, _verdict = self._apply_locked(row, domain_id, records, fp, checks, self.clock.now(), None)
+            outcome, _verdict, changes = self._apply_locked(row, domain_id, records, fp, checks, now, None)
+            SenderDomain.update({SenderDomain.last_verified_at: now, **changes}).where(SenderDomain.id == domain_id).execute()
         return outcome
 
     def apply_sweep_checks(self, results: list[tuple[VerifyPlan, dict]], *, demote: bool) -> list[tuple[VerifyOutcome, Any]]:
         """Store a sweep's checks for many domains in one transaction, as verify stores them
         (flags, evidence, Status, LastVerifiedAt) but with the sweep's rule for Enabled
         domains (core/drift.py: a failing record is drift, not an instant demotion).
-        Returns (outcome, drift.Verdict or None when the probe went stale) per result."""
+        Returns (outcome, drift.Verdict or None when the probe went stale) per result.
+
+        One SELECT and one UPDATE for the whole batch (each changed column a CASE over the
+        rows that change it): a statement per domain would hand the interpreter lock back and
+        forth with the event loop thousands of times, and the DNS would wait."""
         ids = [plan.row.id for plan, _checks in results]
 
         def work():
             now = self.clock.now()
             out = []
+            changed: dict[int, dict] = {}
             with write_transaction():
                 rows = {r.id: r for r in for_update(SenderDomain.select().where(SenderDomain.id.in_(ids)).order_by(SenderDomain.id))}
                 for plan, checks in results:
-                    out.append(self._apply_locked(rows.get(plan.row.id), plan.row.id, plan.records, plan.fingerprint, checks, now, demote))
+                    outcome, verdict, changes = self._apply_locked(
+                        rows.get(plan.row.id), plan.row.id, plan.records, plan.fingerprint, checks, now, demote
+                    )
+                    out.append((outcome, verdict))
+                    if changes:
+                        changed[plan.row.id] = changes
+                update: dict = {SenderDomain.last_verified_at: now}
+                for column in dict.fromkeys(c for changes in changed.values() for c in changes):
+                    cases = [(domain_id, column.db_value(changes[column])) for domain_id, changes in changed.items() if column in changes]
+                    update[column] = peewee.Case(SenderDomain.id, cases, column)
+                SenderDomain.update(update).where(SenderDomain.id.in_([i for i in ids if i in rows])).execute()
             return out
 
         return retry_locked(work)
 
     def _apply_locked(self, row, domain_id, records, fp, checks, now, sweep_demote: bool | None):
         """One domain's probe applied to its locked row: verify's rule (``sweep_demote`` None)
-        or the sweep's (``sweep_demote`` says whether a long drift demotes)."""
+        or the sweep's (``sweep_demote`` says whether a long drift demotes). Returns the
+        outcome, the sweep's verdict and the columns to write besides LastVerifiedAt."""
         from core import verify  # loaded with the prober; a no-op here
 
         meta = dict(row.verification_meta or {}) if row else {}
         stored = meta.get("DNSRecords") or {}
         if row is None or (stored and verify.fingerprint(records_from_stored(stored)) != fp):
             # Deleted, or the records were regenerated while we probed: the probe is stale.
-            if row is not None:
-                SenderDomain.update(last_verified_at=now).where(SenderDomain.id == domain_id).execute()
             status = row.status if row else STATUS_DELETED
-            return verify.VerifyOutcome(domain_id, False, status, records_from_stored(stored)), None
+            return verify.VerifyOutcome(domain_id, False, status, records_from_stored(stored)), None, {}
         base = meta if stored else {**meta, "DNSRecords": records_to_stored(records, with_flag=False)}
         new_meta, probed_status, verified = verify.apply_checks(base, checks, row.status)
         findings = verify.findings(records_from_stored(base["DNSRecords"]), checks)
@@ -573,19 +589,18 @@ class SenderDomainService:
         else:
             verdict = drift_rules.after_sweep(row.status, current, findings, probed_status, now, demote=sweep_demote)
             new_status, new_drift = verdict.status, verdict.drift
-        fields: dict = {SenderDomain.last_verified_at: now}
+        changes: dict = {}
         if new_meta != meta:
-            fields[SenderDomain.verification_meta] = new_meta
+            changes[SenderDomain.verification_meta] = new_meta
         if new_status != row.status:
-            fields[SenderDomain.status] = new_status
+            changes[SenderDomain.status] = new_status
         if new_drift != current:
             columns = new_drift.columns() if new_drift is not None else drift_rules.NO_DRIFT_COLUMNS
-            fields.update({getattr(SenderDomain, name): value for name, value in columns.items()})
-        SenderDomain.update(fields).where(SenderDomain.id == domain_id).execute()
+            changes.update({getattr(SenderDomain, name): value for name, value in columns.items()})
         outcome = verify.VerifyOutcome(
             domain_id, verified, new_status, records_from_stored(new_meta["DNSRecords"]), new_meta.get("Checks", {})
         )
-        return outcome, verdict
+        return outcome, verdict, changes
 
     # ---- test sending (core/mailer.py) -----------------------------------------------------
 
