@@ -216,13 +216,31 @@ class Prober:
         return self._deadline_at
 
     async def lookup(self, name: str, rdtype: str) -> Result:
-        """The answer for (name, type); asked once per call, however many checks need it."""
+        """The answer for (name, type); asked once per call, however many checks need it.
+
+        The first caller looks it up itself (no task of its own: a sweep makes tens of
+        thousands of lookups); later callers wait for its answer, and look it up again
+        themselves if the first caller was cancelled before it had one."""
         key = (absolute(name), rdtype.upper())
-        future = self._memo.get(key)
-        if future is None:
-            future = asyncio.ensure_future(self._lookup(*key))
-            self._memo[key] = future
-        return await asyncio.shield(future)
+        while True:
+            future = self._memo.get(key)
+            if future is None:
+                break
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                if not future.cancelled():
+                    raise  # this caller was cancelled, not the lookup
+        future = asyncio.get_running_loop().create_future()
+        self._memo[key] = future
+        try:
+            result = await self._lookup(*key)
+        except BaseException:
+            self._memo.pop(key, None)
+            future.cancel()
+            raise
+        future.set_result(result)
+        return result
 
     async def query(self, name: str, rdtype: str) -> Result:
         """Like ``lookup`` but raising ``ProbeError`` when the name could not be checked."""

@@ -40,7 +40,8 @@ from core.drift import Drift
 from core.models import STATUS_ENABLED, STATUS_PENDING, SenderDomain, SweepClaim, SweepRun, User
 from core.validation import to_unicode
 
-CLAIM_CHUNK = 500  # domains claimed at a time
+CLAIM_AHEAD = 2  # domains claimed at a time, per domain worker (at least MIN_CLAIM)
+MIN_CLAIM = 16
 CLAIM_LEASE = 120.0  # seconds a claim outlives the sweep that took it, if it dies
 RENEW_EVERY = CLAIM_LEASE / 4
 WRITE_BATCH = 500  # domains stored per transaction, at most
@@ -135,7 +136,8 @@ class SweepReport:
     checked: int = 0
     counts: dict[str, int] = field(default_factory=dict)  # outcome -> domains
     findings: list[DomainFinding] = field(default_factory=list)  # every outcome but OK / PENDING
-    still_drifted: list[DomainFinding] = field(default_factory=list)  # drifted earlier, not checked now
+    # Drifted by an earlier sweep and not found drifted by this one: not due, or could not be checked now.
+    still_drifted: list[DomainFinding] = field(default_factory=list)
     platform: list = field(default_factory=list)  # core.platform.PlatformFinding
     queries: int = 0
     wall: float = 0.0
@@ -238,7 +240,6 @@ class Sweep:
         self.histogram = LatencyHistogram()
         self.report = SweepReport(started_at=self.clock.now())
         self._cutoff = self.report.started_at - older_than
-        self._checked_ids: set[int] = set()
         self._run_id: int | None = None
         self._writer = WriterThread()
 
@@ -335,7 +336,6 @@ class Sweep:
         stored = self.service.apply_sweep_checks(results, demote=self.demote)
         report = self.report
         for (plan, checks), (outcome, verdict) in zip(results, stored):
-            self._checked_ids.add(plan.row.id)
             report.checked += 1
             kind = verdict.outcome if verdict is not None else drift_rules.UNCHANGED
             report.counts[kind] = report.counts.get(kind, 0) + 1
@@ -357,9 +357,10 @@ class Sweep:
             .where(self._scope() & (S.status == STATUS_ENABLED) & S.drift_since.is_null(False))
             .order_by(S.domain, S.id)
         )
+        reported = {f.domain_id for f in self.report.of(drift_rules.DRIFTED)}
         out = []
         for row in rows:
-            if row.id in self._checked_ids:
+            if row.id in reported:
                 continue
             found = Drift.from_columns(row.drift_since, row.drift_streak, row.drift_counted_at, row.drift_records)
             out.append(DomainFinding(row.id, row.domain, row.user.name, "still_drifted", row.status, found))
@@ -408,12 +409,14 @@ class Sweep:
         from core.service import HostHints
 
         workers = max(1, self.ctx.settings.dns.max_in_flight)
-        queue: asyncio.Queue = asyncio.Queue(maxsize=CLAIM_CHUNK)
+        # Claim little ahead of the workers, so a sweep that starts meanwhile finds work too.
+        chunk = max(MIN_CLAIM, CLAIM_AHEAD * workers)
+        queue: asyncio.Queue = asyncio.Queue(maxsize=chunk)
         finished: list[tuple[Any, dict]] = []
         wake = asyncio.Event()
 
         async def feed() -> None:
-            while rows := await off_loop(self._claim, CLAIM_CHUNK):
+            while rows := await off_loop(self._claim, chunk):
                 for plan in self.service.verify_plans(rows, use_cache=False):
                     await queue.put(plan)
             for _ in range(workers):

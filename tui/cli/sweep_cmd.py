@@ -149,7 +149,7 @@ def format_report(report, *, platform_only: bool = False) -> str:
             ("could not check", drift_rules.COULD_NOT),
         ):
             lines.append(f"  {label}: {len(report.of(outcome)):,}")
-        lines.append(f"  still drifted (found by an earlier sweep, not due now): {len(report.still_drifted):,}")
+        lines.append(f"  still drifted (found by an earlier sweep, not re-checked or could not check now): {len(report.still_drifted):,}")
     broken = report.platform_broken
     unknown = [p for p in report.platform if p.state == "could_not_check"]
     if report.platform:
