@@ -16,8 +16,10 @@ same server:
   checked long ago), ``--older-than 0``, without the platform checks: claims, plans,
   verifier, writes, everything ``senderdeck sweep`` does.
 
-Each prints queries, wall seconds and queries per second; the last column is sweep / raw
-(target: at least 0.8).
+Each runs ``ROUNDS`` times, alternating (raw, sweep, raw, sweep, …; the sweep's database is
+put back between rounds), and the best round of each is printed — on a machine shared with
+other work the best round is the one least disturbed. Printed: queries, wall seconds and
+queries per second of each; the last column is sweep / raw (target: at least 0.8).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from core.sweep import Sweep  # noqa: E402
 
 ZONE = "bench.example"
 SIZES = (2500, 10000)
+ROUNDS = 3
 DELAYS = (0.0, 0.05)
 KNOTD = shutil.which("knotd") or ("/usr/sbin/knotd" if os.path.exists("/usr/sbin/knotd") else None)
 
@@ -175,8 +178,17 @@ def main(sizes: tuple[int, ...]) -> None:
                 server = Server(zone_text(domains), delay, Path(tmp))
                 try:
                     queries = sweep_queries(domains)
-                    raw_wall, answered = asyncio.run(raw_burst(server.port, queries, concurrency, timeout))
-                    sweep_wall, sent, counts = run_sweep(url, server.port)
+                    raw_wall = sweep_wall = float("inf")
+                    pristine = Path(tmp) / "pristine.db"
+                    shutil.copyfile(url.removeprefix("sqlite:///"), pristine)
+                    for _ in range(ROUNDS):
+                        wall, answered = asyncio.run(raw_burst(server.port, queries, concurrency, timeout))
+                        raw_wall = min(raw_wall, wall)
+                        for leftover in ("-wal", "-shm"):
+                            Path(url.removeprefix("sqlite:///") + leftover).unlink(missing_ok=True)
+                        shutil.copyfile(pristine, url.removeprefix("sqlite:///"))
+                        wall, sent, counts = run_sweep(url, server.port)
+                        sweep_wall = min(sweep_wall, wall)
                 finally:
                     server.stop()
             raw_rate, sweep_rate = len(queries) / raw_wall, sent / sweep_wall

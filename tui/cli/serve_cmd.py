@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -89,6 +90,8 @@ def run(args) -> int:
     build_context(settings).close()
     os.environ.update(worker_environment(args))
     metrics_dir, created = metrics_directory()
+    if created:
+        _remove_before_dying(metrics_dir)
 
     import uvicorn  # only this command needs the server
 
@@ -99,6 +102,17 @@ def run(args) -> int:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
+
+def _remove_before_dying(path: str) -> None:
+    """Remove ``path`` when SIGTERM ends the process: uvicorn (one worker) shuts down, puts
+    back the handler it found — this one — and raises the signal again to exit as killed."""
+
+    def handler(signum, frame) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 def metrics_directory() -> tuple[str, bool]:
     """The directory the workers' per-process metrics go to (prometheus_client's multiprocess

@@ -23,6 +23,9 @@ from tui.cli import errorlog
 from tui.cli.common import dump_json, fail, open_context
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
+# Domains named per kind in the text summary (--json names them all).
+SHOWN_PROBLEMS = 100  # drifted, demoted, still drifted
+SHOWN_OTHERS = 20  # newly Enabled, recovered, could not check
 PROGRESS_EVERY = 0.25  # seconds between progress lines
 DEFAULT_OLDER_THAN = "6h"
 
@@ -132,6 +135,15 @@ def _who(finding) -> str:
     return f"{_plain(finding.display_name)} (user {_plain(finding.user)}, DomainID {finding.domain_id})"
 
 
+def _order(finding) -> tuple:
+    return (finding.display_name, finding.domain_id)
+
+
+def _more(lines: list[str], items: list, shown: int) -> None:
+    if len(items) > shown:
+        lines.append(f"  … and {len(items) - shown:,} more (--json lists them all)")
+
+
 def format_report(report, *, platform_only: bool = False) -> str:
     lines = []
     if not platform_only:
@@ -160,25 +172,30 @@ def format_report(report, *, platform_only: bool = False) -> str:
             lines.append(f"  PLATFORM {p.state.upper()} {p.check} {_plain(p.host)}: {_plain(p.detail)}")
             if p.fix and p.state != "ok":
                 lines.append(f"    fix: {_plain(p.fix)}")
-    for finding in report.of(drift_rules.DRIFTED) + report.of(drift_rules.DEMOTED) + report.still_drifted:
+    problems = sorted(report.of(drift_rules.DRIFTED) + report.of(drift_rules.DEMOTED) + report.still_drifted, key=_order)
+    for finding in problems[:SHOWN_PROBLEMS]:
         label = {"drifted": "DRIFTED", "demoted": "DEMOTED"}.get(finding.outcome, "STILL DRIFTED")
         drift = finding.drift
         head = f"{label} {_who(finding)}"
+        if finding.outcome == drift_rules.DEMOTED:
+            head += " → Approval Pending"
         if drift is not None:
-            head += f" since {drift.since:%Y-%m-%d %H:%M} UTC, {drift.streak} sweep{'s' if drift.streak != 1 else ''} >= 24 h apart"
-            lines.append(head)
-            for record in drift.records:
-                found = ", ".join(_plain(v) for v in record.found) or "nothing"
-                lines.append(f"  {_plain(record.host)} {record.type} {record.state}: found {found}")
-                if record.reason:
-                    lines.append(f"    {_plain(record.reason)}")
-        else:
-            lines.append(head + " → Approval Pending")
-    for finding in report.of(drift_rules.COULD_NOT):
+            head += f"; drifted since {drift.since:%Y-%m-%d %H:%M} UTC, on {drift.streak} sweep{'s' if drift.streak != 1 else ''} >= 24 h apart"
+        lines.append(head)
+        for record in drift.records if drift is not None else ():
+            found = ", ".join(_plain(v) for v in record.found) or "nothing"
+            lines.append(f"  {_plain(record.host)} {record.type} {record.state}: found {found}")
+            if record.reason:
+                lines.append(f"    {_plain(record.reason)}")
+    _more(lines, problems, SHOWN_PROBLEMS)
+    unchecked = sorted(report.of(drift_rules.COULD_NOT), key=_order)
+    for finding in unchecked[:SHOWN_OTHERS]:
         what = "; ".join(f"{_plain(h)}: {_plain(r)}" for h, r in finding.unchecked) or "some records"
         lines.append(f"COULD NOT CHECK {_who(finding)}: {what}")
-    for finding in report.of(drift_rules.ENABLED):
-        lines.append(f"NEWLY ENABLED {_who(finding)}")
-    for finding in report.of(drift_rules.RECOVERED):
-        lines.append(f"RECOVERED {_who(finding)}")
+    _more(lines, unchecked, SHOWN_OTHERS)
+    for label, outcome in (("NEWLY ENABLED", drift_rules.ENABLED), ("RECOVERED", drift_rules.RECOVERED)):
+        found = sorted(report.of(outcome), key=_order)
+        for finding in found[:SHOWN_OTHERS]:
+            lines.append(f"{label} {_who(finding)}")
+        _more(lines, found, SHOWN_OTHERS)
     return "\n".join(lines)
