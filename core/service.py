@@ -550,7 +550,9 @@ class SenderDomainService:
             out = []
             changed: dict[int, dict] = {}
             with write_transaction():
-                rows = {r.id: r for r in for_update(SenderDomain.select().where(SenderDomain.id.in_(ids)).order_by(SenderDomain.id))}
+                S = SenderDomain
+                columns = (S.id, S.status, S.verification_meta, S.drift_since, S.drift_streak, S.drift_counted_at, S.drift_records)
+                rows = {r.id: r for r in for_update(S.select(*columns).where(S.id.in_(ids)).order_by(S.id))}
                 for plan, checks in results:
                     outcome, verdict, changes = self._apply_locked(
                         rows.get(plan.row.id), plan.row.id, plan.records, plan.fingerprint, checks, now, demote

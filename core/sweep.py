@@ -272,7 +272,8 @@ class Sweep:
                 SweepClaim.delete().where(SweepClaim.expires_at <= now).execute()
                 S = SenderDomain
                 rows = list(
-                    S.select(S, User.name)
+                    # What a plan needs (core.service.verify_plans): not the DKIM private key.
+                    S.select(S.id, S.domain, S.status, S.options, S.verification_meta, S.dkim_selector, S.dkim_public_key, User.name)
                     .join(User)
                     .where(self._due() & S.id.not_in(SweepClaim.select(SweepClaim.domain)))
                     .order_by(S.last_verified_at.asc(nulls="first"), S.id)
