@@ -124,3 +124,21 @@ def test_two_overlapping_sweeps_share_the_work_and_never_check_a_domain_twice(ct
     assert [r["Checked"] for r in reports] == [len(c) for c in checked]
     assert all(r["Checked"] > 0 for r in reports), [r["Checked"] for r in reports]  # they overlapped and shared
     assert SenderDomain.select().where(SenderDomain.status == STATUS_ENABLED).count() == len(names)
+
+
+def test_the_progress_line_is_rewritten_in_place_and_cleared_at_the_end():
+    import io
+
+    from core import drift
+    from core.sweep import SweepReport
+    from tui.cli.sweep_cmd import ProgressLine
+
+    stream = io.StringIO()
+    progress = ProgressLine(stream)
+    report = SweepReport(started_at=None, due=2500, checked=1200, counts={drift.DRIFTED: 3, drift.ENABLED: 7})
+    progress(report)
+    progress(report)  # within PROGRESS_EVERY of the first: not written again
+    progress.close()
+    text = stream.getvalue()
+    assert text.count("\r") == 2 and text.endswith("\r\x1b[K")
+    assert "sweep: 1,200/2,500 domains · 3 drifted · 7 newly Enabled · 0 could not check" in text
