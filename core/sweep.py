@@ -155,10 +155,16 @@ class SweepReport:
         return [p for p in self.platform if p.broken]
 
     @property
+    def platform_unchecked(self) -> list:
+        return [p for p in self.platform if p.state == "could_not_check"]
+
+    @property
     def exit_code(self) -> int:
-        """0 all good; 1 a domain in scope is drifted (found now or earlier and not re-checked);
-        2 the platform's own records are broken (every tenant is affected)."""
-        if self.platform_broken:
+        """0 all good; 1 a domain in scope is drifted (found now, or earlier and not cleared);
+        2 the platform's own records are broken (every tenant is affected) or could not be
+        checked (the platform's own names not answering means the resolver or the platform's
+        DNS is down: the tenants' results say nothing then)."""
+        if self.platform_broken or self.platform_unchecked:
             return 2
         return 1 if self.drifted else 0
 

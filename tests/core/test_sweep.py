@@ -255,3 +255,15 @@ def test_platform_only_checks_the_spf_include_limits_and_report_authorisation(ct
     assert reports.broken and "1 of 2" in reports.detail and "other.example" in reports.detail
     assert "tenant.example" not in reports.detail
     assert report.exit_code == 2
+
+
+def test_a_resolver_that_answers_nothing_is_an_error_not_all_good(ctx, alice, platform_dns, settings):
+    from core.localdns import free_port
+
+    create(ctx, alice, "example.com", server=platform_dns)
+    settings.nameservers = [f"127.0.0.1:{free_port()}"]  # nothing listens there
+    settings.dns.timeout, settings.dns.deadline, settings.dns.retries = 0.2, 1.0, 0
+    report = sweep(ctx)
+    assert report.of(drift.COULD_NOT)[0].domain == "example.com" and report.drifted == []
+    assert {p.state for p in report.platform} == {"could_not_check"}
+    assert report.exit_code == 2

@@ -1,9 +1,9 @@
 """``senderdeck sweep``: re-verify every tenant's domains, report drift, exit for monitors.
 
 Exit status, as monitoring plugins read it: 0 all good; 1 a domain in scope is drifted
-(found by this sweep, or by an earlier one and not re-checked since); 2 an error — the sweep
-could not run (settings, database, resolver settings) or the platform's own records are
-broken. The summary goes to stdout (``--json``: one JSON object); progress to stderr on a
+(found by this sweep, or by an earlier one and not cleared since); 2 an error — the sweep
+could not run (settings, database, resolver settings), or the platform's own records are
+broken or could not be checked (the resolver is down). The summary goes to stdout (``--json``: one JSON object); progress to stderr on a
 terminal.
 """
 
