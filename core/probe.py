@@ -1,11 +1,12 @@
 """The one place that owns DNS lookup policy.
 
-A ``Prober`` wraps dnspython's asyncio resolver for one verify call:
+A ``Prober`` asks DNS for one verify call, through dnspython's asyncio query functions:
 
-- the configured nameservers, each with its own port (``HOST[:PORT]``), or the system's;
+- the configured nameservers, each with its own port (``HOST[:PORT]``), or the system's (as
+  dnspython's resolver reads them), tried in order;
 - EDNS0 with a 1232-byte payload; a truncated UDP answer is retried over TCP;
-- a timeout per query and a hard deadline for the whole call (``asyncio.timeout_at``: the
-  resolver's lifetime is not a hard cap);
+- a timeout per query (a hard cap on each exchange) and a hard deadline for the whole call
+  (``asyncio.timeout_at``);
 - retries on transient failures only (timeout, SERVFAIL, a socket error), never on an answer;
 - a semaphore bounding the queries in flight, and one lookup per (name, type) per call.
 
@@ -21,6 +22,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+import dns.asyncquery
 import dns.asyncresolver
 import dns.exception
 import dns.message
@@ -28,7 +30,6 @@ import dns.name
 import dns.nameserver
 import dns.rcode
 import dns.rdatatype
-import dns.resolver
 
 from core.errors import SenderdeckError, SettingsError
 from core.settings import DnsSettings, parse_nameserver
@@ -117,7 +118,9 @@ def _nameserver(text: str) -> dns.nameserver.Do53Nameserver:
 
 
 def build_resolver(nameservers: Iterable[str], timeout: float) -> dns.asyncresolver.Resolver:
-    """An asyncio resolver for ``HOST[:PORT]`` nameservers (the system's when none)."""
+    """An asyncio resolver for ``HOST[:PORT]`` nameservers (the system's when none): the
+    prober's list of nameservers, and a resolver configured as the prober asks (for
+    comparison in tests/bench/sweep.py)."""
     servers = [_nameserver(s) for s in nameservers]
     resolver = dns.asyncresolver.Resolver(configure=not servers)
     if servers:
@@ -176,8 +179,10 @@ class Prober:
         self.deadline = deadline
         self.retries = max(0, retries)
         self.resolver = resolver or build_resolver(nameservers, timeout)
-        # One attempt may try each nameserver once, each for ``timeout``.
-        self.attempt_budget = timeout * max(1, len(self.resolver.nameservers))
+        # (address, port) of each nameserver, in order (the system's, read by the resolver, when none given).
+        self._server_list = [
+            (ns, self.resolver.port) if isinstance(ns, str) else (ns.address, ns.port) for ns in self.resolver.nameservers
+        ]
         self._semaphore = asyncio.Semaphore(max(1, max_in_flight))
         self._memo: dict[tuple[str, str], asyncio.Future] = {}
         self._deadline_at: float | None = None
@@ -282,50 +287,79 @@ class Prober:
         return result
 
     async def _attempt(self, name: str, rdtype: str) -> Result:
-        qname = dns.name.from_text(name)
+        """One query to the nameservers in turn (each at most ``timeout``, never past the
+        call's deadline): dnspython's query functions straight, not its Resolver, whose
+        bookkeeping per lookup costs more CPU than the query itself when a sweep asks tens of
+        thousands; their ``timeout`` is a hard cap on the whole exchange, TCP fallback
+        included."""
         async with self._semaphore:
             log = self.log
             log.sent += 1
             started = _now() if log.listeners else 0.0
             try:
-                async with asyncio.timeout(self.attempt_budget):
-                    answer = await self.resolver.resolve(
-                        qname, rdtype, raise_on_no_answer=False, lifetime=self.attempt_budget, search=False
-                    )
-            except (TimeoutError, dns.exception.Timeout):
-                return Result(name, rdtype, TIMEOUT, detail=f"no answer within {self.timeout:g} s")
-            except dns.resolver.NXDOMAIN as exc:
-                responses = exc.responses() if hasattr(exc, "responses") else {}
-                ttl, zone = _negative(next(iter(responses.values()), None))
-                return Result(name, rdtype, NXDOMAIN, negative_ttl=ttl, zone=zone)
-            except dns.resolver.NoNameservers as exc:
-                return self._failed(name, rdtype, exc)
-            except (dns.exception.DNSException, OSError, ValueError) as exc:
-                return Result(name, rdtype, ERROR, detail=type(exc).__name__)
+                response, failure = await self._exchange(name, rdtype)
             finally:
                 if log.listeners:
                     elapsed = _now() - started
                     for listener in log.listeners:
                         listener(elapsed)
-        response = answer.response
+        if response is None:
+            return failure
+        if response.rcode() == dns.rcode.NXDOMAIN:
+            ttl, zone = _negative(response)
+            return Result(name, rdtype, NXDOMAIN, negative_ttl=ttl, zone=zone)
         chain = []
         for rrset in response.answer:
             if rrset.rdtype == dns.rdatatype.CNAME and rdtype != "CNAME" and len(rrset):
                 chain.append(rrset[0].target.to_text().lower())
-        if answer.rrset is None:
+        try:
+            answer = response.resolve_chaining().answer
+        except dns.exception.DNSException as exc:  # a chain that does not fit the question
+            return Result(name, rdtype, ERROR, detail=type(exc).__name__)
+        if answer is None:
             ttl, zone = _negative(response)
             return Result(name, rdtype, NODATA if not chain else OK, chain=tuple(chain), negative_ttl=ttl, zone=zone)
-        return Result(name, rdtype, OK, tuple(_text(r) for r in answer.rrset), tuple(chain))
+        return Result(name, rdtype, OK, tuple(_text(r) for r in answer), tuple(chain))
+
+    async def _exchange(self, name: str, rdtype: str) -> tuple[dns.message.Message | None, Result]:
+        """(the first NOERROR or NXDOMAIN response, None) or (None, why none came)."""
+        loop = asyncio.get_running_loop()
+        query = dns.message.make_query(dns.name.from_text(name), rdtype, use_edns=0, payload=EDNS_PAYLOAD)
+        failures: list[Result] = []
+        for address, port in self._server_list:
+            left = self._deadline() - loop.time()
+            if left <= 0:
+                return None, Result(name, rdtype, TIMEOUT, detail="deadline")
+            try:
+                response, _tcp = await dns.asyncquery.udp_with_fallback(query, address, timeout=min(self.timeout, left), port=port)
+            except dns.exception.Timeout:
+                detail = "deadline" if left < self.timeout else f"no answer within {self.timeout:g} s"
+                failures.append(Result(name, rdtype, TIMEOUT, detail=detail))
+                continue
+            except (OSError, EOFError) as exc:
+                failures.append(Result(name, rdtype, TIMEOUT, detail=f"nameserver unreachable ({type(exc).__name__})"))
+                continue
+            except (dns.exception.DNSException, ValueError) as exc:  # a malformed answer
+                failures.append(Result(name, rdtype, ERROR, detail=type(exc).__name__))
+                continue
+            rcode = response.rcode()
+            if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                return response, failures[0] if failures else Result(name, rdtype, OK)
+            status = SERVFAIL if rcode == dns.rcode.SERVFAIL else ERROR
+            failures.append(Result(name, rdtype, status, detail=dns.rcode.to_text(rcode)))
+        return None, self._failed(name, rdtype, failures)
 
     @staticmethod
-    def _failed(name: str, rdtype: str, exc: dns.resolver.NoNameservers) -> Result:
-        errors = exc.kwargs.get("errors") or []
-        texts = [str(e[3]) for e in errors]
-        if any(t == "SERVFAIL" for t in texts):
+    def _failed(name: str, rdtype: str, failures: list[Result]) -> Result:
+        """What to report when no nameserver answered: SERVFAIL if one said so, a timeout if
+        they all timed out or could not be reached, else what they answered."""
+        if not failures:
+            return Result(name, rdtype, ERROR, detail="no nameserver answered")
+        if any(f.status == SERVFAIL for f in failures):
             return Result(name, rdtype, SERVFAIL, detail="SERVFAIL")
-        if errors and all(isinstance(e[3], (OSError, EOFError)) for e in errors):
-            return Result(name, rdtype, TIMEOUT, detail=f"nameserver unreachable ({type(errors[-1][3]).__name__})")
-        return Result(name, rdtype, ERROR, detail=", ".join(dict.fromkeys(texts)) or "no nameserver answered")
+        if all(f.status == TIMEOUT for f in failures):
+            return failures[-1]
+        return Result(name, rdtype, ERROR, detail=", ".join(dict.fromkeys(f.detail for f in failures if f.status == ERROR)))
 
 
 __all__ = [
