@@ -11,6 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+# What a check found for one record (``core.verify`` decides, ``core.drift`` reads).
+MATCHED = "matched"
+MISMATCHED = "mismatched"
+MISSING = "missing"
+COULD_NOT_CHECK = "unknown"  # timeout, SERVFAIL, refused (the stored State value users see)
+STATES = (MATCHED, MISMATCHED, MISSING, COULD_NOT_CHECK)
+
 
 @dataclass(frozen=True)
 class DnsRecord:

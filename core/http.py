@@ -8,7 +8,7 @@ coded JSON: one exception handler turns 404, 405, bad bodies and bugs into the s
 ``{"Errors": [...]}`` shape, never an HTML page or a traceback.
 
 Nothing else in ``core`` imports this module; ``senderdeck serve`` (tui/cli/serve_cmd.py)
-runs ``create_app`` under uvicorn. ``build_routes`` is the list to extend (e.g. /metrics).
+runs ``create_app`` under uvicorn. ``GET /metrics`` is core/metrics.py's Prometheus text.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 LEGACY_PATH = "/api.php"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 # Method + path -> command, exactly as the spec's curl examples (and README's routes table).
 API_ROUTES: dict[str, dict[str, str]] = {
     "/api/v1/user.senderdomains": {"GET": "user.senderdomain.list"},
@@ -95,8 +96,35 @@ def _retry_after(body: Mapping[str, Any]) -> int:
     return 60
 
 
+def command_of(request: Request, params: Mapping[str, Any] | None = None) -> str:
+    """The command a request names, for the request counter: from its method and path, or
+    from ``Command`` on the legacy endpoint; "unknown" for anything else (a bounded set)."""
+    from core.api import COMMANDS
+
+    commands = API_ROUTES.get(request.url.path)
+    if commands is not None:
+        return commands.get(request.method if request.method != "HEAD" else "GET", "unknown")
+    if params is not None:
+        present, name = _get(params, "Command")
+        if present and isinstance(name, str) and name.strip().lower() in COMMANDS:
+            return name.strip().lower()
+    return "unknown"
+
+
+def count_request(request: Request, command: str, body: Mapping[str, Any]) -> None:
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None and request.url.path not in (HEALTH_PATH, METRICS_PATH):
+        metrics.request(command, dict(body))
+
+
 async def handle_error(request: Request, exc: Exception) -> Response:
     """The one exception handler: every failure becomes the spec's coded error body."""
+    response = _error_answer(request, exc)
+    count_request(request, command_of(request), json.loads(response.body))
+    return response
+
+
+def _error_answer(request: Request, exc: Exception) -> Response:
     if isinstance(exc, ApiError):
         return error_response(exc.code, exc.message, exc.http_status)
     if isinstance(exc, ClientDisconnect):  # gone before its body arrived: nobody reads this answer
@@ -247,6 +275,7 @@ def command_endpoint(ctx: Context, commands: Mapping[str, str] | None, limit: in
                 )
             params = merge(params, {"Command": command})
         status, body = await ctx.api.dispatch_async(params)
+        count_request(request, command_of(request, params), body)
         return json_response(status, body)
 
     return endpoint
@@ -282,13 +311,25 @@ def health_endpoint(ctx: Context):
     return healthz
 
 
-def build_routes(ctx: Context) -> list[BaseRoute]:
+def metrics_endpoint(exposition):
+    """Prometheus's text format (core/metrics.py); no key needed, like /healthz."""
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = await run_in_threadpool(exposition.render)
+        return Response(body, headers={**_DEFAULT_HEADERS, "Content-Type": content_type})
+
+    return metrics
+
+
+def build_routes(ctx: Context, exposition=None) -> list[BaseRoute]:
     limit = ctx.settings.server.max_body_bytes
     routes: list[BaseRoute] = [
         Route(path, command_endpoint(ctx, commands, limit), methods=list(commands)) for path, commands in API_ROUTES.items()
     ]
     routes.append(Route(LEGACY_PATH, command_endpoint(ctx, None, limit), methods=["GET", "POST"]))
     routes.append(Route(HEALTH_PATH, health_endpoint(ctx), methods=["GET"]))
+    if exposition is not None:
+        routes.append(Route(METRICS_PATH, metrics_endpoint(exposition), methods=["GET"]))
     return routes
 
 
@@ -303,8 +344,12 @@ def create_app(ctx: Context, *, close_context: bool = True) -> Starlette:
         if close_context:
             ctx.close()
 
+    from core.metrics import Exposition, ServiceObserver  # prometheus_client loads in the server only
+
+    exposition = Exposition(ctx.clock)
+    ctx.service.observer = ServiceObserver(exposition.metrics)
     app = Starlette(
-        routes=build_routes(ctx),
+        routes=build_routes(ctx, exposition),
         exception_handlers={
             ApiError: handle_error,
             HTTPException: handle_error,
@@ -315,6 +360,7 @@ def create_app(ctx: Context, *, close_context: bool = True) -> Starlette:
     )
     app.router.redirect_slashes = False  # /api/v1/user.senderdomains/ is not a route: 404, not a redirect
     app.state.context = ctx
+    app.state.metrics = exposition.metrics
     return app
 
 

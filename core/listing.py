@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from core.drift import Drift
 from core.models import STATUS_DELETED, SenderDomain, User
 from core.prepared import Prepared, slot
 from core.views import DomainView
@@ -80,6 +81,13 @@ def _json(value: Any, default: Any) -> Any:
     return value
 
 
+def _drift(since: Any, streak: Any, counted_at: Any, records: Any) -> Drift | None:
+    if since is None:  # most domains: nothing to parse
+        return None
+    parsed = json.loads(records) if isinstance(records, (str, bytes)) else records
+    return Drift.from_columns(_datetime(since), streak, _datetime(counted_at), parsed)
+
+
 def live_domains(user):
     """The filter of ``user``'s live domains: not deleted, and never DomainID 0 (the synthetic
     group default, which is not a real, addressable row). Every read of "the user's domains"
@@ -107,7 +115,10 @@ def _query(user, ids: list[int] | None = None):
     if ids is not None:
         where &= S.id.in_(ids)
     return (
-        S.select(S.id, S.domain, S.user, S.created_at, S.status, S.last_verified_at, S.verification_meta, S.policy_meta, S.options)
+        S.select(
+            S.id, S.domain, S.user, S.created_at, S.status, S.last_verified_at, S.verification_meta, S.policy_meta, S.options,
+            S.drift_since, S.drift_streak, S.drift_counted_at, S.drift_records,
+        )
         .where(where)
         .order_by(S.domain, S.id)
     )
@@ -123,7 +134,7 @@ def _load(database, user: User, ids: list[int] | None) -> list[DomainView]:
     else:
         cursor = database.execute(_query(user.id, ids))  # raw values: no per-row model or converter
     views = []
-    for id_, domain, user_id, created, status, checked, meta, policy, options in cursor.fetchall():
+    for id_, domain, user_id, created, status, checked, meta, policy, options, *drift in cursor.fetchall():
         views.append(
             DomainView(
                 id=id_,
@@ -135,6 +146,7 @@ def _load(database, user: User, ids: list[int] | None) -> list[DomainView]:
                 verification_meta=_json(meta, {}),
                 policy_meta=json.loads(policy) if isinstance(policy, (str, bytes)) else (policy if policy is not None else []),
                 options=_json(options, {}),
+                drift=_drift(*drift),
             )
         )
     return views

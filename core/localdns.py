@@ -10,7 +10,7 @@ asynchronous callers can use it alike::
 Zones are BIND zone text or ``{relative name: [(type, value), ...]}`` dicts (``"@"`` is the
 apex; a TXT value longer than 255 bytes is split into strings, a tuple of strings is kept
 as given). An SOA and NS are added to dict zones. Misbehaviour on demand, per name:
-``servfail`` answers SERVFAIL, ``silent`` never answers, ``truncate`` sets TC on every UDP
+``servfail`` answers SERVFAIL, ``silent`` never answers; a ``*`` label is a wildcard (RFC 4592), ``truncate`` sets TC on every UDP
 answer (the full answer comes over TCP); answers too big for the client's UDP payload are
 truncated anyway. ``delay`` holds every answer back that many seconds; ``hold()`` holds
 every answer back until ``release()`` (a test can then act while a lookup is in flight).
@@ -196,6 +196,8 @@ class LocalDNS:
         name = qname
         for _ in range(MAX_CNAME_CHASE):
             node = zone.get_node(name)
+            if node is None and not self._empty_non_terminal(zone, name):
+                node = self._wildcard(zone, name)
             if node is None:
                 if name == qname and not self._empty_non_terminal(zone, name):
                     response.set_rcode(dns.rcode.NXDOMAIN)
@@ -218,6 +220,17 @@ class LocalDNS:
                 return response  # the target is elsewhere: the client follows it
             zone = next_zone
         return response
+
+    @staticmethod
+    def _wildcard(zone: dns.zone.Zone, name: dns.name.Name):
+        """The node ``*.<closest encloser>`` answers from for a name that does not exist
+        (RFC 4592), or None."""
+        parent = name.parent()
+        while parent != zone.origin.parent() and len(parent) >= len(zone.origin):
+            if zone.get_node(parent) is not None or LocalDNS._empty_non_terminal(zone, parent):
+                return zone.get_node(dns.name.Name(("*",) + parent.labels))
+            parent = parent.parent()
+        return None
 
     @staticmethod
     def _empty_non_terminal(zone: dns.zone.Zone, name: dns.name.Name) -> bool:

@@ -137,11 +137,60 @@ def _status_before_delete(db: peewee.Database) -> None:
     db.execute_sql("ALTER TABLE sender_domain ADD COLUMN status_before_delete VARCHAR(20)")
 
 
+def _reserved_for_ops(db: peewee.Database) -> None:
+    """Number 5 belongs to the ops work (domain events), merged separately."""
+
+
+def _drift_and_sweeps(db: peewee.Database) -> None:
+    """``senderdeck sweep``: each domain's drift (records an Enabled domain no longer
+    publishes as verified), the claims that keep two sweeps off the same domains, and one
+    row per sweep run (what it found, for the metrics)."""
+    from playhouse.migrate import SchemaMigrator, migrate as apply
+
+    migrator = SchemaMigrator.from_database(db)
+    apply(
+        migrator.add_column("sender_domain", "drift_since", peewee.DateTimeField(null=True)),
+        migrator.add_column("sender_domain", "drift_streak", peewee.IntegerField(default=0)),
+        migrator.add_column("sender_domain", "drift_counted_at", peewee.DateTimeField(null=True)),
+        migrator.add_column("sender_domain", "drift_records", peewee.TextField(null=True)),
+        migrator.add_index("sender_domain", ("drift_since",), False),
+    )
+    Base = _frozen_base(db)
+
+    class SenderDomain(Base):
+        class Meta:
+            table_name = "sender_domain"
+
+    class SweepClaim(Base):
+        domain = peewee.ForeignKeyField(SenderDomain, primary_key=True, column_name="domain_id", on_delete="CASCADE")
+        owner = peewee.CharField(max_length=255)
+        expires_at = peewee.DoubleField(index=True)
+
+    class SweepRun(Base):
+        owner = peewee.CharField(max_length=255)
+        started_at = peewee.DateTimeField()
+        finished_at = peewee.DateTimeField(null=True)
+        checked = peewee.IntegerField(default=0)
+        enabled = peewee.IntegerField(default=0)
+        drifted = peewee.IntegerField(default=0)
+        recovered = peewee.IntegerField(default=0)
+        demoted = peewee.IntegerField(default=0)
+        could_not_check = peewee.IntegerField(default=0)
+        platform_problems = peewee.IntegerField(default=0)
+        queries = peewee.BigIntegerField(default=0)
+        dns_seconds = peewee.DoubleField(default=0.0)
+        dns_buckets = peewee.TextField(null=True)
+
+    db.create_tables([SweepClaim, SweepRun])
+
+
 MIGRATIONS: list[Callable[[peewee.Database], None]] = [
     _initial_schema,  # 1
     _imports_and_figures_index,  # 2
     _import_cursors_and_claims,  # 3
     _status_before_delete,  # 4
+    _reserved_for_ops,  # 5: replaced by the ops branch's migration when merged
+    _drift_and_sweeps,  # 6
 ]
 
 LATEST = len(MIGRATIONS)

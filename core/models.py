@@ -59,6 +59,12 @@ class SenderDomain(BaseModel):
     dkim_private_key = peewee.TextField()  # PKCS#8 PEM, for export to the MTA
     # The Status a soft-deleted domain had: re-creating it must not lift a suspension.
     status_before_delete = peewee.CharField(max_length=20, null=True)
+    # Drift (core/drift.py): an Enabled domain a sweep found no longer publishing a record as
+    # verified. ``drift_since`` is set while it is drifted (null: not drifted).
+    drift_since = peewee.DateTimeField(null=True, index=True)
+    drift_streak = peewee.IntegerField(default=0)  # sweeps at least 24 h apart that found it
+    drift_counted_at = peewee.DateTimeField(null=True)  # the sweep that last added to the streak
+    drift_records = JSONField(null=True)  # {host: {Type, Value, State, Found, Reason}}
 
     class Meta:
         indexes = ((("domain", "user"), True),)
@@ -143,8 +149,35 @@ class ImportClaim(BaseModel):
     expires_at = peewee.DoubleField()  # Unix time
 
 
+class SweepClaim(BaseModel):
+    """A domain a sweep is checking right now: another sweep leaves it alone until the claim
+    is released or, for a sweep that died, until ``expires_at`` (Unix time) passed."""
+
+    domain = peewee.ForeignKeyField(SenderDomain, primary_key=True, column_name="domain_id", on_delete="CASCADE")
+    owner = peewee.CharField(max_length=255)  # host:pid:token of the sweep holding it
+    expires_at = peewee.DoubleField(index=True)
+
+
+class SweepRun(BaseModel):
+    """One ``senderdeck sweep``: what it found, for the summary and ``/metrics``."""
+
+    owner = peewee.CharField(max_length=255)
+    started_at = peewee.DateTimeField()
+    finished_at = peewee.DateTimeField(null=True)  # null: running, or it died
+    checked = peewee.IntegerField(default=0)
+    enabled = peewee.IntegerField(default=0)  # Approval Pending domains that became Enabled
+    drifted = peewee.IntegerField(default=0)
+    recovered = peewee.IntegerField(default=0)  # drifted domains whose records match again
+    demoted = peewee.IntegerField(default=0)
+    could_not_check = peewee.IntegerField(default=0)
+    platform_problems = peewee.IntegerField(default=0)
+    queries = peewee.BigIntegerField(default=0)  # DNS queries sent
+    dns_seconds = peewee.DoubleField(default=0.0)  # their summed latency
+    dns_buckets = JSONField(null=True)  # {upper bound in s: queries that took at most that}
+
+
 class SchemaVersion(BaseModel):
     version = peewee.IntegerField()
 
 
-ALL_MODELS = [User, SenderDomain, DomainStat, CacheEntry, RateEvent, ImportedFile, ImportCursor, ImportClaim]
+ALL_MODELS = [User, SenderDomain, DomainStat, CacheEntry, RateEvent, ImportedFile, ImportCursor, ImportClaim, SweepClaim, SweepRun]

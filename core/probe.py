@@ -1,11 +1,12 @@
 """The one place that owns DNS lookup policy.
 
-A ``Prober`` wraps dnspython's asyncio resolver for one verify call:
+A ``Prober`` asks DNS for one verify call, through dnspython's asyncio query functions:
 
-- the configured nameservers, each with its own port (``HOST[:PORT]``), or the system's;
+- the configured nameservers, each with its own port (``HOST[:PORT]``), or the system's (as
+  dnspython's resolver reads them), tried in order;
 - EDNS0 with a 1232-byte payload; a truncated UDP answer is retried over TCP;
-- a timeout per query and a hard deadline for the whole call (``asyncio.timeout_at``: the
-  resolver's lifetime is not a hard cap);
+- a timeout per query (a hard cap on each exchange) and a hard deadline for the whole call
+  (``asyncio.timeout_at``);
 - retries on transient failures only (timeout, SERVFAIL, a socket error), never on an answer;
 - a semaphore bounding the queries in flight, and one lookup per (name, type) per call.
 
@@ -19,8 +20,9 @@ import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
+import dns.asyncquery
 import dns.asyncresolver
 import dns.exception
 import dns.message
@@ -28,7 +30,6 @@ import dns.name
 import dns.nameserver
 import dns.rcode
 import dns.rdatatype
-import dns.resolver
 
 from core.errors import SenderdeckError, SettingsError
 from core.settings import DnsSettings, parse_nameserver
@@ -93,6 +94,10 @@ class Result:
         return self.status == OK and bool(self.values)
 
 
+def _now() -> float:
+    return asyncio.get_running_loop().time()
+
+
 def absolute(name: str) -> str:
     """``Example.COM`` -> ``example.com.`` (names compare case-insensitively, dot or not)."""
     name = name.strip().lower()
@@ -113,7 +118,9 @@ def _nameserver(text: str) -> dns.nameserver.Do53Nameserver:
 
 
 def build_resolver(nameservers: Iterable[str], timeout: float) -> dns.asyncresolver.Resolver:
-    """An asyncio resolver for ``HOST[:PORT]`` nameservers (the system's when none)."""
+    """An asyncio resolver for ``HOST[:PORT]`` nameservers (the system's when none): the
+    prober's list of nameservers, and a resolver configured as the prober asks (for
+    comparison in tests/bench/sweep.py)."""
     servers = [_nameserver(s) for s in nameservers]
     resolver = dns.asyncresolver.Resolver(configure=not servers)
     if servers:
@@ -148,6 +155,15 @@ def _negative(response: dns.message.Message | None) -> tuple[int | None, str | N
     return None, None
 
 
+@dataclass
+class QueryLog:
+    """What a prober and its forks put on the wire: how many queries, and each answer's
+    latency in seconds to whoever listens (the sweep's figures, ``/metrics``)."""
+
+    sent: int = 0
+    listeners: list[Callable[[float], None]] = field(default_factory=list)
+
+
 class Prober:
     def __init__(
         self,
@@ -163,12 +179,30 @@ class Prober:
         self.deadline = deadline
         self.retries = max(0, retries)
         self.resolver = resolver or build_resolver(nameservers, timeout)
-        # One attempt may try each nameserver once, each for ``timeout``.
-        self.attempt_budget = timeout * max(1, len(self.resolver.nameservers))
+        # (address, port) of each nameserver, in order (the system's, read by the resolver, when none given).
+        self._server_list = [
+            (ns, self.resolver.port) if isinstance(ns, str) else (ns.address, ns.port) for ns in self.resolver.nameservers
+        ]
         self._semaphore = asyncio.Semaphore(max(1, max_in_flight))
         self._memo: dict[tuple[str, str], asyncio.Future] = {}
         self._deadline_at: float | None = None
-        self.sent = 0  # queries put on the wire (attempts, retries included)
+        self.log = QueryLog()
+
+    @property
+    def sent(self) -> int:
+        """Queries put on the wire by this prober and its forks (attempts, retries included)."""
+        return self.log.sent
+
+    def fork(self) -> "Prober":
+        """A prober for one more verify call that shares this one's resolver, policy, bound on
+        queries in flight and query log, with a deadline and remembered answers of its own:
+        a sweep gives each domain one, so a domain gets the whole ``deadline`` however many
+        others are checked beside it, and ``max_in_flight`` bounds them all together."""
+        child = object.__new__(Prober)
+        child.__dict__.update(self.__dict__)
+        child._memo = {}
+        child._deadline_at = None
+        return child
 
     @classmethod
     def from_settings(cls, nameservers: Iterable[str], dns_settings: DnsSettings) -> "Prober":
@@ -187,13 +221,31 @@ class Prober:
         return self._deadline_at
 
     async def lookup(self, name: str, rdtype: str) -> Result:
-        """The answer for (name, type); asked once per call, however many checks need it."""
+        """The answer for (name, type); asked once per call, however many checks need it.
+
+        The first caller looks it up itself (no task of its own: a sweep makes tens of
+        thousands of lookups); later callers wait for its answer, and look it up again
+        themselves if the first caller was cancelled before it had one."""
         key = (absolute(name), rdtype.upper())
-        future = self._memo.get(key)
-        if future is None:
-            future = asyncio.ensure_future(self._lookup(*key))
-            self._memo[key] = future
-        return await asyncio.shield(future)
+        while True:
+            future = self._memo.get(key)
+            if future is None:
+                break
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                if not future.cancelled():
+                    raise  # this caller was cancelled, not the lookup
+        future = asyncio.get_running_loop().create_future()
+        self._memo[key] = future
+        try:
+            result = await self._lookup(*key)
+        except BaseException:
+            self._memo.pop(key, None)
+            future.cancel()
+            raise
+        future.set_result(result)
+        return result
 
     async def query(self, name: str, rdtype: str) -> Result:
         """Like ``lookup`` but raising ``ProbeError`` when the name could not be checked."""
@@ -235,47 +287,84 @@ class Prober:
         return result
 
     async def _attempt(self, name: str, rdtype: str) -> Result:
-        qname = dns.name.from_text(name)
+        """One query to the nameservers in turn (each at most ``timeout``, never past the
+        call's deadline): dnspython's query functions straight, not its Resolver, whose
+        bookkeeping per lookup costs more CPU than the query itself when a sweep asks tens of
+        thousands; their ``timeout`` is a hard cap on the whole exchange, TCP fallback
+        included."""
         async with self._semaphore:
-            self.sent += 1
+            log = self.log
+            log.sent += 1
+            started = _now() if log.listeners else 0.0
             try:
-                async with asyncio.timeout(self.attempt_budget):
-                    answer = await self.resolver.resolve(
-                        qname, rdtype, raise_on_no_answer=False, lifetime=self.attempt_budget, search=False
-                    )
-            except (TimeoutError, dns.exception.Timeout):
-                return Result(name, rdtype, TIMEOUT, detail=f"no answer within {self.timeout:g} s")
-            except dns.resolver.NXDOMAIN as exc:
-                responses = exc.responses() if hasattr(exc, "responses") else {}
-                ttl, zone = _negative(next(iter(responses.values()), None))
-                return Result(name, rdtype, NXDOMAIN, negative_ttl=ttl, zone=zone)
-            except dns.resolver.NoNameservers as exc:
-                return self._failed(name, rdtype, exc)
-            except (dns.exception.DNSException, OSError, ValueError) as exc:
-                return Result(name, rdtype, ERROR, detail=type(exc).__name__)
-        response = answer.response
+                response, failure = await self._exchange(name, rdtype)
+            finally:
+                if log.listeners:
+                    elapsed = _now() - started
+                    for listener in log.listeners:
+                        listener(elapsed)
+        if response is None:
+            return failure
+        if response.rcode() == dns.rcode.NXDOMAIN:
+            ttl, zone = _negative(response)
+            return Result(name, rdtype, NXDOMAIN, negative_ttl=ttl, zone=zone)
         chain = []
         for rrset in response.answer:
             if rrset.rdtype == dns.rdatatype.CNAME and rdtype != "CNAME" and len(rrset):
                 chain.append(rrset[0].target.to_text().lower())
-        if answer.rrset is None:
+        try:
+            answer = response.resolve_chaining().answer
+        except dns.exception.DNSException as exc:  # a chain that does not fit the question
+            return Result(name, rdtype, ERROR, detail=type(exc).__name__)
+        if answer is None:
             ttl, zone = _negative(response)
             return Result(name, rdtype, NODATA if not chain else OK, chain=tuple(chain), negative_ttl=ttl, zone=zone)
-        return Result(name, rdtype, OK, tuple(_text(r) for r in answer.rrset), tuple(chain))
+        return Result(name, rdtype, OK, tuple(_text(r) for r in answer), tuple(chain))
+
+    async def _exchange(self, name: str, rdtype: str) -> tuple[dns.message.Message | None, Result]:
+        """(the first NOERROR or NXDOMAIN response, None) or (None, why none came)."""
+        loop = asyncio.get_running_loop()
+        query = dns.message.make_query(dns.name.from_text(name), rdtype, use_edns=0, payload=EDNS_PAYLOAD)
+        failures: list[Result] = []
+        for address, port in self._server_list:
+            left = self._deadline() - loop.time()
+            if left <= 0:
+                return None, Result(name, rdtype, TIMEOUT, detail="deadline")
+            try:
+                response, _tcp = await dns.asyncquery.udp_with_fallback(query, address, timeout=min(self.timeout, left), port=port)
+            except dns.exception.Timeout:
+                detail = "deadline" if left < self.timeout else f"no answer within {self.timeout:g} s"
+                failures.append(Result(name, rdtype, TIMEOUT, detail=detail))
+                continue
+            except (OSError, EOFError) as exc:
+                failures.append(Result(name, rdtype, TIMEOUT, detail=f"nameserver unreachable ({type(exc).__name__})"))
+                continue
+            except (dns.exception.DNSException, ValueError) as exc:  # a malformed answer
+                failures.append(Result(name, rdtype, ERROR, detail=type(exc).__name__))
+                continue
+            rcode = response.rcode()
+            if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                return response, failures[0] if failures else Result(name, rdtype, OK)
+            status = SERVFAIL if rcode == dns.rcode.SERVFAIL else ERROR
+            failures.append(Result(name, rdtype, status, detail=dns.rcode.to_text(rcode)))
+        return None, self._failed(name, rdtype, failures)
 
     @staticmethod
-    def _failed(name: str, rdtype: str, exc: dns.resolver.NoNameservers) -> Result:
-        errors = exc.kwargs.get("errors") or []
-        texts = [str(e[3]) for e in errors]
-        if any(t == "SERVFAIL" for t in texts):
+    def _failed(name: str, rdtype: str, failures: list[Result]) -> Result:
+        """What to report when no nameserver answered: SERVFAIL if one said so, a timeout if
+        they all timed out or could not be reached, else what they answered."""
+        if not failures:
+            return Result(name, rdtype, ERROR, detail="no nameserver answered")
+        if any(f.status == SERVFAIL for f in failures):
             return Result(name, rdtype, SERVFAIL, detail="SERVFAIL")
-        if errors and all(isinstance(e[3], (OSError, EOFError)) for e in errors):
-            return Result(name, rdtype, TIMEOUT, detail=f"nameserver unreachable ({type(errors[-1][3]).__name__})")
-        return Result(name, rdtype, ERROR, detail=", ".join(dict.fromkeys(texts)) or "no nameserver answered")
+        if all(f.status == TIMEOUT for f in failures):
+            return failures[-1]
+        return Result(name, rdtype, ERROR, detail=", ".join(dict.fromkeys(f.detail for f in failures if f.status == ERROR)))
 
 
 __all__ = [
     "Prober",
+    "QueryLog",
     "Result",
     "ProbeError",
     "ProbeTimeout",

@@ -11,12 +11,14 @@ import asyncio
 import datetime as dt
 import math
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
 import peewee
 
 from core import errors
 from core import records as templates
+from core import drift as drift_rules
 from core import stats
 from core import status as status_rules
 from core.cache import Cache, RateLimiter
@@ -42,7 +44,8 @@ from core.views import DomainView
 if TYPE_CHECKING:
     from core.dnshost import DnsHostOutcome
     from core.mailer import SendTestOutcome
-    from core.verify import BulkVerifyOutcome, VerifyOutcome
+    from core.probe import Prober
+    from core.verify import BulkVerifyOutcome, Check, VerifyOutcome
 
 PROBE_CACHE_TTL = 60.0
 VERIFY_BATCH = 25  # the spec: verifyall checks at most 25 domains per call
@@ -58,6 +61,50 @@ _OWNED = Prepared(
     .where((SenderDomain.id == slot("id")) & (SenderDomain.user == slot("user")) & (SenderDomain.status != STATUS_DELETED))
     .limit(1)
 )
+
+
+class VerifyObserver(Protocol):
+    """Told about every verify (``/metrics``: core/metrics.py); the service works without one."""
+
+    def verify_outcome(self, status: str, verified: bool) -> None: ...
+    def dns_latency(self, seconds: float) -> None: ...
+
+
+@dataclass
+class VerifyPlan:
+    """One domain about to be checked: its row, expected records, their fingerprint and the
+    probe cache's checks for them (None: probe)."""
+
+    row: SenderDomain
+    records: list[DnsRecord]
+    fingerprint: str
+    cached: dict[str, Check] | None = None
+
+
+class HostHints:
+    """The DNS host of a domain, looked up (through the 1 h cache) only when a check's fix
+    needs it, once per domain per call; ``cancel()`` drops the lookups still running."""
+
+    def __init__(self, prober: Prober, cache: Cache) -> None:
+        self.prober = prober
+        self.cache = cache
+        self._hosts: dict[str, asyncio.Future] = {}
+
+    def hint(self, domain: str):
+        async def hint() -> str | None:
+            from core import dnshost
+
+            if domain not in self._hosts:
+                self._hosts[domain] = asyncio.ensure_future(dnshost.detect(self.prober, self.cache, domain))
+            found = await asyncio.shield(self._hosts[domain])
+            return None if found.dns_host == dnshost.UNKNOWN_HOST else found.dns_host
+
+        return hint
+
+    def cancel(self) -> None:
+        for task in self._hosts.values():
+            task.cancel()
+        self._hosts.clear()
 
 
 def probe_cache_key(domain_id: int) -> str:
@@ -84,6 +131,7 @@ class SenderDomainService:
         self.limiter = limiter
         self.hooks = hooks or Hooks()
         self.keygen = keygen
+        self.observer: VerifyObserver | None = None  # set by `senderdeck serve` for /metrics
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -232,6 +280,7 @@ class SenderDomainService:
                         status_before_delete=None,
                         options=options,
                         verification_meta=meta,
+                        **drift_rules.NO_DRIFT_COLUMNS,  # new records: the old drift is void
                     ).where(SenderDomain.id == existing.id).execute()
                     return existing.id, True
                 row = SenderDomain.create(
@@ -292,7 +341,8 @@ class SenderDomainService:
                     meta = {k: v for k, v in meta.items() if k not in RECORD_STATE_KEYS}
                     meta["DNSRecords"] = new_records
 
-                SenderDomain.update(status=status, options=options, verification_meta=meta).where(
+                drift = drift_rules.NO_DRIFT_COLUMNS if regenerated else {}  # new records: the old drift is void
+                SenderDomain.update(status=status, options=options, verification_meta=meta, **drift).where(
                     SenderDomain.id == row.id
                 ).execute()
                 return regenerated
@@ -408,91 +458,151 @@ class SenderDomainService:
         info = await dnshost.detect(prober, self.cache, row.domain)
         return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), info.dns_host, info.nameservers)
 
-    async def _verify_rows(self, rows: list[SenderDomain]) -> list[VerifyOutcome]:
-        """Probe (or take from the probe cache) every row's records at once, then write each row."""
-        # DNS modules load on first use: list, get and create never need dnspython.
-        from core import dnshost, verify
-        from core.probe import Prober
+    def new_prober(self) -> Prober:
+        """A prober with the configured resolvers and lookup policy (core/probe.py); every
+        answer's latency goes to ``self.observer``."""
+        from core.probe import Prober  # DNS modules load on first use: list, get and create never need dnspython
 
         prober = Prober.from_settings(self.settings.nameservers, self.settings.dns)
-        hosts: dict[str, asyncio.Future] = {}
+        if self.observer is not None:
+            prober.log.listeners.append(self.observer.dns_latency)
+        return prober
 
-        def host_hint(domain: str):
-            async def hint() -> str | None:
-                if domain not in hosts:
-                    hosts[domain] = asyncio.ensure_future(dnshost.detect(prober, self.cache, domain))
-                found = await asyncio.shield(hosts[domain])
-                return None if found.dns_host == dnshost.UNKNOWN_HOST else found.dns_host
+    def verify_plans(self, rows: list[SenderDomain], *, use_cache: bool = True) -> list[VerifyPlan]:
+        """What to check for each row: its records (the template when none are stored) and,
+        with ``use_cache``, the checks the 60 s probe cache still holds for them."""
+        from core import verify
 
-            return hint
-
-        def cached_plans() -> list[tuple[SenderDomain, list[DnsRecord], str, dict | None]]:
-            plans = []
-            for row in rows:
-                stored = (row.verification_meta or {}).get("DNSRecords") or self._template(row.domain, row.options or {}, row)
-                records = records_from_stored(stored)
-                fp = verify.fingerprint(records)
+        plans = []
+        for row in rows:
+            stored = (row.verification_meta or {}).get("DNSRecords") or self._template(row.domain, row.options or {}, row)
+            records = records_from_stored(stored)
+            fp = verify.fingerprint(records)
+            checks = None
+            if use_cache:
                 cached = self.cache.get(probe_cache_key(row.id))
-                checks = None
                 if isinstance(cached, dict) and cached.get("Fingerprint") == fp and isinstance(cached.get("Checks"), dict):
                     checks = {h: verify.Check.from_json(c) for h, c in cached["Checks"].items() if isinstance(c, dict)}
-                plans.append((row, records, fp, checks))
-            return plans
+            plans.append(VerifyPlan(row, records, fp, checks))
+        return plans
 
-        plans = await off_loop(cached_plans)
-        targets = [
-            verify.Target(row.domain, records, self.settings.platform.spf_include, host_hint(row.domain))
-            for row, records, _fp, checks in plans
-            if checks is None
-        ]
+    def verify_target(self, plan: VerifyPlan, hints: HostHints):
+        """The verifier's input for one plan (core/verify.py)."""
+        from core import verify
+
+        return verify.Target(plan.row.domain, plan.records, self.settings.platform.spf_include, hints.hint(plan.row.domain))
+
+    async def _verify_rows(self, rows: list[SenderDomain]) -> list[VerifyOutcome]:
+        """Probe (or take from the probe cache) every row's records at once, then write each row."""
+        from core import verify
+
+        prober = self.new_prober()
+        hints = HostHints(prober, self.cache)
+        plans = await off_loop(self.verify_plans, rows)
+        targets = [self.verify_target(plan, hints) for plan in plans if plan.cached is None]
         probed = iter(await verify.check_domains(prober, targets) if targets else [])
-        for task in hosts.values():
-            task.cancel()
-        fresh = [(plan, None if plan[3] is not None else next(probed)) for plan in plans]
+        hints.cancel()
+        fresh = [(plan, None if plan.cached is not None else next(probed)) for plan in plans]
 
         def store() -> list[VerifyOutcome]:
             outcomes = []
-            for (row, records, fp, cached_checks), probed_checks in fresh:
-                checks = cached_checks if cached_checks is not None else probed_checks
+            for plan, probed_checks in fresh:
+                checks = plan.cached if plan.cached is not None else probed_checks
                 if probed_checks is not None and all(c.state != verify.COULD_NOT_CHECK for c in checks.values()):  # failures are not kept
                     self.cache.set(
-                        probe_cache_key(row.id),
-                        {"Fingerprint": fp, "Checks": {h: c.to_json() for h, c in checks.items()}},
+                        probe_cache_key(plan.row.id),
+                        {"Fingerprint": plan.fingerprint, "Checks": {h: c.to_json() for h, c in checks.items()}},
                         PROBE_CACHE_TTL,
                     )
-                outcome = retry_locked(lambda: self._apply_checks(row.id, records, fp, checks))
-                outcome.cached = cached_checks is not None
+                outcome = retry_locked(lambda: self._apply_checks(plan.row.id, plan.records, plan.fingerprint, checks))
+                outcome.cached = plan.cached is not None
                 outcomes.append(outcome)
             return outcomes
 
-        return await off_loop(store)
+        outcomes = await off_loop(store)
+        if self.observer is not None:
+            for outcome in outcomes:
+                self.observer.verify_outcome(outcome.status, outcome.is_verified)
+        return outcomes
 
     def _apply_checks(self, domain_id: int, records: list[DnsRecord], fp: str, checks: dict) -> VerifyOutcome:
         """Store one probe's flags, evidence and Status (only when changed) and LastVerifiedAt."""
-        from core import verify  # loaded with the prober by _verify_rows; a no-op here
-
         now = self.clock.now()
         with write_transaction():
             row = for_update(SenderDomain.select().where(SenderDomain.id == domain_id)).first()  # no edit in between
-            meta = dict(row.verification_meta or {}) if row else {}
-            stored = meta.get("DNSRecords") or {}
-            if row is None or (stored and verify.fingerprint(records_from_stored(stored)) != fp):
-                # Deleted, or the records were regenerated while we probed: the probe is stale.
-                if row is not None:
-                    SenderDomain.update(last_verified_at=now).where(SenderDomain.id == domain_id).execute()
-                status = row.status if row else STATUS_DELETED
-                return verify.VerifyOutcome(domain_id, False, status, records_from_stored(stored))
-            base = meta if stored else {**meta, "DNSRecords": records_to_stored(records, with_flag=False)}
-            new_meta, new_status, verified = verify.apply_checks(base, checks, row.status)
-            fields: dict = {SenderDomain.last_verified_at: now}
-            if new_meta != meta:
-                fields[SenderDomain.verification_meta] = new_meta
-            if new_status != row.status:
-                fields[SenderDomain.status] = new_status
-            SenderDomain.update(fields).where(SenderDomain.id == domain_id).execute()
-        return verify.VerifyOutcome(
+            outcome, _verdict, changes = self._apply_locked(row, domain_id, records, fp, checks, now, None)
+            SenderDomain.update({SenderDomain.last_verified_at: now, **changes}).where(SenderDomain.id == domain_id).execute()
+        return outcome
+
+    def apply_sweep_checks(self, results: list[tuple[VerifyPlan, dict]], *, demote: bool) -> list[tuple[VerifyOutcome, Any]]:
+        """Store a sweep's checks for many domains in one transaction, as verify stores them
+        (flags, evidence, Status, LastVerifiedAt) but with the sweep's rule for Enabled
+        domains (core/drift.py: a failing record is drift, not an instant demotion).
+        Returns (outcome, drift.Verdict or None when the probe went stale) per result.
+
+        One SELECT and one UPDATE for the whole batch (each changed column a CASE over the
+        rows that change it): a statement per domain would hand the interpreter lock back and
+        forth with the event loop thousands of times, and the DNS would wait."""
+        ids = [plan.row.id for plan, _checks in results]
+
+        def work():
+            now = self.clock.now()
+            out = []
+            changed: dict[int, dict] = {}
+            with write_transaction():
+                S = SenderDomain
+                columns = (S.id, S.status, S.verification_meta, S.drift_since, S.drift_streak, S.drift_counted_at, S.drift_records)
+                rows = {r.id: r for r in for_update(S.select(*columns).where(S.id.in_(ids)).order_by(S.id))}
+                for plan, checks in results:
+                    outcome, verdict, changes = self._apply_locked(
+                        rows.get(plan.row.id), plan.row.id, plan.records, plan.fingerprint, checks, now, demote
+                    )
+                    out.append((outcome, verdict))
+                    if changes:
+                        changed[plan.row.id] = changes
+                update: dict = {SenderDomain.last_verified_at: now}
+                for column in dict.fromkeys(c for changes in changed.values() for c in changes):
+                    cases = [(domain_id, column.db_value(changes[column])) for domain_id, changes in changed.items() if column in changes]
+                    update[column] = peewee.Case(SenderDomain.id, cases, column)
+                SenderDomain.update(update).where(SenderDomain.id.in_([i for i in ids if i in rows])).execute()
+            return out
+
+        return retry_locked(work)
+
+    def _apply_locked(self, row, domain_id, records, fp, checks, now, sweep_demote: bool | None):
+        """One domain's probe applied to its locked row: verify's rule (``sweep_demote`` None)
+        or the sweep's (``sweep_demote`` says whether a long drift demotes). Returns the
+        outcome, the sweep's verdict and the columns to write besides LastVerifiedAt."""
+        from core import verify  # loaded with the prober; a no-op here
+
+        meta = dict(row.verification_meta or {}) if row else {}
+        stored = meta.get("DNSRecords") or {}
+        if row is None or (stored and verify.fingerprint(records_from_stored(stored)) != fp):
+            # Deleted, or the records were regenerated while we probed: the probe is stale.
+            status = row.status if row else STATUS_DELETED
+            return verify.VerifyOutcome(domain_id, False, status, records_from_stored(stored)), None, {}
+        base = meta if stored else {**meta, "DNSRecords": records_to_stored(records, with_flag=False)}
+        new_meta, probed_status, verified = verify.apply_checks(base, checks, row.status)
+        findings = verify.findings(records_from_stored(base["DNSRecords"]), checks)
+        current = drift_rules.Drift.from_columns(row.drift_since, row.drift_streak, row.drift_counted_at, row.drift_records)
+        if sweep_demote is None:
+            verdict = None
+            new_status, new_drift = probed_status, drift_rules.after_verify(current, probed_status, findings)
+        else:
+            verdict = drift_rules.after_sweep(row.status, current, findings, probed_status, now, demote=sweep_demote)
+            new_status, new_drift = verdict.status, verdict.drift
+        changes: dict = {}
+        if new_meta != meta:
+            changes[SenderDomain.verification_meta] = new_meta
+        if new_status != row.status:
+            changes[SenderDomain.status] = new_status
+        if new_drift != current:
+            columns = new_drift.columns() if new_drift is not None else drift_rules.NO_DRIFT_COLUMNS
+            changes.update({getattr(SenderDomain, name): value for name, value in columns.items()})
+        outcome = verify.VerifyOutcome(
             domain_id, verified, new_status, records_from_stored(new_meta["DNSRecords"]), new_meta.get("Checks", {})
         )
+        return outcome, verdict, changes
 
     # ---- test sending (core/mailer.py) -----------------------------------------------------
 

@@ -88,20 +88,75 @@ async def _spf_follow(prober: Prober, arg: str, include: str, ev: SpfEvaluation,
     target = absolute(arg)
     if target == include:
         return True
+    record = await _fetch_spf(prober, target, ev, stack, how)
+    return record is not None and await _spf_walk(prober, record, target, include, ev, (*stack, target))
+
+
+async def _fetch_spf(prober: Prober, target: str, ev: SpfEvaluation, stack: tuple[str, ...], how: str) -> str | None:
+    """The one SPF record at ``target`` an include or redirect names; None (and a problem,
+    a void lookup or an unanswered lookup noted in ``ev``) when there is not exactly one."""
     if target in stack:
         ev.problems.append(f"SPF {how} loop: {' → '.join(s.rstrip('.') for s in (*stack, target))}")
-        return False
+        return None
     result = await prober.lookup(target, "TXT")
     if not result.answered:
         ev.unknown = ev.unknown or result
-        return False
+        return None
     records = [v for v in result.values if is_spf(v)]
     if not result.values:
         ev.voids += 1
     if len(records) != 1:
         ev.problems.append(f"{how}:{target.rstrip('.')} has {len(records) or 'no'} SPF record{'s' if len(records) != 1 else ''}: receivers answer PermError")
-        return False
-    return await _spf_walk(prober, records[0], target, include, ev, (*stack, target))
+        return None
+    return records[0]
+
+
+async def count_lookups(prober: Prober, record: str, domain: str) -> SpfEvaluation:
+    """How many DNS-querying terms a receiver evaluating ``record`` (published at ``domain``)
+    may count, following every include and redirect as RFC 7208 4.6.4 counts them, with the
+    same limits and problems as ``evaluate_spf`` (the platform's own include, checked by a
+    sweep: core/platform.py)."""
+    evaluation = SpfEvaluation()
+    await _count_walk(prober, record, absolute(domain), evaluation, (absolute(domain),))
+    limits = []
+    if evaluation.lookups > SPF_LOOKUP_LIMIT:
+        limits.append(f"SPF needs more than {SPF_LOOKUP_LIMIT} DNS lookups ({evaluation.lookups}): receivers answer PermError")
+    if evaluation.voids > SPF_VOID_LIMIT:
+        limits.append(f"SPF has {evaluation.voids} lookups that find nothing (limit {SPF_VOID_LIMIT}): receivers answer PermError")
+    evaluation.problems[:0] = limits
+    return evaluation
+
+
+async def _count_walk(prober: Prober, record: str, domain: str, ev: SpfEvaluation, stack: tuple[str, ...]) -> None:
+    redirect = None
+    for term in record.split()[1:]:
+        modifier = _MODIFIER.match(term)
+        if modifier and ":" not in modifier.group(1):
+            if modifier.group(1).lower() == "redirect":
+                redirect = modifier.group(2)
+            continue
+        name, _, arg = term.lstrip("+-~?").partition(":")
+        name = name.split("/", 1)[0].lower()
+        if name == "all":
+            return  # an all term: later terms and any redirect are never evaluated
+        if name not in ("include", "a", "mx", "ptr", "exists"):
+            continue
+        ev.lookups += 1
+        if ev.lookups > SPF_LOOKUP_LIMIT:
+            return
+        if name == "include" and arg and "%" not in arg:
+            target = absolute(arg)
+            nested = await _fetch_spf(prober, target, ev, stack, "include")
+            if nested is not None:
+                await _count_walk(prober, nested, target, ev, (*stack, target))
+    if redirect and "%" not in redirect:
+        ev.lookups += 1
+        if ev.lookups > SPF_LOOKUP_LIMIT:
+            return
+        target = absolute(redirect)
+        nested = await _fetch_spf(prober, target, ev, stack, "redirect")
+        if nested is not None:
+            await _count_walk(prober, nested, target, ev, (*stack, target))
 
 
 def with_include(record: str, include: str) -> str:

@@ -19,17 +19,22 @@ from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from core.dnsrecord import DnsRecord, records_from_stored, records_to_stored
+from core.dnsrecord import (
+    COULD_NOT_CHECK,
+    MATCHED,
+    MISMATCHED,
+    MISSING,
+    STATES,
+    DnsRecord,
+    records_from_stored,
+    records_to_stored,
+)
+from core.drift import RecordFinding
 from core.plaintext import escape_control
 from core.probe import ERROR, NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT, Prober, Result, absolute
 from core.spf import evaluate_spf, is_spf, with_include
 from core.status import after_probe
 
-MATCHED = "matched"
-MISMATCHED = "mismatched"
-MISSING = "missing"
-COULD_NOT_CHECK = "unknown"  # timeout, SERVFAIL, refused (the stored State value users see)
-STATES = (MATCHED, MISMATCHED, MISSING, COULD_NOT_CHECK)
 
 MAX_CNAME_HOPS = 8
 DMARC_POLICIES = ("none", "quarantine", "reject")
@@ -451,8 +456,22 @@ def apply_checks(meta: Mapping[str, Any], checks: Mapping[str, Check], status: s
     return new_meta, after_probe(status, verified=verified, failed=failed), verified
 
 
+def findings(records: Iterable[DnsRecord], checks: Mapping[str, Check]) -> list[RecordFinding]:
+    """Each record's state and evidence after a check (``core.drift``'s input); a record
+    without a check could not be checked."""
+    out = []
+    for record in records:
+        check = checks.get(record.host)
+        if check is None:
+            out.append(RecordFinding(record, COULD_NOT_CHECK))
+        else:
+            out.append(RecordFinding(record, check.state, tuple(plain(v) for v in check.found), plain(check.reason)))
+    return out
+
+
 __all__ = [
     "Check",
+    "findings",
     "VerifyOutcome",
     "BulkVerifyOutcome",
     "Target",

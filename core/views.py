@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from core.dnsrecord import DnsRecord, records_from_stored
+from core.drift import Drift
 from core.models import SenderDomain
 from core.stats import Figures
 from core.validation import to_unicode
@@ -30,6 +31,15 @@ class DomainView:
     policy_meta: list | dict
     options: dict
     figures: Figures = field(default_factory=Figures)
+    # Drift (core/drift.py): None, or the records a sweep found no longer matching on this
+    # Enabled domain — ``drift.records`` (host, type, expected value, state, what was found,
+    # reason), ``drift.since`` (first found), ``drift.streak`` (sweeps >= 24 h apart that
+    # found it). The list's badge, summary count and `drift` filter read this.
+    drift: Drift | None = None
+
+    @property
+    def drifted(self) -> bool:
+        return self.drift is not None
 
     @property
     def display_name(self) -> str:
@@ -48,6 +58,7 @@ class DomainView:
             policy_meta=row.policy_meta if row.policy_meta is not None else [],
             options=row.options or {},
             figures=figures or Figures(),
+            drift=Drift.from_columns(row.drift_since, row.drift_streak, row.drift_counted_at, row.drift_records),
         )
 
     def records(self) -> list[RecordState]:

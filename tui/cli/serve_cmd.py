@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
+import signal
+import tempfile
 from pathlib import Path
 
 from core.context import build_context
+from core.metrics import MULTIPROC_ENV
 from core.settings import ServerSettings, Settings, load_settings
 from tui.cli.common import fail, settings_from_args
 
@@ -26,7 +30,7 @@ GRACEFUL_SHUTDOWN = 30
 def register(sub) -> None:
     parser = sub.add_parser(
         "serve",
-        help="serve the HTTP API (the spec's routes, /api.php and /healthz)",
+        help="serve the HTTP API (the spec's routes, /api.php, /healthz and /metrics)",
         description="Serve the spec's HTTP API with uvicorn. Defaults come from the [server] settings "
         "table (SENDERDECK_SERVER_*): 127.0.0.1:8080, one worker.",
     )
@@ -85,11 +89,47 @@ def run(args) -> int:
     # database is one line here, not a traceback per worker.
     build_context(settings).close()
     os.environ.update(worker_environment(args))
+    metrics_dir, created = metrics_directory()
+    if created:
+        _remove_before_dying(metrics_dir)
 
     import uvicorn  # only this command needs the server
 
-    uvicorn.run(APP_FACTORY, factory=True, **uvicorn_options(settings.server))
+    try:
+        uvicorn.run(APP_FACTORY, factory=True, **uvicorn_options(settings.server))
+    finally:
+        if created:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _remove_before_dying(path: str) -> None:
+    """Remove ``path`` when SIGTERM ends the process: uvicorn (one worker) shuts down, puts
+    back the handler it found — this one — and raises the signal again to exit as killed."""
+
+    def handler(signum, frame) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+def metrics_directory() -> tuple[str, bool]:
+    """The directory the workers' per-process metrics go to (prometheus_client's multiprocess
+    mode, core/metrics.py): ``PROMETHEUS_MULTIPROC_DIR`` when set (emptied of an earlier
+    run's files first, as prometheus_client asks), else a private temporary one, removed on
+    exit. Set before any worker starts, so every worker — and this process, which runs the
+    app itself with one worker — counts into it."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink(missing_ok=True)
+        return str(path), False
+    path = tempfile.mkdtemp(prefix="senderdeck-metrics-")
+    os.environ[MULTIPROC_ENV] = path
+    return path, True
 
 
 def uvicorn_options(server: ServerSettings) -> dict:
