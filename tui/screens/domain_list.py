@@ -406,8 +406,8 @@ class DomainListScreen(Screen):
             self.table.set_busy(domain_id, False)
             self.refresh_bindings()
         self.refresh_domain(domain_id)
-        records = getattr(outcome, "dns_records", None) or {}
-        good = sum(1 for r in records.values() if len(r) > 2 and r[2] is True)
+        records = outcome.records
+        good = sum(1 for r in records if r.verified is True)
         if outcome.is_verified:
             if before != outcome.status and outcome.status == STATUS_ENABLED:
                 app.notify(clean(f"{name} is now Enabled: every record verified"), title="Verified", markup=False)
