@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from core.dnsrecord import DnsRecord, records_from_stored
-from core.models import SenderDomain
+from core.models import SenderDomain, User
 from core.stats import Figures
 from core.validation import to_unicode
 
@@ -30,13 +30,17 @@ class DomainView:
     policy_meta: list | dict
     options: dict
     figures: Figures = field(default_factory=Figures)
+    owner: str = ""  # the owning user's name (every read fills it; the API does not show it)
 
     @property
     def display_name(self) -> str:
         return to_unicode(self.domain)
 
     @classmethod
-    def from_row(cls, row: SenderDomain, figures: Figures | None = None) -> "DomainView":
+    def from_row(cls, row: SenderDomain, figures: Figures | None = None, owner: str | None = None) -> "DomainView":
+        """``owner``: the owning user's name when the caller knows it (else it is read)."""
+        if owner is None:
+            owner = User.select(User.name).where(User.id == row.user_id).scalar() or ""
         return cls(
             id=row.id,
             domain=row.domain,
@@ -48,6 +52,7 @@ class DomainView:
             policy_meta=row.policy_meta if row.policy_meta is not None else [],
             options=row.options or {},
             figures=figures or Figures(),
+            owner=owner,
         )
 
     def records(self) -> list[RecordState]:
