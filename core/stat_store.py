@@ -13,6 +13,7 @@ lock; a PostgreSQL advisory lock), so a recompute never interleaves with an impo
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
@@ -255,6 +256,21 @@ def refresh_figures(today: dt.date) -> int:
         _recompute(ids, today)
         done += len(ids)
         after = ids[-1]
+
+
+_refreshed_to: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # database -> the day it was found current
+
+
+def refresh_if_new_day(today: dt.date) -> int:
+    """``refresh_figures`` the first time this process sees ``today`` (per database): what
+    imports call after each commit, so the figures follow a new UTC day within a cron run,
+    or one commit of a follower, after midnight. Cheap when nothing is stale."""
+    db = database.obj
+    if _refreshed_to.get(db) == today:
+        return 0
+    done = 0 if stored_figures.all_stored(today) else refresh_figures(today)
+    _refreshed_to[db] = today
+    return done
 
 
 def _recompute(domain_ids: list[int], today: dt.date) -> dict[int, WindowSums]:

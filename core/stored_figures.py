@@ -156,6 +156,18 @@ def update(rows: dict[int, WindowSums]) -> None:
         cursor.executemany(sql, params[start : start + CHUNK])
 
 
+_STORED_FOR_DAY = Prepared(
+    lambda: F.select(fn.COUNT(F.domain)).where(
+        (F.day == slot("day")) & F.domain.not_in(SenderDomain.select(SenderDomain.id).where(SenderDomain.status == STATUS_DELETED))
+    )
+)
+
+
+def all_stored(today: dt.date) -> bool:
+    """Whether every live domain has its row for ``today`` (two counts: cheap when it has)."""
+    return _STORED_FOR_DAY.execute(day=today).fetchone()[0] >= _LIVE_COUNT.execute().fetchone()[0]
+
+
 def stale_ids(today: dt.date, after: int, limit: int) -> list[int]:
     """Up to ``limit`` live domains above DomainID ``after`` without a row for ``today``,
     in DomainID order (the refresh walks them chunk by chunk)."""

@@ -204,3 +204,14 @@ def test_live_by_status_is_live_domains_of_every_tenant(ctx, alice, bob, three):
         SenderDomain.update(status=status).where(SenderDomain.id == domain_id).execute()
     ids = lambda where: sorted(r.id for r in SenderDomain.select().where(where))  # noqa: E731
     assert ids(live_by_status()) == ids(live_domains(None)) and len(ids(live_domains(None))) == 4
+
+
+def test_the_first_import_of_a_new_utc_day_refreshes_the_figures(ctx, three, tmp_path):
+    write([(three[0], TODAY - dt.timedelta(days=d), 100, None, 1, 0) for d in range(9)])
+    stat_store.refresh_figures(TODAY)
+    tomorrow = TODAY + dt.timedelta(days=1)
+    clock = FixedClock(dt.datetime.combine(tomorrow, dt.time(0, 5)))
+    path = csv_file(tmp_path, [(1, tomorrow, 10, 10, 0, 0)], NAMES)
+    assert importer("csv", settings=ctx.settings, clock=clock).import_path(path).status == "imported"
+    assert stored_figures.read_stored(None, tomorrow) == (recomputed(tomorrow), [])  # every row moved to the new day
+    assert stored_figures.all_stored(tomorrow) and not stored_figures.all_stored(TODAY)
