@@ -13,8 +13,12 @@ import json
 from dataclasses import dataclass
 from typing import Iterator
 
+from peewee import Tuple
+
 from core import history, stat_store
-from core.dnsrecord import records_from_stored
+from core.clock import format_datetime
+from core.db import database
+from core.dnsrecord import unverified_hosts
 from core.listing import live_domains
 from core.models import STATUS_ENABLED, STATUS_SUSPENDED, SenderDomain, User
 from core.records import DkimExport, mfrom_host
@@ -23,6 +27,7 @@ from core.stats import Figures
 from core.validation import to_unicode
 
 CHUNK = 1000  # domains per query
+NO_FIGURES = Figures()
 
 
 @dataclass(frozen=True)
@@ -33,8 +38,8 @@ class DumpRow:
     user_id: int
     status: str
     suspension_reason: str | None  # why, for a Suspended domain (its latest suspension's reason)
-    created_at: dt.datetime | None
-    last_verified_at: dt.datetime | None
+    created_at: str | None  # Y-m-d H:i:s, UTC
+    last_verified_at: str | None
     records_total: int
     not_verified: tuple[str, ...]  # hosts of the records not verified (mismatched, missing or never checked)
     dkim_selector: str
@@ -51,7 +56,8 @@ class DumpRow:
 
 
 def dump_rows(settings: Settings, today: dt.date, owner_id: int | None = None, statuses: list[str] | None = None) -> Iterator[DumpRow]:
-    """Every live domain (of ``owner_id``'s, when given; of ``statuses``, when given), by name.
+    """Every live domain (of ``owner_id``'s, when given; of ``statuses``, when given), by
+    name, then owner.
 
     Figures are the stored ones for ``today``; a chunk's domains without them are computed
     and stored as they go (the first dump of a UTC day refreshes the figures it shows).
@@ -61,21 +67,19 @@ def dump_rows(settings: Settings, today: dt.date, owner_id: int | None = None, s
     where = live_domains(owner_id)
     if statuses:
         where &= S.status.in_(statuses)
-    columns = (S.id, S.domain, S.user, S.status, S.created_at, S.last_verified_at, S.verification_meta, S.options, S.dkim_selector)
+    columns = (S.domain, S.user, S.id, S.status, S.created_at, S.last_verified_at, S.verification_meta, S.options, S.dkim_selector)
     after: tuple[str, int] | None = None
     while True:
-        query = S.select(*columns).where(where)
-        if after is not None:
-            query = query.where((S.domain > after[0]) | ((S.domain == after[0]) & (S.id > after[1])))
-        rows = list(query.order_by(S.domain, S.id).limit(CHUNK).tuples())
+        # Raw values (no per-row model or converter): JSON parsed here, times kept as text.
+        rows = database.execute(_page(S.select(*columns).where(where), after)).fetchall()
         if not rows:
             return
-        ids = [row[0] for row in rows]
+        ids = [row[2] for row in rows]
         figures = stat_store.figures_of(ids, today, store=True)
-        suspended = [row[0] for row in rows if row[3] == STATUS_SUSPENDED]
+        suspended = [row[2] for row in rows if row[3] == STATUS_SUSPENDED]
         reasons = history.latest_reasons(suspended, history.SUSPEND) if suspended else {}
-        for domain_id, domain, user_id, status, created, checked, meta, options, selector in rows:
-            records = records_from_stored(_json(meta).get("DNSRecords"))
+        for domain, user_id, domain_id, status, created, checked, meta, options, selector in rows:
+            records = _json(meta).get("DNSRecords")
             yield DumpRow(
                 domain_id=domain_id,
                 domain=domain,
@@ -83,15 +87,36 @@ def dump_rows(settings: Settings, today: dt.date, owner_id: int | None = None, s
                 user_id=user_id,
                 status=status,
                 suspension_reason=reasons.get(domain_id) if status == STATUS_SUSPENDED else None,
-                created_at=created,
-                last_verified_at=checked,
-                records_total=len(records),
-                not_verified=tuple(r.host for r in records if r.verified is not True),
+                created_at=_when(created),
+                last_verified_at=_when(checked),
+                records_total=len(records) if isinstance(records, dict) else 0,
+                not_verified=tuple(unverified_hosts(records if isinstance(records, dict) else None)),
                 dkim_selector=selector,
-                mfrom_domain=mfrom_host(domain, _json(options), settings.mfrom_subdomain),
-                figures=figures.get(domain_id, Figures()),
+                # Most domains keep the default subdomain: their options need no parsing.
+                mfrom_domain=mfrom_host(domain, _json(options) if "CustomSubdomain" in str(options) else {}, settings.mfrom_subdomain),
+                figures=figures.get(domain_id, NO_FIGURES),
             )
-        after = (rows[-1][1], rows[-1][0])
+        after = (rows[-1][0], rows[-1][1])
+
+
+def _when(value) -> str | None:
+    """A stored time as the spec writes it (``Y-m-d H:i:s``): SQLite gives text, PostgreSQL
+    a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return format_datetime(value)
+    return str(value)[:19]
+
+
+def _page(query, after: tuple[str, int] | None):
+    """The next ``CHUNK`` rows in (name, owner) order after ``after``: the keyset of the
+    unique (domain, user_id) index, so each page is a short index range, never a sort of
+    every domain."""
+    S = SenderDomain
+    if after is not None:
+        query = query.where(Tuple(S.domain, S.user) > Tuple(*after))
+    return query.order_by(S.domain, S.user).limit(CHUNK)
 
 
 def _json(value) -> dict:
@@ -105,19 +130,16 @@ def _json(value) -> dict:
 
 
 def enabled_keys() -> Iterator[DkimExport]:
-    """Every tenant's Enabled domains' DKIM keys, by name and then DomainID (the oldest of
-    a name several tenants have Enabled comes first), a chunk at a time: what PowerMTA
+    """Every tenant's Enabled domains' DKIM keys, by name and then owner (of a name several
+    tenants have Enabled, the oldest user's comes first), a chunk at a time: what PowerMTA
     signs with (``senderdeck dkim export --all``)."""
     S = SenderDomain
     where = live_domains(None) & (S.status == STATUS_ENABLED)
     after: tuple[str, int] | None = None
     while True:
-        query = S.select(S.id, S.domain, S.dkim_selector, S.dkim_private_key).where(where)
-        if after is not None:
-            query = query.where((S.domain > after[0]) | ((S.domain == after[0]) & (S.id > after[1])))
-        rows = list(query.order_by(S.domain, S.id).limit(CHUNK).tuples())
+        rows = database.execute(_page(S.select(S.domain, S.user, S.dkim_selector, S.dkim_private_key).where(where), after)).fetchall()
         if not rows:
             return
-        for _id, domain, selector, pem in rows:
+        for domain, _user_id, selector, pem in rows:
             yield DkimExport(domain, selector, pem)
-        after = (rows[-1][1], rows[-1][0])
+        after = (rows[-1][0], rows[-1][1])

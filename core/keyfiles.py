@@ -25,10 +25,11 @@ INCLUDE_HEADER = "# PowerMTA domain-key lines for every Enabled sender domain; w
 _PMTA_UNSAFE = re.compile(r"[\s,#\"']")  # would split a domain-key line or start a comment
 
 
-def write_private(path: Path, text: str, mode: int = 0o600) -> None:
+def write_private(path: Path, text: str, mode: int = 0o600, *, sync_dir: bool = True) -> None:
     """Write ``text`` to ``path`` readable by the owner only (or ``mode``), all or nothing: a
     new file (private from its creation, never through a link) is written, synced and renamed
-    over ``path``; renaming replaces whatever ``path`` was, and never follows it."""
+    over ``path``; renaming replaces whatever ``path`` was, and never follows it.
+    ``sync_dir=False``: the caller syncs the directory once, after many files."""
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # O_EXCL, 0600
     try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
@@ -42,7 +43,12 @@ def write_private(path: Path, text: str, mode: int = 0o600) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
+    if sync_dir:
+        _sync_dir(path.parent)
+
+
+def _sync_dir(path: Path) -> None:
+    directory = os.open(path, os.O_RDONLY)
     try:
         os.fsync(directory)  # the rename itself survives a crash
     finally:
@@ -109,13 +115,15 @@ def sync_key_dir(directory: Path, keys: Iterable[DkimExport]) -> SyncResult:
         if state == "same":
             result.kept += 1
             continue
-        write_private(path, key.private_pem)
+        write_private(path, key.private_pem, sync_dir=False)
         (result.written if state == "missing" else result.updated).append(path)
     for name in sorted(previous - wanted.keys()):
         path = base / name
         if path.is_file() and not path.is_symlink():
             path.unlink()
             result.removed.append(path)
+    if result.changed:
+        _sync_dir(base)  # the keys' renames and removals survive a crash before the include file names them
     text = INCLUDE_HEADER + "".join(wanted[n].pmta_line(str(base / n)) + "\n" for n in sorted(wanted))
     if _read(include) != text:
         write_private(include, text, mode=0o644)

@@ -83,11 +83,13 @@ def read_stored(user_id: int | None, today: dt.date) -> tuple[dict[int, Figures]
 def read_ids(domain_ids: list[int], today: dt.date) -> tuple[dict[int, Figures], list[int]]:
     """``read_stored`` for the domains ``domain_ids`` (live or not)."""
     current: dict[int, Figures] = {}
+    make = Figures._make
+    columns = ", ".join(c.column_name for c in FIGURE_COLUMNS)
+    p = database.param
     for start in range(0, len(domain_ids), CHUNK):
         chunk = domain_ids[start : start + CHUNK]
-        query = F.select(F.domain, *FIGURE_COLUMNS).where(F.domain.in_(chunk) & (F.day == today)).tuples()
-        make = Figures._make
-        current.update((row[0], make(row[1:])) for row in database.execute(query))
+        sql = f"SELECT domain_id, {columns} FROM {F._meta.table_name} WHERE day = {p} AND domain_id IN ({', '.join([p] * len(chunk))})"
+        current.update((row[0], make(row[1:])) for row in database.execute_sql(sql, [today, *chunk]).fetchall())
     return current, [d for d in domain_ids if d not in current]
 
 

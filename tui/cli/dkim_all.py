@@ -17,6 +17,7 @@ from tui.cli.common import open_context
 __all__ = ["INCLUDE_NAME", "run"]
 
 EXIT_UNCHANGED, EXIT_CHANGED = 0, 1
+SHOWN_DUPLICATES = 10
 
 
 def run(args) -> int:
@@ -34,12 +35,14 @@ def run(args) -> int:
     include = args.dir.expanduser().resolve() / INCLUDE_NAME
     if result.include_changed:
         print(f"~ {escape_control(str(include))}")
-    for duplicate in result.duplicates:
+    for duplicate in result.duplicates[:SHOWN_DUPLICATES]:
         print(
             f"senderdeck: warning: {escape_control(duplicate)} is Enabled for several users; "
-            "PowerMTA gets the oldest domain's key",
+            "PowerMTA gets the key of the user created first",
             file=sys.stderr,
         )
+    if len(result.duplicates) > SHOWN_DUPLICATES:
+        print(f"senderdeck: warning: … and {len(result.duplicates) - SHOWN_DUPLICATES:,} more names Enabled for several users", file=sys.stderr)
     total = result.kept + len(result.written) + len(result.updated)
     if not result.changed:
         print(f"{total:,} keys, nothing changed")

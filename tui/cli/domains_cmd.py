@@ -13,13 +13,13 @@ prefixed with ``'``.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import sys
 import unicodedata
 
 from core import users
-from core.clock import format_datetime
 from core.dump import DumpRow, dump_rows
 from core.errors import SettingsError
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
@@ -95,8 +95,8 @@ def as_dict(row: DumpRow) -> dict:
         "UserID": row.user_id,
         "Status": row.status,
         "SuspensionReason": row.suspension_reason,
-        "CreatedAt": format_datetime(row.created_at),
-        "LastVerifiedAt": format_datetime(row.last_verified_at),
+        "CreatedAt": row.created_at,
+        "LastVerifiedAt": row.last_verified_at,
         "RecordsVerified": row.records_verified,
         "RecordsTotal": row.records_total,
         "NotVerified": list(row.not_verified),
@@ -120,21 +120,32 @@ def _json_line(row: DumpRow) -> str:
 
 def write_json(rows, out) -> None:
     """One JSON array, written as it is read: ``[``, one object per line, ``]``."""
-    out.write("[")
-    first = True
-    for count, row in enumerate(rows, 1):
-        out.write(("\n" if first else ",\n") + _json_line(row))
-        first = False
-        if count % FLUSH_EVERY == 0:
-            out.flush()
-    out.write("\n]\n" if not first else "]\n")
+    lines = (_json_line(row) for row in rows)
+    first = next(lines, None)
+    if first is None:
+        out.write("[]\n")
+        return
+    out.write("[\n" + first)
+    _write_in_batches(out, (",\n" + line for line in lines), "")
+    out.write("\n]\n")
 
 
 def write_jsonl(rows, out) -> None:
-    for count, row in enumerate(rows, 1):
-        out.write(_json_line(row) + "\n")
-        if count % FLUSH_EVERY == 0:
+    _write_in_batches(out, (_json_line(row) for row in rows), "\n")
+
+
+def _write_in_batches(out, pieces, end: str) -> None:
+    """Write ``pieces`` (each followed by ``end``) a batch at a time, flushed: one write per
+    batch instead of one per row, and the first rows out at once."""
+    batch: list[str] = []
+    for piece in pieces:
+        batch.append(piece + end)
+        if len(batch) >= FLUSH_EVERY:
+            out.write("".join(batch))
             out.flush()
+            batch = []
+    if batch:
+        out.write("".join(batch))
 
 
 # ---- CSV --------------------------------------------------------------------------------
@@ -158,15 +169,27 @@ def csv_cell(value) -> object:
     return text
 
 
+# The fields that hold text from tenants or operators; the others are numbers, statuses,
+# times and figures senderdeck formats itself.
+TEXT_FIELDS = ("SenderDomain", "ASCII", "Owner", "SuspensionReason", "NotVerified", "DkimSelector", "MfromDomain")
+
+
 def write_csv(rows, out) -> None:
-    writer = csv.writer(out, lineterminator="\n")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(FIELDS)
     for count, row in enumerate(rows, 1):
         values = as_dict(row)
         values["NotVerified"] = " ".join(values["NotVerified"])
-        writer.writerow([csv_cell(values[name]) for name in FIELDS])
-        if count % FLUSH_EVERY == 0:
+        for name in TEXT_FIELDS:
+            values[name] = csv_cell(values[name])
+        writer.writerow([values[name] for name in FIELDS])
+        if count % FLUSH_EVERY == 0:  # a batch per write, flushed: the first rows out at once
+            out.write(buffer.getvalue())
             out.flush()
+            buffer.seek(0)
+            buffer.truncate()
+    out.write(buffer.getvalue())
 
 
 # ---- table ------------------------------------------------------------------------------
@@ -190,6 +213,8 @@ def cell_width(text: str) -> int:
 
 def fit(text: str, width: int, right: bool = False) -> str:
     """``text`` (escaped first) cut with "…" to ``width`` columns and padded to it."""
+    if text.isascii() and text.isprintable() and len(text) <= width:  # most cells: nothing to escape or measure
+        return text.rjust(width) if right else text.ljust(width)
     text = escape_control(text)
     if cell_width(text) > width:
         out, used = [], 0
@@ -217,15 +242,18 @@ def _table_cells(row: DumpRow) -> list[str]:
 
 def write_table(rows, out) -> None:
     out.write("  ".join(fit(h, w, r) for h, w, r in COLUMNS).rstrip() + "\n")
-    count = 0
-    for count, row in enumerate(rows, 1):
-        cells = _table_cells(row)
-        out.write("  ".join(fit(c, w, r) for c, (_h, w, r) in zip(cells, COLUMNS)).rstrip() + "\n")
-        if row.suspension_reason:
-            out.write(" " * (COLUMNS[0][1] + 2) + fit(f"suspended: {row.suspension_reason}", 100).rstrip() + "\n")
-        if count % FLUSH_EVERY == 0:
-            out.flush()
-    out.write(f"{count:,} domain{'s' if count != 1 else ''}\n")
+    counted = [0]
+
+    def lines():
+        for row in rows:
+            counted[0] += 1
+            line = "  ".join(fit(c, w, r) for c, (_h, w, r) in zip(_table_cells(row), COLUMNS)).rstrip()
+            if row.suspension_reason:
+                line += "\n" + " " * (COLUMNS[0][1] + 2) + fit(f"suspended: {row.suspension_reason}", 100).rstrip()
+            yield line
+
+    _write_in_batches(out, lines(), "\n")
+    out.write(f"{counted[0]:,} domain{'s' if counted[0] != 1 else ''}\n")
 
 
 WRITERS = {"table": write_table, "json": write_json, "jsonl": write_jsonl, "csv": write_csv}
