@@ -5,7 +5,10 @@ The interface the service uses:
 - ``figures_for(domains, today) -> {domain_id: Figures}`` for a whole list in ONE aggregate
   query; ``domains`` is a list of ids or, better for long lists, a query selecting ids
   (it becomes a sub-select instead of a huge ``IN (…)`` list);
-- ``daily_stats(domain_id, today, days) -> {"Y-m-d": {...}}`` for Get with ``days``.
+- ``daily_stats(domain_id, today, days) -> {"Y-m-d": {...}}`` for Get with ``days``;
+- ``WindowSums`` / ``day_sums``: the sums the figures are made of, which
+  ``core/stored_figures.py`` keeps per domain so lists need not aggregate (Get and a list's
+  domains not stored for today are aggregated here).
 
 The formulas (documented in README.md, "How the figures are computed"), with "today" from
 the injected clock and every window ending with today (UTC):
