@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator
 
 from core import stored_figures
-from core.db import database, is_sqlite, retry_locked, write_transaction
+from core.db import database, insert_rows, is_sqlite, retry_locked, write_transaction
 from core.models import DomainFigures, DomainStat, SenderDomain
 from core.stats import Figures, WindowSums, day_sums
 
@@ -165,13 +165,13 @@ def _stored_counts(keys: list[tuple[int, str]]) -> dict[tuple[int, str], tuple]:
 def _upsert(counts: dict[tuple[int, str], tuple]) -> None:
     """Store each (domain, day)'s counts, inserting or replacing its row."""
     p = database.param
-    day = p if is_sqlite() else f"CAST({p} AS DATE)"
-    sql = (
-        f"INSERT INTO {DomainStat._meta.table_name} (domain_id, day, sent, delivered, bounced, complaints) "
-        f"VALUES ({p}, {day}, {p}, {p}, {p}, {p}) ON CONFLICT (domain_id, day) DO UPDATE SET "
-        "sent = EXCLUDED.sent, delivered = EXCLUDED.delivered, bounced = EXCLUDED.bounced, complaints = EXCLUDED.complaints"
+    insert_rows(
+        f"INSERT INTO {DomainStat._meta.table_name} (domain_id, day, sent, delivered, bounced, complaints)",
+        f"({p}, {p if is_sqlite() else f'CAST({p} AS DATE)'}, {p}, {p}, {p}, {p})",
+        "ON CONFLICT (domain_id, day) DO UPDATE SET "
+        "sent = EXCLUDED.sent, delivered = EXCLUDED.delivered, bounced = EXCLUDED.bounced, complaints = EXCLUDED.complaints",
+        [(domain_id, day, *values) for (domain_id, day), values in counts.items()],
     )
-    database.cursor().executemany(sql, [(domain_id, day, *values) for (domain_id, day), values in counts.items()])
 
 
 class _FiguresTracker:
@@ -211,12 +211,12 @@ class _FiguresTracker:
         self._moved.add(domain_id)
 
     def save(self) -> None:
-        moved: dict[int, WindowSums] = {}
+        moved: dict[int, tuple[dt.date, WindowSums]] = {}
         for domain_id in self._moved:
-            sums = self._rows[domain_id][1]
+            day, sums = self._rows[domain_id]
             if max(sums) > MAX_STORED:
                 raise CountOverflow(f"a domain's 30-day sum would pass {MAX_STORED:,} (2^63 - 1)")
-            moved[domain_id] = WindowSums(*sums)
+            moved[domain_id] = (day, WindowSums(*sums))
         stored_figures.update(moved)
 
 

@@ -21,7 +21,7 @@ from typing import Iterable
 
 from peewee import JOIN, fn
 
-from core.db import database
+from core.db import database, insert_rows
 from core.listing import live_by_status, live_domains
 from core.models import STATUS_DELETED, DomainFigures, SenderDomain
 from core.prepared import Prepared, slot
@@ -29,6 +29,7 @@ from core.stats import Figures, WindowSums, window_sums_for
 
 CHUNK = 2000  # domains per recompute (and per short transaction when it is stored)
 NO_SUMS = WindowSums()
+UPSERT_BATCH = 500  # rows per INSERT (17 parameters each; SQLite allows 32,766)
 
 F = DomainFigures
 SUM_COLUMNS = (F.volume_7d, F.v_prior, F.sent30, F.bounced30, F.complaints30, F.delivered30, F.recorded30, F.fallback30)
@@ -107,21 +108,25 @@ def compute(domain_ids: list[int], today: dt.date) -> dict[int, WindowSums]:
 def save(sums: dict[int, WindowSums], today: dt.date) -> None:
     """Store ``sums`` (and the figures made of them) as the rows for ``today``, except over
     rows of a later day; inside the caller's write transaction."""
-    if not sums:
+    write_rows([_row(domain_id, today, s, s.figures()) for domain_id, s in sums.items()])
+
+
+def write_rows(rows: list[tuple]) -> None:
+    """Insert or replace rows of (domain_id, day, the window sums, the figures made of them),
+    several hundred per statement, except over a row of a later day (a host whose clock is
+    still on yesterday never moves a row back a day)."""
+    if not rows:
         return
     p = database.param
-    columns = [F.domain, F.day, *SUM_COLUMNS, *FIGURE_COLUMNS[1:]]
-    names = [c.column_name for c in columns]
-    sql = (
-        f"INSERT INTO {F._meta.table_name} ({', '.join(names)}) VALUES ({', '.join([p] * len(names))}) "
-        f"ON CONFLICT (domain_id) DO UPDATE SET " + ", ".join(f"{n} = EXCLUDED.{n}" for n in names[1:])
-        # A host whose clock is still on yesterday never moves a row back a day.
-        + f" WHERE {F._meta.table_name}.day <= EXCLUDED.day"
+    names = [c.column_name for c in (F.domain, F.day, *SUM_COLUMNS, *FIGURE_COLUMNS[1:])]
+    insert_rows(
+        f"INSERT INTO {F._meta.table_name} ({', '.join(names)})",
+        "(" + ", ".join([p] * len(names)) + ")",
+        "ON CONFLICT (domain_id) DO UPDATE SET " + ", ".join(f"{n} = EXCLUDED.{n}" for n in names[1:])
+        + f" WHERE {F._meta.table_name}.day <= EXCLUDED.day",
+        rows,
+        UPSERT_BATCH,
     )
-    rows = [_row(domain_id, today, s, s.figures()) for domain_id, s in sums.items()]
-    cursor = database.cursor()
-    for start in range(0, len(rows), CHUNK):
-        cursor.executemany(sql, rows[start : start + CHUNK])
 
 
 def _row(domain_id: int, day: dt.date, s: WindowSums, f: Figures) -> tuple:
@@ -141,21 +146,10 @@ def load(domain_ids: Iterable[int]) -> dict[int, tuple[dt.date, WindowSums]]:
     return out
 
 
-def update(rows: dict[int, WindowSums]) -> None:
-    """Write new window sums (and their figures) over stored rows, keeping their day;
+def update(rows: dict[int, tuple[dt.date, WindowSums]]) -> None:
+    """Write new window sums (and their figures) over stored rows, each for its own day;
     inside the caller's write transaction."""
-    if not rows:
-        return
-    p = database.param
-    columns = [*SUM_COLUMNS, *FIGURE_COLUMNS[1:]]
-    sql = f"UPDATE {F._meta.table_name} SET " + ", ".join(f"{c.column_name} = {p}" for c in columns) + f" WHERE domain_id = {p}"
-    params = []
-    for domain_id, s in rows.items():
-        f = s.figures()
-        params.append((*s, f.volume_delta, f.reputation, f.reputation_bucket, f.delivery_rate, f.bounce_rate, domain_id))
-    cursor = database.cursor()
-    for start in range(0, len(params), CHUNK):
-        cursor.executemany(sql, params[start : start + CHUNK])
+    write_rows([_row(domain_id, day, sums, sums.figures()) for domain_id, (day, sums) in rows.items()])
 
 
 _STORED_FOR_DAY = Prepared(
