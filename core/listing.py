@@ -131,7 +131,7 @@ def _query(user, ids: list[int] | None = None):
     return (
         S.select(S.id, S.domain, S.user, S.created_at, S.status, S.last_verified_at, S.verification_meta, S.policy_meta, S.options)
         .where(where)
-        .order_by(S.domain, S.id)
+        .order_by(S.domain, S.user)  # the unique (domain, user_id) index: read in order, never sorted
     )
 
 
