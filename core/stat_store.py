@@ -17,8 +17,10 @@ import weakref
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
+import peewee
+
 from core import stored_figures
-from core.db import database, insert_rows, is_sqlite, retry_locked, write_transaction
+from core.db import database, insert_rows, is_lock_error, is_sqlite, retry_locked, write_transaction
 from core.models import DomainFigures, DomainStat, SenderDomain
 from core.stats import Figures, WindowSums, day_sums
 
@@ -230,8 +232,7 @@ def current_figures(user_id: int | None, today: dt.date, *, store: bool = False)
     first operator's list of a UTC day refreshes the table this way)."""
     figures, stale = stored_figures.read_stored(user_id, today)
     if stale:
-        computed = _recompute(stale, today) if store else stored_figures.compute(stale, today)
-        figures.update((domain_id, sums.figures()) for domain_id, sums in computed.items())
+        figures.update(_computed(stale, today, store))
     return figures
 
 
@@ -239,9 +240,23 @@ def figures_of(domain_ids: list[int], today: dt.date, *, store: bool = False) ->
     """``current_figures`` for the domains ``domain_ids`` (a chunk of a longer read)."""
     figures, stale = stored_figures.read_ids(domain_ids, today)
     if stale:
-        computed = _recompute(stale, today) if store else stored_figures.compute(stale, today)
-        figures.update((domain_id, sums.figures()) for domain_id, sums in computed.items())
+        figures.update(_computed(stale, today, store))
     return figures
+
+
+def _computed(domain_ids: list[int], today: dt.date, store: bool) -> dict[int, Figures]:
+    """Figures computed from ``domain_stat`` (and stored, when ``store``: a read never fails
+    because it could not write them back, e.g. while other writers held the lock too long)."""
+    computed = None
+    if store:
+        try:
+            computed = _recompute(domain_ids, today)
+        except peewee.OperationalError as exc:
+            if not is_lock_error(exc):
+                raise
+    if computed is None:
+        computed = stored_figures.compute(domain_ids, today)
+    return {domain_id: sums.figures() for domain_id, sums in computed.items()}
 
 
 def refresh_figures(today: dt.date) -> int:

@@ -215,3 +215,16 @@ def test_the_first_import_of_a_new_utc_day_refreshes_the_figures(ctx, three, tmp
     assert importer("csv", settings=ctx.settings, clock=clock).import_path(path).status == "imported"
     assert stored_figures.read_stored(None, tomorrow) == (recomputed(tomorrow), [])  # every row moved to the new day
     assert stored_figures.all_stored(tomorrow) and not stored_figures.all_stored(TODAY)
+
+
+def test_a_read_that_cannot_store_what_it_computed_still_answers(ctx, three, monkeypatch):
+    import peewee
+
+    write([(three[0], TODAY, 100, 90, 10, 0)])
+
+    def locked(*_args):
+        raise peewee.OperationalError("database is locked")
+
+    monkeypatch.setattr(stat_store, "_recompute", locked)
+    assert stat_store.current_figures(None, TODAY, store=True) == recomputed(TODAY)
+    assert DomainFigures.select().count() == 0
