@@ -161,6 +161,20 @@ def _drop_connection() -> None:
         database.obj._state.reset()
 
 
+def insert_rows(head: str, one: str, tail: str, rows: list[tuple], batch: int = 500) -> None:
+    """``head VALUES one, one, … tail`` for ``rows`` (``one`` holds one row's placeholders):
+    SQLite runs one prepared statement per row (executemany), PostgreSQL a statement per
+    ``batch`` rows (one round trip each, not one per row)."""
+    if not rows:
+        return
+    if is_sqlite():
+        database.cursor().executemany(f"{head} VALUES {one} {tail}", rows)
+        return
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        database.execute_sql(f"{head} VALUES {', '.join([one] * len(chunk))} {tail}", [v for row in chunk for v in row])
+
+
 def write_transaction():
     """A transaction that takes the write lock up front on SQLite (no upgrade deadlocks)."""
     db = database.obj

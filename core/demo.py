@@ -30,8 +30,9 @@ from typing import Mapping
 from cryptography.hazmat.primitives import serialization
 
 from core import records as templates
-from core import users
+from core import stat_store, users
 from core.db import write_transaction
+from core.stat_store import write_counts
 from core.localdns import LocalDNS, records_zone
 from core.service import SenderDomainService
 from core.models import (
@@ -39,7 +40,6 @@ from core.models import (
     STATUS_ENABLED,
     STATUS_PENDING,
     STATUS_SUSPENDED,
-    DomainStat,
     SenderDomain,
     User,
 )
@@ -217,7 +217,7 @@ def build_demo(ctx, *, seed: int = DEMO_SEED, days: int = DEMO_DAYS, user_name: 
     rnd = random.Random(seed)
     keys = [demo_key(i) for i in range(KEY_COUNT)]
     selector = settings.platform.dkim_selector
-    with write_transaction():
+    with stat_store.stats_transaction():
         user, api_key = users.create_user(user_name, ctx.clock, domain_limit=0)
         result = DemoResult(user, api_key)
         stat_rows = []
@@ -250,10 +250,9 @@ def build_demo(ctx, *, seed: int = DEMO_SEED, days: int = DEMO_DAYS, user_name: 
                 rnd, profile, shape, today, created.date(), days, recorded
             ):
                 stat_rows.append((row.id, day, sent, delivered, bounced, complaints))
-        fields = [DomainStat.domain, DomainStat.day, DomainStat.sent, DomainStat.delivered, DomainStat.bounced, DomainStat.complaints]
-        for start in range(0, len(stat_rows), 500):
-            DomainStat.insert_many(stat_rows[start : start + 500], fields=fields).execute()
+        write_counts(stat_rows, add=False)
         result.stat_rows = len(stat_rows)
+    stat_store.refresh_figures(today)  # the list's figures stored, as the first list of a day stores them
     _verify_as_last_checked(ctx, result)
     return result
 

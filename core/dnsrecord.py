@@ -53,3 +53,14 @@ def all_verified(records: Iterable[DnsRecord]) -> bool:
     """There is at least one record, and every one was verified by the last check."""
     records = list(records)
     return bool(records) and all(r.verified is True for r in records)
+
+
+def unverified_hosts(stored: Mapping[str, Any] | None) -> list[str]:
+    """The hosts of the stored records not verified by the last check (mismatched, missing
+    or never checked), as ``from_stored`` reads each flag, without building the records (the
+    operator's dump asks this of 100,000 domains)."""
+    return [
+        str(host)
+        for host, entry in (stored or {}).items()
+        if not (isinstance(entry, (list, tuple)) and len(entry) > 2 and entry[2] is True)
+    ]

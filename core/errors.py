@@ -52,6 +52,7 @@ RATE_LIMITED = 14
 PERMISSION_DENIED = 15
 INTERNAL_ERROR = 16  # a bug: logged, never a traceback to the caller
 SERVICE_UNAVAILABLE = 17  # the database or Redis cannot be reached (HTTP 503)
+SUSPENDED = 18  # the platform suspended the domain: no test messages from it (HTTP 403)
 
 
 def not_found() -> ApiError:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from core.drift import Drift
-from core.models import STATUS_DELETED, SenderDomain, User
+from core.models import STATUS_DELETED, STATUSES, SenderDomain, User
 from core.prepared import Prepared, slot
 from core.views import DomainView
 
@@ -91,22 +91,44 @@ def _drift(since: Any, streak: Any, counted_at: Any, records: Any) -> Drift | No
 def live_domains(user):
     """The filter of ``user``'s live domains: not deleted, and never DomainID 0 (the synthetic
     group default, which is not a real, addressable row). Every read of "the user's domains"
-    (this listing and the service's) uses it. ``user`` is a User, a user id, or a query
-    parameter standing for one (the prepared list query)."""
+    (this listing and the service's) uses it. ``user`` is a User, a user id, a query
+    parameter standing for one (the prepared list query), or None: every tenant's (the
+    operator's reads)."""
     S = SenderDomain
+    live = (S.status != STATUS_DELETED) & (S.id > 0)
+    if user is None:
+        return live
     owner = user.id if isinstance(user, User) else user
-    return (S.user == owner) & (S.status != STATUS_DELETED) & (S.id > 0)
+    return (S.user == owner) & live
 
 
-def load_views(database, user: User, ids: list[int] | None = None) -> list[DomainView]:
-    """The user's live domains without figures, ordered like ``service.list_domains``
-    (only ``ids``, when given)."""
+def live_by_status():
+    """Every tenant's live domains, as ``live_domains(None)``, named by their statuses: a
+    read that needs no other column of the domain then reads SQLite's small status index
+    instead of every domain's row (its DKIM key and records take a page each), which is most
+    of the time of such a read at 100,000 domains."""
+    S = SenderDomain
+    return S.status.in_([s for s in STATUSES if s != STATUS_DELETED]) & (S.id > 0)
+
+
+def load_views(database, user: User | None, ids: list[int] | None = None) -> list[DomainView]:
+    """The user's (None: every tenant's) live domains without figures, ordered like
+    ``service.list_domains`` (only ``ids``, when given), each with its owner's name."""
+    owners = _owners(user)
     if ids is not None:
         out: list[DomainView] = []
         for start in range(0, len(ids), 500):
-            out += _load(database, user, ids[start : start + 500])
+            out += _load(database, user, ids[start : start + 500], owners)
         return out
-    return _load(database, user, None)
+    return _load(database, user, None, owners)
+
+
+def _owners(user: User | None) -> dict[int, str]:
+    """User id -> name: the one user's, or every user's (a thousand tenants: one small query,
+    cheaper than joining every row)."""
+    if user is not None:
+        return {user.id: user.name}
+    return dict(User.select(User.id, User.name).tuples())
 
 
 def _query(user, ids: list[int] | None = None):
@@ -120,19 +142,20 @@ def _query(user, ids: list[int] | None = None):
             S.drift_since, S.drift_streak, S.drift_counted_at, S.drift_records,
         )
         .where(where)
-        .order_by(S.domain, S.id)
+        .order_by(S.domain, S.user)  # the unique (domain, user_id) index: read in order, never sorted
     )
 
 
 # The whole list (the API's list, the TUI's first paint): compiled once (core/prepared.py).
 _ALL_OF_USER = Prepared(lambda: _query(slot("user")))
+_ALL_OF_EVERYONE = Prepared(lambda: _query(None))
 
 
-def _load(database, user: User, ids: list[int] | None) -> list[DomainView]:
+def _load(database, user: User | None, ids: list[int] | None, owners: dict[int, str]) -> list[DomainView]:
     if ids is None:
-        cursor = _ALL_OF_USER.execute(user=user.id)
+        cursor = _ALL_OF_EVERYONE.execute() if user is None else _ALL_OF_USER.execute(user=user.id)
     else:
-        cursor = database.execute(_query(user.id, ids))  # raw values: no per-row model or converter
+        cursor = database.execute(_query(user.id if user is not None else None, ids))  # raw values: no per-row model or converter
     views = []
     for id_, domain, user_id, created, status, checked, meta, policy, options, *drift in cursor.fetchall():
         views.append(
@@ -147,6 +170,7 @@ def _load(database, user: User, ids: list[int] | None) -> list[DomainView]:
                 policy_meta=json.loads(policy) if isinstance(policy, (str, bytes)) else (policy if policy is not None else []),
                 options=_json(options, {}),
                 drift=_drift(*drift),
+                owner=owners.get(user_id, ""),
             )
         )
     return views

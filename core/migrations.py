@@ -137,8 +137,45 @@ def _status_before_delete(db: peewee.Database) -> None:
     db.execute_sql("ALTER TABLE sender_domain ADD COLUMN status_before_delete VARCHAR(20)")
 
 
-def _reserved_for_ops(db: peewee.Database) -> None:
-    """Number 5 belongs to the ops work (domain events), merged separately."""
+def _stored_figures_and_domain_events(db: peewee.Database) -> None:
+    """Precomputed List figures per domain (filled as stats are written and once per UTC day;
+    until then reads compute them from domain_stat), and the operators' actions per domain."""
+    Base = _frozen_base(db)
+
+    class SenderDomain(Base):
+        class Meta:
+            table_name = "sender_domain"
+
+    class DomainFigures(Base):
+        domain = peewee.ForeignKeyField(SenderDomain, primary_key=True, column_name="domain_id", on_delete="CASCADE")
+        day = peewee.DateField()
+        v_prior = peewee.BigIntegerField(default=0)
+        sent30 = peewee.BigIntegerField(default=0)
+        bounced30 = peewee.BigIntegerField(default=0)
+        complaints30 = peewee.BigIntegerField(default=0)
+        delivered30 = peewee.BigIntegerField(default=0)
+        recorded30 = peewee.BigIntegerField(default=0)
+        fallback30 = peewee.BigIntegerField(default=0)
+        volume_7d = peewee.BigIntegerField(default=0)
+        volume_delta = peewee.CharField(max_length=24, null=True)
+        reputation = peewee.IntegerField(null=True)
+        reputation_bucket = peewee.CharField(max_length=16, null=True)
+        delivery_rate = peewee.DoubleField(null=True)
+        bounce_rate = peewee.DoubleField(null=True)
+
+    class DomainEvent(Base):
+        domain = peewee.ForeignKeyField(SenderDomain, column_name="domain_id", on_delete="CASCADE")
+        at = peewee.DateTimeField()
+        actor = peewee.CharField(max_length=64)
+        action = peewee.CharField(max_length=32)
+        reason = peewee.TextField(null=True)
+        detail = peewee.TextField(null=True)
+
+        class Meta:
+            table_name = "domain_event"
+            indexes = ((("domain", "at"), False),)
+
+    db.create_tables([DomainFigures, DomainEvent])
 
 
 def _drift_and_sweeps(db: peewee.Database) -> None:
@@ -189,7 +226,7 @@ MIGRATIONS: list[Callable[[peewee.Database], None]] = [
     _imports_and_figures_index,  # 2
     _import_cursors_and_claims,  # 3
     _status_before_delete,  # 4
-    _reserved_for_ops,  # 5: replaced by the ops branch's migration when merged
+    _stored_figures_and_domain_events,  # 5
     _drift_and_sweeps,  # 6
 ]
 

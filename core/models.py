@@ -82,6 +82,46 @@ class DomainStat(BaseModel):
         indexes = ((("domain", "day"), True),)
 
 
+class DomainFigures(BaseModel):
+    """A domain's List figures as of ``day``, kept precomputed from ``domain_stat``
+    (core/stored_figures.py): a row is always what ``domain_stat`` gives for its own day."""
+
+    domain = peewee.ForeignKeyField(
+        SenderDomain, primary_key=True, backref="stored_figures", column_name="domain_id", on_delete="CASCADE"
+    )
+    day = peewee.DateField()  # the UTC day the windows end on
+    # The window sums (core/stats.py WindowSums), which a write of one day's counts moves...
+    v_prior = peewee.BigIntegerField(default=0)
+    sent30 = peewee.BigIntegerField(default=0)
+    bounced30 = peewee.BigIntegerField(default=0)
+    complaints30 = peewee.BigIntegerField(default=0)
+    delivered30 = peewee.BigIntegerField(default=0)
+    recorded30 = peewee.BigIntegerField(default=0)
+    fallback30 = peewee.BigIntegerField(default=0)
+    # ...and the figures made of them, which a list reads (volume_7d is the 7-day sum too).
+    volume_7d = peewee.BigIntegerField(default=0)
+    volume_delta = peewee.CharField(max_length=24, null=True)
+    reputation = peewee.IntegerField(null=True)
+    reputation_bucket = peewee.CharField(max_length=16, null=True)
+    delivery_rate = peewee.DoubleField(null=True)
+    bounce_rate = peewee.DoubleField(null=True)
+
+
+class DomainEventRow(BaseModel):
+    """One operator action on a domain (core/history.py): who, when, what and why."""
+
+    domain = peewee.ForeignKeyField(SenderDomain, backref="events", column_name="domain_id", on_delete="CASCADE")
+    at = peewee.DateTimeField()
+    actor = peewee.CharField(max_length=64)  # the OS user who acted
+    action = peewee.CharField(max_length=32)
+    reason = peewee.TextField(null=True)
+    detail = JSONField(null=True)
+
+    class Meta:
+        table_name = "domain_event"
+        indexes = ((("domain", "at"), False),)
+
+
 class CacheEntry(BaseModel):
     """The in-database cache backend (probe results, DNS hosts)."""
 
@@ -180,4 +220,7 @@ class SchemaVersion(BaseModel):
     version = peewee.IntegerField()
 
 
-ALL_MODELS = [User, SenderDomain, DomainStat, CacheEntry, RateEvent, ImportedFile, ImportCursor, ImportClaim, SweepClaim, SweepRun]
+ALL_MODELS = [
+    User, SenderDomain, DomainStat, DomainFigures, DomainEventRow, CacheEntry, RateEvent, ImportedFile, ImportCursor, ImportClaim,
+    SweepClaim, SweepRun,
+]

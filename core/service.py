@@ -19,7 +19,7 @@ import peewee
 from core import errors
 from core import records as templates
 from core import drift as drift_rules
-from core import stats
+from core import stat_store, stats
 from core import status as status_rules
 from core.cache import Cache, RateLimiter
 from core.clock import Clock
@@ -32,6 +32,7 @@ from core.models import (
     STATUS_DELETED,
     STATUS_ENABLED,
     STATUS_PENDING,
+    STATUS_SUSPENDED,
     SenderDomain,
     User,
 )
@@ -161,17 +162,17 @@ class SenderDomainService:
         return self.clock.now().date()
 
     def list_domains(self, user: User) -> list[DomainView]:
-        """The caller's live domains by name, with their figures (two queries in all)."""
+        """The caller's live domains by name, with their figures (the stored ones: two
+        queries in all, once the day's figures are stored)."""
         views = load_views(database, user)
-        # A sub-select of the same ids, not an IN list of thousands of parameters.
-        figures = stats.figures_of_user(user.id, self.today())
+        figures = stat_store.current_figures(user.id, self.today())
         for view in views:
             view.figures = figures.get(view.id) or view.figures
         return views
 
     def get_domain(self, user: User, domain_id: int) -> DomainView:
         row = self._owned(user, domain_id)
-        return DomainView.from_row(row, stats.figures_for([row.id], self.today()).get(row.id))
+        return DomainView.from_row(row, stats.figures_for([row.id], self.today()).get(row.id), owner=user.name)
 
     def domain_stats(self, user: User, domain_id: int, days: int) -> dict[str, dict]:
         row = self._owned(user, domain_id)
@@ -180,7 +181,7 @@ class SenderDomainService:
     def dns_records(self, user: User, domain_id: int) -> DomainView:
         """The stored records; when none are stored, the template for display (not saved)."""
         row = self._owned(user, domain_id)
-        view = DomainView.from_row(row)
+        view = DomainView.from_row(row, owner=user.name)
         if not (view.verification_meta.get("DNSRecords") or {}):
             view.verification_meta = {**view.verification_meta, "DNSRecords": self._template(row.domain, row.options, row)}
         return view
@@ -189,12 +190,12 @@ class SenderDomainService:
         """A domain of the caller's by DomainID or by name (any form: Unicode, ASCII, with a dot)."""
         text = str(ref).strip()
         if text.isascii() and text.isdigit():
-            return DomainView.from_row(self._owned(user, int(text)))
+            return DomainView.from_row(self._owned(user, int(text)), owner=user.name)
         name = normalize_domain(text)
         row = self._live_rows(user).where(SenderDomain.domain == name).first()
         if row is None:
             raise not_found()
-        return DomainView.from_row(row)
+        return DomainView.from_row(row, owner=user.name)
 
     def dkim_key(self, user: User, domain_id: int) -> templates.DkimExport:
         """The domain's DKIM selector and private key, for the MTA's signing configuration."""
@@ -211,7 +212,7 @@ class SenderDomainService:
         except ApiError:
             return None
         row = self._live_rows(user).where((SenderDomain.domain == name) & (SenderDomain.status == STATUS_ENABLED)).first()
-        return DomainView.from_row(row) if row else None
+        return DomainView.from_row(row, owner=user.name) if row else None
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -308,7 +309,7 @@ class SenderDomainService:
         fresh = SenderDomain.get_or_none(SenderDomain.id == domain_id)
         if fresh is None:
             raise ApiError(errors.NOT_RETRIEVED_AFTER_CREATE, "Sender domain could not be retrieved after creation", 500)
-        return DomainView.from_row(fresh)
+        return DomainView.from_row(fresh, owner=user.name)
 
     def update_domain(self, user: User, domain_id: int, params: Mapping[str, Any]) -> tuple[DomainView, bool]:
         """Partial update; returns the domain and whether its DNS records were regenerated.
@@ -353,7 +354,7 @@ class SenderDomainService:
         fresh = SenderDomain.get_or_none(SenderDomain.id == domain_id)
         if fresh is None:
             raise ApiError(errors.NOT_RETRIEVED_AFTER_UPDATE, "Sender domain could not be retrieved after update", 500)
-        return DomainView.from_row(fresh), regenerated
+        return DomainView.from_row(fresh, owner=user.name), regenerated
 
     def effective_options(self, options: Mapping) -> dict:
         """Every option with the defaults filled in, in the spec's order (List and Get show these)."""
@@ -609,8 +610,8 @@ class SenderDomainService:
     async def send_test(self, user: User, domain_id: int, to: object, subject: object = None) -> SendTestOutcome:
         """Send one synthetic test message from the domain (10 per 5 minutes per user).
 
-        Checks in order: demo mode (99), ownership (2), ``to`` (3, 8), ``subject``, the rate
-        limit; only a request that passes them all counts against the limit and is sent.
+        Checks in order: demo mode (99), ownership (2), suspension (18), ``to`` (3, 8),
+        ``subject``, the rate limit; only a request that passes them all counts against the limit and is sent.
         Any delivery failure is code 11 (HTTP 502) with the relay's reason.
         """
         from core import mailer  # aiosmtplib loads only when a test message is sent
@@ -618,8 +619,10 @@ class SenderDomainService:
         if self.settings.demo:
             raise ApiError(errors.DEMO_MODE, "Not available in demo mode", 403)
         row = await off_loop(self._owned, user, domain_id)
+        if row.status == STATUS_SUSPENDED:
+            raise ApiError(errors.SUSPENDED, "This sender domain is Suspended by the platform: no test messages can be sent from it", 403)
         recipient = mailer.parse_recipient(to)
-        display = DomainView.from_row(row).display_name
+        display = DomainView.from_row(row, owner=user.name).display_name
         subject_text = mailer.parse_subject(subject, mailer.default_subject(display))
         limit, window = SENDTEST_RATE_LIMIT
         wait = await off_loop(self.limiter.hit, f"sendtest:{user.id}", limit, window)
@@ -649,28 +652,39 @@ class SenderDomainService:
         return mailer.SendTestOutcome(row.id, display, recipient, subject_text, test.message_id)
 
     # ---- reads for the terminal UI's list: rows first, figures and DNS hosts after ---------
+    # ``user=None`` reads every tenant's domains (the operator's view; local access to the
+    # database is operator access). The API never passes None.
 
-    def domain_rows(self, user: User, ids: list[int] | None = None) -> list[DomainView]:
-        """The caller's live domains without figures, ordered like ``list_domains`` (only
-        ``ids``, when given): the fast read, so a list can show rows before figures."""
+    def domain_rows(self, user: User | None, ids: list[int] | None = None) -> list[DomainView]:
+        """The live domains of ``user`` (None: of every tenant) without figures, ordered
+        like ``list_domains`` (only ``ids``, when given): the fast read, so a list can show
+        rows before figures."""
         return load_views(database, user, ids)
 
-    def domain_figures(self, user: User) -> dict[int, stats.Figures]:
-        """The operational figures of every live domain of the caller's, in one query
-        (domains without mail in the window are absent: ``Figures()``)."""
-        return stats.figures_for(self._live_rows(user).select(SenderDomain.id), self.today())
+    def domain_figures(self, user: User | None) -> dict[int, stats.Figures]:
+        """The operational figures of every live domain of ``user`` (None: of every tenant):
+        the stored ones, and those not stored for today computed now and stored (the first
+        list of a UTC day refreshes them). Absent or ``Figures()``: no mail in the windows."""
+        return stat_store.current_figures(user.id if user is not None else None, self.today(), store=True)
 
-    def cached_dns_hosts(self, user: User, domain_ids: list[int]) -> dict[int, str | None]:
-        """The DNS host labels the one-hour DNS-host cache holds for the caller's domains
-        ``domain_ids``; never looks anything up (None: not cached, or the cache failed)."""
+    def cached_dns_hosts(self, user: User | None, domain_ids: list[int]) -> dict[int, str | None]:
+        """The DNS host labels the one-hour DNS-host cache holds for the domains
+        ``domain_ids`` of ``user`` (None: of any tenant); never looks anything up (None: not
+        cached, or the cache failed)."""
         from core import dnshost  # dnspython stays off the CLI's list/get path
 
-        names = self._live_rows(user).where(SenderDomain.id.in_(domain_ids)).select(SenderDomain.id, SenderDomain.domain)
+        rows = SenderDomain.select(SenderDomain.id, SenderDomain.domain).where(live_domains(user))
         out: dict[int, str | None] = {}
-        for domain_id, domain in names.tuples():
-            try:
-                info = dnshost.HostInfo.from_json(self.cache.get(dnshost.cache_key(domain)))
-            except Exception:  # a cache hiccup must not break a list: the host is just not known
-                info = None
-            out[domain_id] = info.dns_host if info is not None and info.dns_host else None
+        for start in range(0, len(domain_ids), 500):
+            chunk = rows.where(SenderDomain.id.in_(domain_ids[start : start + 500]))
+            for domain_id, domain in chunk.tuples():
+                try:
+                    info = dnshost.HostInfo.from_json(self.cache.get(dnshost.cache_key(domain)))
+                except Exception:  # a cache hiccup must not break a list: the host is just not known
+                    info = None
+                out[domain_id] = info.dns_host if info is not None and info.dns_host else None
         return out
+
+    def user_count(self) -> int:
+        """How many users (tenants) the database has: more than one opens the operator's view."""
+        return User.select().count()

@@ -58,3 +58,18 @@ def after_probe(current: str, *, verified: bool, failed: bool) -> str:
     if failed:
         return STATUS_PENDING
     return current
+
+
+def after_suspend(current: str) -> str:
+    """An operator's suspension: Suspended, from any live Status; code 9 when it already is."""
+    if current == STATUS_SUSPENDED:
+        raise ApiError(INVALID_STATUS, "This domain is already Suspended", 400)
+    return STATUS_SUSPENDED
+
+
+def after_unsuspend(current: str) -> str:
+    """An operator lifting a suspension: Approval Pending, never straight back to Enabled
+    (the next verify decides); code 9 when the domain is not Suspended."""
+    if current != STATUS_SUSPENDED:
+        raise ApiError(INVALID_STATUS, f"This domain is not Suspended (it is {current})", 400)
+    return STATUS_PENDING

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from core.dnsrecord import DnsRecord, records_from_stored
 from core.drift import Drift
-from core.models import SenderDomain
+from core.models import SenderDomain, User
 from core.stats import Figures
 from core.validation import to_unicode
 
@@ -31,6 +31,7 @@ class DomainView:
     policy_meta: list | dict
     options: dict
     figures: Figures = field(default_factory=Figures)
+    owner: str = ""  # the owning user's name (every read fills it; the API does not show it)
     # Drift (core/drift.py): None, or the records a sweep found no longer matching on this
     # Enabled domain — ``drift.records`` (host, type, expected value, state, what was found,
     # reason), ``drift.since`` (first found), ``drift.streak`` (sweeps >= 24 h apart that
@@ -46,7 +47,10 @@ class DomainView:
         return to_unicode(self.domain)
 
     @classmethod
-    def from_row(cls, row: SenderDomain, figures: Figures | None = None) -> "DomainView":
+    def from_row(cls, row: SenderDomain, figures: Figures | None = None, owner: str | None = None) -> "DomainView":
+        """``owner``: the owning user's name when the caller knows it (else it is read)."""
+        if owner is None:
+            owner = User.select(User.name).where(User.id == row.user_id).scalar() or ""
         return cls(
             id=row.id,
             domain=row.domain,
@@ -59,6 +63,7 @@ class DomainView:
             options=row.options or {},
             figures=figures or Figures(),
             drift=Drift.from_columns(row.drift_since, row.drift_streak, row.drift_counted_at, row.drift_records),
+            owner=owner,
         )
 
     def records(self) -> list[RecordState]:

@@ -27,6 +27,7 @@ from typing import Callable
 
 import peewee
 
+from core import stat_store
 from core.db import is_lock_error, retry_locked
 from core.importers.attribution import Attribution, DomainResolver
 from core.importers.base import FLUSH_KEYS, FileFormatError, ImportRun, rows_with_recovery
@@ -105,7 +106,16 @@ class Importer:
         summary.waited = waited
         if waited >= 0.5 and summary.note is None:
             summary.note = f"waited {waited:.1f} s for another import of this file"
+        self.follow_the_day()
         return _finish(summary, started)
+
+    def follow_the_day(self) -> None:
+        """The first import of a new UTC day refreshes the stored List figures (every window
+        moved); a failure here is not the import's: the next read computes what is stale."""
+        try:
+            stat_store.refresh_if_new_day(self.clock.now().date())
+        except peewee.DatabaseError:
+            pass
 
     def _count_once(self, path, name: str, claims: Claims) -> ImportSummary:
         summary = ImportSummary(display_path(path), self.kind)

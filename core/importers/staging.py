@@ -13,13 +13,9 @@ import sqlite3
 import tempfile
 from typing import Iterable, Iterator
 
-MAX_STORED = 2**63 - 1  # domain_stat's counters are 64-bit signed integers
+from core.stat_store import MAX_STORED, CountOverflow  # noqa: F401  (raised here, caught by the importers)
 
 StagedRow = tuple  # (domain_id, "Y-m-d", sent, delivered or None, bounced, complaints)
-
-
-class CountOverflow(ValueError):
-    """A counter would pass what the database can store."""
 
 
 def _add_delivered(stored: int | None, new: int | None) -> int | None:

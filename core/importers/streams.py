@@ -258,6 +258,7 @@ class PipeReader:
                 summary.fail(f"{exc}; the rows read since the last commit were not counted")
                 changed = {}
             summary.stat_rows = sum(len(days) for days in changed.values())
+        self.importer.follow_the_day()
         if feed.tail:
             self._buffer[:0] = feed.tail  # a record still open at the end: it waits for the rest
         summary.start, summary.end = self._offset, feed.end

@@ -39,7 +39,7 @@ import httpx  # noqa: E402
 from core import users  # noqa: E402
 from core.clock import SystemClock  # noqa: E402
 from core.context import build_context  # noqa: E402
-from core.models import DomainStat  # noqa: E402
+from core.stat_store import refresh_figures, store_counts  # noqa: E402
 from core.records import generate_dkim_key  # noqa: E402
 from core.settings import ServerSettings, Settings  # noqa: E402
 from tests.backends import free_port  # noqa: E402
@@ -122,14 +122,10 @@ def build_database(path: Path, get_users: int, list_users: int) -> dict:
             user, api_key = users.create_user(f"list{n}", ctx.clock)
             for d in range(100):
                 view = ctx.service.create_domain(user, {"SenderDomain": f"d{d}.list{n}.bench.example"})
-                stat_rows += [
-                    {"domain": view.id, "day": today - dt.timedelta(days=k), "sent": 500, "delivered": 495, "bounced": 5, "complaints": 0}
-                    for k in range(0, STAT_DAYS, 3)
-                ]
+                stat_rows += [(view.id, today - dt.timedelta(days=k), 500, 495, 5, 0) for k in range(0, STAT_DAYS, 3)]
             pools["list"].append((api_key, LIST_PATH))
-        with ctx.database.atomic():
-            for start in range(0, len(stat_rows), 5000):
-                DomainStat.insert_many(stat_rows[start:start + 5000]).execute()
+        store_counts(stat_rows)
+        refresh_figures(today)  # as the first list of the day would
     finally:
         ctx.close()
     return pools

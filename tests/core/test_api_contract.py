@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from core.events import DELETE_SENDER_DOMAIN
-from core.models import STATUS_SUSPENDED, DomainStat, SenderDomain
+from core.models import STATUS_SUSPENDED, SenderDomain
+from core.stat_store import store_counts
 from tests.core.dnskit import dns_server, publish, settings  # noqa: F401  (fixtures)
 
 DOMAIN_KEYS_CREATE = ["DomainID", "SenderDomain", "UserID", "CreatedAt", "Status", "VerificationMeta", "PolicyMeta", "Options"]
@@ -312,9 +313,11 @@ def test_get_shape(ctx, alice):
 def test_get_with_days_stats(ctx, alice):
     domain_id = create(ctx, alice)["DomainID"]
     today = ctx.clock.now().date()
-    DomainStat.create(domain=domain_id, day=today, sent=12000, delivered=11940, bounced=60, complaints=0)
-    DomainStat.create(domain=domain_id, day=today - dt.timedelta(days=1), sent=11820, delivered=11760, bounced=58, complaints=2)
-    DomainStat.create(domain=domain_id, day=today - dt.timedelta(days=40), sent=5, bounced=0, complaints=0)
+    store_counts([
+        (domain_id, today, 12000, 11940, 60, 0),
+        (domain_id, today - dt.timedelta(days=1), 11820, 11760, 58, 2),
+        (domain_id, today - dt.timedelta(days=40), 5, None, 0, 0),
+    ])
     status, body = call(ctx, alice, "get", DomainID=domain_id, days="30")
     assert status == 200 and list(body) == ["Success", "SenderDomain", "Days", "Stats"]
     assert body["Days"] == 30

@@ -12,6 +12,7 @@ import pytest
 from core.importers import import_file
 from core.importers.pmta import utc_day
 from core.models import STATUS_DISABLED, DomainStat, ImportCursor, SenderDomain
+from core.stat_store import delete_counts, stats_transaction, store_counts
 
 PMTA_HEADER = (
     "type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,"
@@ -231,8 +232,7 @@ def test_gzip_files_are_read_as_a_stream(ctx, domains, tmp_path):
 
 def test_imports_add_to_stored_counts(ctx, domains, tmp_path):
     ex = domains["example.com"]
-    DomainStat.create(domain=ex, day=dt.date(2026, 5, 22), sent=100, delivered=None, bounced=1, complaints=0)
-    DomainStat.create(domain=ex, day=dt.date(2026, 5, 21), sent=10, delivered=9, bounced=1, complaints=0)
+    store_counts([(ex, dt.date(2026, 5, 22), 100, None, 1, 0), (ex, dt.date(2026, 5, 21), 10, 9, 1, 0)])
     path = write(tmp_path, "a.csv", "\n".join([
         "type,timeLogged,orig",
         "d,2026-05-22 10:00:00+0000,a@example.com",
@@ -248,7 +248,7 @@ def test_imports_add_to_stored_counts(ctx, domains, tmp_path):
 
 def test_an_interrupted_import_leaves_nothing_half_done(ctx, domains, tmp_path):
     ex = domains["example.com"]
-    DomainStat.create(domain=ex, day=dt.date(2026, 5, 1), sent=7, delivered=7, bounced=0, complaints=0)
+    store_counts([(ex, dt.date(2026, 5, 1), 7, 7, 0, 0)])
     before = stat_rows()
     lines = ["type,timeLogged,orig"] + [f"d,2026-05-{1 + i % 20:02d} 10:00:00+0000,a@example.com" for i in range(200)]
     path = write(tmp_path, "a.csv", "\n".join(lines))
@@ -275,7 +275,8 @@ def test_bounded_memory_flushes_give_the_same_result(ctx, domains, tmp_path):
     text = "\n".join(lines)
     run(ctx, write(tmp_path, "a.csv", text), flush_keys=1)
     small = stat_rows()
-    DomainStat.delete().execute()
+    with stats_transaction():
+        delete_counts()
     ImportCursor.delete().execute()
     run(ctx, write(tmp_path, "b.csv", text))
     assert stat_rows() == small and sum(r[2] for r in small) == 3000

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 
 from core.importers import import_file
 from core.models import DomainStat, ImportClaim, ImportCursor, ImportedFile
+from core.stat_store import delete_counts, stats_transaction
 
 HEADER = "type,timeLogged,orig,header_From\n"
 DOMAINS = ("example.com", "shop.example", "nobody.example")  # the last one is unknown
@@ -274,7 +275,9 @@ STEPS = st.lists(
 @hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=STEPS)
 def test_any_sequence_of_appends_rotations_and_imports_counts_every_row_once(ctx, domains, steps):
-    for model in (DomainStat, ImportCursor, ImportClaim):
+    with stats_transaction():
+        delete_counts()
+    for model in (ImportCursor, ImportClaim):
         model.delete().execute()
     with tempfile.TemporaryDirectory() as tmp:
         logs = LogDirectory(Path(tmp))

@@ -16,6 +16,7 @@ from core.db import is_sqlite
 from core.importers import import_file
 from core.importers.pmta import utc_day
 from core.models import DomainStat, ImportCursor
+from core.stat_store import store_counts
 
 ROWS = "".join(f"d,2026-05-22 10:{n % 60:02d}:00+0000,a{n}@example.com\n" for n in range(3000))
 
@@ -73,7 +74,7 @@ def test_a_time_outside_the_utc_calendar_fails_that_file_alone(ctx, example, tmp
 def test_counts_whose_sum_passes_2_63_fail_that_file_and_leave_the_rest(ctx, example, tmp_path):
     import datetime as dt
 
-    DomainStat.create(domain=example, day=dt.date(2026, 5, 22), sent=2**63 - 10, delivered=None, bounced=0, complaints=0)
+    store_counts([(example, dt.date(2026, 5, 22), 2**63 - 10, None, 0, 0)])
     over = tmp_path / "over.csv"
     over.write_text("date,domain,sent\n2026-05-22,example.com,5\n2026-05-22,example.com,6\n")
     fine = tmp_path / "fine.csv"
@@ -173,7 +174,7 @@ def _write_while_import_reads(ctx) -> str:
 def test_an_import_holds_no_lock_while_it_reads(ctx, example, tmp_path):
     import datetime as dt
 
-    DomainStat.create(domain=example, day=dt.date(2026, 5, 22), sent=1, delivered=1, bounced=0, complaints=0)
+    store_counts([(example, dt.date(2026, 5, 22), 1, 1, 0, 0)])
     path = tmp_path / "acct.csv"
     path.write_text("type,timeLogged,orig\n" + ROWS)
     outcomes = []

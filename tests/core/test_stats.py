@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from core import stats
-from core.models import DomainStat, SenderDomain
+from core.models import SenderDomain
+from core.stat_store import store_counts
 from tests.conftest import FROZEN_NOW
 
 TODAY = FROZEN_NOW.date()  # 2026-05-23
@@ -27,7 +28,7 @@ def domain(ctx, alice):
 
 
 def add(domain_id, ago, sent, bounced=0, complaints=0, delivered=None):
-    DomainStat.create(domain=domain_id, day=day(ago), sent=sent, delivered=delivered, bounced=bounced, complaints=complaints)
+    store_counts([(domain_id, day(ago), sent, delivered, bounced, complaints)])
 
 
 def figures(ctx, alice, domain):

@@ -17,7 +17,8 @@ import subprocess
 
 import pytest
 
-from core.models import STATUS_PENDING, DomainStat, SenderDomain
+from core.models import STATUS_PENDING, SenderDomain
+from core.stat_store import store_counts
 from core.localdns import records_zone
 from core import users
 from tests.http.conftest import ROOT, bind, open_engine
@@ -99,12 +100,7 @@ def spec(start_server, dns_server, relay):
     ops, key = users.create_user("ops", engine.clock)
     assert engine.service.create_domain(ops, {"SenderDomain": "example.com"}).id == 12
     today = engine.clock.now().date()
-    DomainStat.insert_many(
-        [
-            {"domain": 12, "day": today - dt.timedelta(days=n), "sent": 12000 - n, "delivered": 11940 - n, "bounced": 60, "complaints": n % 3}
-            for n in range(90)
-        ]
-    ).execute()
+    store_counts([(12, today - dt.timedelta(days=n), 12000 - n, 11940 - n, 60, n % 3) for n in range(90)])
     yield server, engine, ops, key
     engine.close()
 

@@ -12,7 +12,8 @@ import datetime as dt
 import random
 
 from core.db import database
-from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED, DomainStat, SenderDomain
+from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED, SenderDomain
+from core.stat_store import store_counts
 from core.records import build_records
 
 # name, status, how many records verified (None: never probed), minutes since last check,
@@ -41,7 +42,7 @@ def _set_verified(records: dict, verified) -> dict:
     return out
 
 
-def _stats_rows(domain_id: int, today: dt.date, daily: int, bounce_pm: int, complaint_p100k: int, trend) -> list[dict]:
+def _stats_rows(domain_id: int, today: dt.date, daily: int, bounce_pm: int, complaint_p100k: int, trend) -> list[tuple]:
     rows = []
     if daily <= 0:
         return rows
@@ -55,14 +56,14 @@ def _stats_rows(domain_id: int, today: dt.date, daily: int, bounce_pm: int, comp
             continue
         bounced = sent * bounce_pm // 1000
         complaints = sent * complaint_p100k // 100_000
-        rows.append(dict(domain=domain_id, day=day, sent=sent, delivered=None, bounced=bounced, complaints=complaints))
+        rows.append((domain_id, day, sent, None, bounced, complaints))
     return rows
 
 
 def seed_sample(ctx, user, now: dt.datetime) -> dict[str, int]:
     """The sample domains for ``user``; returns {ascii domain: id}."""
     ids: dict[str, int] = {}
-    stats: list[dict] = []
+    stats: list[tuple] = []
     for name, status, verified, minutes, daily, bounce_pm, complaint_p100k, trend in SAMPLE:
         view = ctx.service.create_domain(user, {"SenderDomain": name})
         meta = dict(view.verification_meta)
@@ -73,9 +74,7 @@ def seed_sample(ctx, user, now: dt.datetime) -> dict[str, int]:
         ).execute()
         ids[view.domain] = view.id
         stats += _stats_rows(view.id, now.date(), daily, bounce_pm, complaint_p100k, trend)
-    with database.atomic():
-        for start in range(0, len(stats), 500):
-            DomainStat.insert_many(stats[start : start + 500]).execute()
+    store_counts(stats)
     return ids
 
 
@@ -123,15 +122,10 @@ def seed_bulk(ctx, user, count: int, now: dt.datetime, *, stats_days: int = 14, 
         return
     today = now.date()
     batch: list[tuple] = []
-    with database.atomic():
-        for domain_id in ids:
-            daily = rnd.randint(50, 20000)
-            bounce = rnd.randint(0, 60)
-            for back in range(stats_days):
-                sent = daily + rnd.randint(-daily // 4, daily // 4)
-                batch.append((domain_id, today - dt.timedelta(days=back), sent, None, sent * bounce // 1000, 0))
-                if len(batch) >= 900:
-                    DomainStat.insert_many(batch, fields=[DomainStat.domain, DomainStat.day, DomainStat.sent, DomainStat.delivered, DomainStat.bounced, DomainStat.complaints]).execute()
-                    batch = []
-        if batch:
-            DomainStat.insert_many(batch, fields=[DomainStat.domain, DomainStat.day, DomainStat.sent, DomainStat.delivered, DomainStat.bounced, DomainStat.complaints]).execute()
+    for domain_id in ids:
+        daily = rnd.randint(50, 20000)
+        bounce = rnd.randint(0, 60)
+        for back in range(stats_days):
+            sent = daily + rnd.randint(-daily // 4, daily // 4)
+            batch.append((domain_id, today - dt.timedelta(days=back), sent, None, sent * bounce // 1000, 0))
+    store_counts(batch)

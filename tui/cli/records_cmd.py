@@ -1,16 +1,17 @@
 """``senderdeck zone DOMAIN…`` prints the records as a BIND zone snippet;
-``senderdeck dkim export DOMAIN… --dir DIR`` writes the DKIM private keys for the MTA.
+``senderdeck dkim export DOMAIN… --dir DIR`` writes the DKIM private keys for the MTA;
+``senderdeck dkim export --all --dir DIR`` keeps DIR holding every Enabled domain's key and
+one PowerMTA include file (exit status like diff's: 0 nothing changed, 1 something did).
 
 DOMAIN is a DomainID or a name (Unicode or ASCII)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
+from core.keyfiles import write_private
 from core.records import zone_snippet
+from tui.cli import dkim_all
 from tui.cli.common import fail, open_context, resolve_user
 
 
@@ -24,12 +25,17 @@ def register(sub) -> None:
     actions = dkim.add_subparsers(dest="dkim_command", metavar="ACTION", required=True)
     export = actions.add_parser(
         "export",
-        help="write each domain's DKIM private key to DIR (mode 0600) and print PowerMTA domain-key lines",
+        help="write DKIM private keys to DIR (mode 0600) for PowerMTA",
+        description="Write the DKIM private keys of the given domains to DIR (mode 0600) and print their "
+        "PowerMTA domain-key lines; or, with --all, keep DIR holding every tenant's Enabled domains' keys and "
+        f"one include file of their domain-key lines ({dkim_all.INCLUDE_NAME}). With --all the exit status is "
+        "like diff's: 0 nothing changed, 1 something changed (reload PowerMTA), 2 an error.",
     )
-    export.add_argument("domains", metavar="DOMAIN", nargs="+", help="DomainID or name")
+    export.add_argument("domains", metavar="DOMAIN", nargs="*", help="DomainID or name (of the acting user)")
+    export.add_argument("--all", action="store_true", help="every tenant's Enabled domains; removes the keys of domains no longer Enabled")
     export.add_argument("--dir", required=True, type=Path, help="directory for the PEM files (created 0700 if missing)")
-    export.add_argument("--force", action="store_true", help="overwrite existing key files")
-    export.set_defaults(handler=export_dkim)
+    export.add_argument("--force", action="store_true", help="overwrite existing key files (without --all)")
+    export.set_defaults(handler=export_dkim, parser=export)
 
 
 def print_zone(args) -> int:
@@ -49,6 +55,12 @@ def print_zone(args) -> int:
 
 
 def export_dkim(args) -> int:
+    if args.all:
+        if args.domains:
+            args.parser.error("give DOMAIN… or --all, not both")
+        return dkim_all.run(args)
+    if not args.domains:
+        args.parser.error("give one or more DOMAINs, or --all")
     ctx = open_context(args)
     try:
         user = resolve_user(ctx, args)
@@ -73,25 +85,3 @@ def export_dkim(args) -> int:
         write_private(path, key.private_pem)
         print(key.pmta_line(str(path.resolve())))
     return 0
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by the owner only, all or nothing: a new file
-    (0600 from its creation, never through a link) is written, synced and renamed over
-    ``path``; renaming replaces whatever ``path`` was, and never follows it."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # O_EXCL, 0600
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a crash
-    finally:
-        os.close(directory)
