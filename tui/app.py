@@ -7,6 +7,9 @@ user and the clock are handed in, never looked up from globals. Screens reach th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from textual import events
 from textual.app import App
 from textual.binding import Binding
@@ -21,6 +24,16 @@ from tui.screens.help import HelpScreen
 from tui.text import clean
 
 DEFAULT_THEME = "textual-dark"
+KEY_HANDOVER_SECONDS = 1.0  # never wait longer than this for a widget to take a key
+
+
+async def _handled_by(widget) -> None:
+    """Wait until ``widget`` has handled the messages sent to it so far (the key just
+    forwarded): a letter is in the Input before the next key's binding looks at it."""
+    done = asyncio.Event()
+    if widget.call_later(done.set):
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(done.wait(), KEY_HANDOVER_SECONDS)
 
 
 class SenderdeckApp(App[int]):
@@ -57,9 +70,34 @@ class SenderdeckApp(App[int]):
         # CSS_PATH only for screens it pushes or switches to.
         self.push_screen(DomainListScreen(watch=self.start_watching))
 
-    def action_help(self) -> None:
+    async def on_event(self, event: events.Event) -> None:
+        """Keys act in the order they came, even in a burst (a paste, or SSH delivering
+        several at once).
+
+        Textual hands a key to the focused widget and resolves its bindings only after it
+        has bubbled back up; by then the next keys of a burst have been handed to the same
+        widget, so ``n`` then ``acme.com`` typed at once loses letters to the list, and
+        ``enter escape`` leaves the escape with the list. Resolving bindings here, one key
+        at a time, with actions that await the screen they open or close (and screens that
+        focus their first field as they are composed, AUTO_FOCUS), sends every key after a
+        screen change to the new screen. Keys a text field takes (letters into an Input) are
+        left out of the binding chain by Textual and still go to the field.
+        """
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self.app_focus = True
+            if await self._check_bindings(event.key, priority=True) or await self._check_bindings(event.key):
+                return
+            target = self.focused
+            await super().on_event(event)  # no binding: the focused widget's (a letter for an Input)
+            if target is not None:
+                await _handled_by(target)
+            return
+        await super().on_event(event)
+
+    def action_help(self):
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            return self.push_screen(HelpScreen())  # awaited by the binding: keys after ? go to help
+        return None
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Deterministic screenshots: no blinking cursors when the factory asked for none.

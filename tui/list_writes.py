@@ -28,12 +28,14 @@ class ListWrites:
         """``status``: Disabled (pause) or Enabled (resume)."""
         self._run(partial(self._set_status, domain_id, status))
 
-    def delete(self, domain_id: int, name: str) -> None:
+    def delete(self, domain_id: int, name: str):
+        """Ask, then delete; returns the question's AwaitMount (the binding awaits it)."""
+
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._run(partial(self._delete, domain_id, name))
 
-        self.screen.app.push_screen(
+        return self.screen.app.push_screen(
             ConfirmModal(
                 f"Delete {name}?",
                 f"{name} stops sending and disappears from the list. Its DNS records and stats are kept; "

@@ -13,6 +13,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from tui.screens.domain_list import DomainListScreen
 from tui.text import plain
+from tui.widgets.domain_filter import fold
 
 # (palette label, help, action on the list screen)
 LIST_COMMANDS: tuple[tuple[str, str, str], ...] = (
@@ -86,7 +87,7 @@ class SenderdeckCommands(Provider):
                 # Labels are constants above (no untrusted text), so highlighting is safe.
                 yield Hit(score, matcher.highlight(label), self._runner(action), help=help_text)
         screen = self._list_screen()
-        needle = query.strip().casefold()
+        needle = fold(query.strip())
         if screen is None or len(needle) < 2:
             return
         shown = 0

@@ -43,7 +43,7 @@ async def test_rows_summary_and_columns(app, sample):
         assert "2 excellent" in summary and "2 poor" in summary and "3 unscored" in summary
         text = table_text(app)
         header = text.splitlines()[0]
-        for label in ("Domain", "Status", "Rep", "Vol7d", "Dlv%", "Bnc%", "DNS", "Checked", "DNS host"):
+        for label in ("Domain", "Status", "Reputation", "Sent 7d", "Change", "Delivery", "Bounce", "DNS", "Checked", "DNS host"):
             assert label in header
         line = next(l for l in text.splitlines() if l.startswith("shop.example"))
         assert "Enabled" in line and "96 exc" in line and "5/5" in line and "3m ago" in line

@@ -15,6 +15,7 @@ class ConfirmModal(ModalScreen[bool]):
     """Ask before something that cannot be undone. Title and message are shown as plain text."""
 
     CSS_PATH = "confirm.tcss"
+    AUTO_FOCUS = "#no"  # the safe answer, focused as the question is composed
     BINDINGS = [
         Binding("y", "confirm", "Yes", id="confirm.yes"),
         Binding("n,escape", "cancel", "No", id="confirm.no"),
@@ -35,15 +36,12 @@ class ConfirmModal(ModalScreen[bool]):
                 yield Button(self._cancel_label, id="no", compact=True)
                 yield Button(self._confirm_label, id="yes", variant="error", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == "yes")
 
-    def action_confirm(self) -> None:
-        self.dismiss(True)
+    def action_confirm(self):
+        return self.dismiss(True)  # awaited by the binding: the keys after y are the screen's below
 
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+    def action_cancel(self):
+        return self.dismiss(False)

@@ -37,6 +37,9 @@ def _error_text(exc: ApiError) -> str:
 
 class DomainFormModal(ModalScreen[DomainView | None]):
     CSS_PATH = "domain_form.tcss"
+    # The first field that can take text (the domain; on edit, the subdomain), focused as the
+    # form is composed, so letters typed right after n are not lost.
+    AUTO_FOCUS = "Input"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "save", "Save", id="form.save"),
@@ -118,9 +121,6 @@ class DomainFormModal(ModalScreen[DomainView | None]):
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Save" if self.view else "Create", id="save", variant="primary", compact=True)
-
-    def on_mount(self) -> None:
-        (self.query_one("#CustomSubdomain", Input) if self.view else self.domain_input).focus()
 
     # ---- live validation ---------------------------------------------------------------
 
@@ -213,7 +213,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
             self._show(field, self.query_one(f"#{field}", Input).value)
         if self._errors:
             first = next(iter(self._errors))
-            self.query_one(f"#{first}", Input).focus()
+            self.set_focus(self.query_one(f"#{first}", Input))
             return
         params = self.params()
         if self.view is not None and not params:
@@ -286,5 +286,5 @@ class DomainFormModal(ModalScreen[DomainView | None]):
         else:
             self.action_cancel()
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def action_cancel(self):
+        return self.dismiss(None)  # awaited by the binding: the keys after escape are the screen's below

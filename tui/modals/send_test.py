@@ -28,6 +28,7 @@ from tui.text import clean, plain
 
 class SendTestModal(ModalScreen[Any]):
     CSS_PATH = "send_test.tcss"
+    AUTO_FOCUS = "#to"
     BINDINGS = [
         Binding("escape", "close", "Close", id="sendtest.close"),
         Binding("ctrl+s", "send", "Send", id="sendtest.send"),
@@ -68,9 +69,6 @@ class SendTestModal(ModalScreen[Any]):
                 yield Button("Close", id="close", compact=True)
                 yield Button("Send", id="send", variant="primary", compact=True)
 
-    def on_mount(self) -> None:
-        self.to_input.focus()
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "send" and self.sending:
             return None
@@ -92,7 +90,7 @@ class SendTestModal(ModalScreen[Any]):
         to = self.to_input.value.strip()
         if not to:
             self._outcome("Enter a recipient address (code 3: Missing To parameter)", "-error")
-            self.to_input.focus()
+            self.set_focus(self.to_input)
             return
         subject = self.subject_input.value.strip() or None
         self.sending = True
@@ -133,7 +131,7 @@ class SendTestModal(ModalScreen[Any]):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input.id == "to":
-            self.subject_input.focus()
+            self.set_focus(self.subject_input)
         else:
             self.action_send()
 
@@ -144,5 +142,5 @@ class SendTestModal(ModalScreen[Any]):
         else:
             self.action_close()
 
-    def action_close(self) -> None:
-        self.dismiss(self.outcome)
+    def action_close(self):
+        return self.dismiss(self.outcome)  # awaited by the binding

@@ -41,6 +41,7 @@ AGO_REFRESH_SECONDS = 30.0  # "Checked 3m ago" counts in minutes: at most half a
 
 class DomainDetailScreen(Screen):
     CSS_PATH = "domain_detail.tcss"
+    AUTO_FOCUS = "#records"  # focused as the screen is composed: keys typed right after enter land here
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("v", "verify", "Verify", id="detail.verify"),
@@ -131,7 +132,6 @@ class DomainDetailScreen(Screen):
 
     def on_mount(self) -> None:
         self.head.show_loading(self.domain_id)
-        self.record_table.focus()
         self._sync_buttons()
         self.set_interval(AGO_REFRESH_SECONDS, self._refresh_ago)
         self.load()
@@ -257,9 +257,10 @@ class DomainDetailScreen(Screen):
         if event.button.id:
             self.run_action(event.button.id)
 
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
+    def action_back(self):
+        if self.app.screen is self and len(self.app.screen_stack) > 1:
+            return self.app.pop_screen()  # awaited by the binding: the keys after escape are the list's
+        return None
 
     def action_refresh(self) -> None:
         self.load()
@@ -270,10 +271,10 @@ class DomainDetailScreen(Screen):
         # Focus follows the tab: TabbedContent brings back the pane that holds the focus.
         if tabs.active == "records-tab":
             tabs.active = "stats-tab"
-            self.domain_stats.table.focus()
+            self.set_focus(self.domain_stats.table)
         else:
             tabs.active = "records-tab"
-            self.record_table.focus()
+            self.set_focus(self.record_table)
 
     def action_verify(self) -> None:
         if self.verifying:
@@ -305,19 +306,18 @@ class DomainDetailScreen(Screen):
             self.app.notify(markup=False, message=clean(f"Some records are not right yet: status {outcome.status}"), title="Verify", severity="warning")
         self.load()
 
-    def action_send_test(self) -> None:
-        if self.view is not None:
-            self.app.push_screen(SendTestModal(self.view))
+    def action_send_test(self):
+        return self.app.push_screen(SendTestModal(self.view)) if self.view is not None else None
 
-    def action_edit(self) -> None:
+    def action_edit(self):
         if self.view is None:
-            return
+            return None
 
         def edited(result: DomainView | None) -> None:
             if result is not None:
                 self.load()
 
-        self.app.push_screen(DomainFormModal(self.view), edited)
+        return self.app.push_screen(DomainFormModal(self.view), edited)
 
     def action_toggle_pause(self) -> None:
         if self.view is None or self.busy:
@@ -336,9 +336,9 @@ class DomainDetailScreen(Screen):
         verb = "Resumed" if target == STATUS_ENABLED else "Paused"
         self.post_message(self.ActionDone(f"{verb} {to_unicode(view.domain)}: status {view.status}"))
 
-    def action_delete(self) -> None:
+    def action_delete(self):
         if self.view is None or self.busy:
-            return
+            return None
         name = self.view.display_name
 
         def answered(yes: bool | None) -> None:
@@ -346,7 +346,7 @@ class DomainDetailScreen(Screen):
                 self.busy = True
                 self._delete()
 
-        self.app.push_screen(
+        return self.app.push_screen(
             ConfirmModal(
                 f"Delete {name}?",
                 f"{name} stops sending as its own domain; its stats are kept. "

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
@@ -35,7 +36,7 @@ from tui.text import clean
 from tui.verify_all import VerifyAll
 from tui.watch import Watch
 from tui.widgets.activity_bar import ActivityBar
-from tui.widgets.domain_columns import COLUMN_KEYS
+from tui.widgets.domain_columns import COLUMN_KEYS, layout
 from tui.widgets.domain_hosts import HostSource
 from tui.widgets.domain_table import DomainTable
 from tui.widgets.empty_list import EmptyList
@@ -59,13 +60,15 @@ class DomainListScreen(Screen):
         Binding("p", "pause", "Pause", tooltip="Pause: Disabled, sends use the group default", id="list.pause"),
         Binding("p", "resume", "Resume", tooltip="Resume: set a paused domain back to Enabled", id="list.resume"),
         Binding("d,delete", "delete", "Delete", tooltip="Delete the domain (asks first)", id="list.delete"),
-        Binding("slash", "filter", "Filter", show=False, tooltip="Filter by name, status or DNS host as you type", id="list.filter"),  # the placeholder says so
+        Binding("slash", "filter", "Filter", show=False, tooltip="Filter as you type (name, status, bucket, host; status: bucket: user:)", id="list.filter"),  # the placeholder says so
         Binding("f", "cycle_status", "Status filter", show=False, tooltip="Status filter: all, Enabled, Pending, Disabled, Suspended", id="list.status"),
         Binding("s", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column (or click a header)", id="list.sort"),
         Binding("S", "reverse_sort", "Reverse", show=False, tooltip="Reverse the sort order", id="list.reverse"),
         Binding("r", "refresh", "Refresh", show=False, tooltip="Reload domains, figures and DNS hosts", id="list.refresh"),
         Binding("w", "watch", "Watch", tooltip="Watch: re-verify pending domains every 1 to 15 min", id="list.watch"),
         Binding("escape", "clear", "Clear filters / back to the list", show=False, id="list.clear"),
+        # Priority: ahead of the Input's own enter, so the focus is on the table before the next key.
+        Binding("enter", "leave_filter", "Back to the list", show=False, priority=True, id="list.leave_filter"),
     ]
 
     table = getters.query_one(DomainTable)
@@ -75,7 +78,9 @@ class DomainListScreen(Screen):
     activity = getters.query_one(ActivityBar)
     empty = getters.query_one(EmptyList)
 
-    loading: reactive[bool] = reactive(True, bindings=True)
+    # Not ``loading``: that is Textual's own reactive, which covers the screen with a spinner.
+    rows_loaded: reactive[bool] = reactive(False, bindings=True)  # the first load has answered
+    reloading: reactive[bool] = reactive(False)  # a load is under way (the rows shown stay)
     bulk_running: reactive[bool] = reactive(False, bindings=True)
     watching: reactive[bool] = reactive(False, bindings=True)
 
@@ -118,6 +123,9 @@ class DomainListScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p: in help
 
     def on_mount(self) -> None:
+        user = self.app.user
+        if user is not None:  # one tenant's list: every row is this user's (user: in the filter)
+            self.table.store.owner_names = {user.id: user.name}
         self.table.empty_message = "Loading…"
         self.set_interval(1.0, self._tick)
         self._update_view_info()
@@ -130,9 +138,12 @@ class DomainListScreen(Screen):
     # ---- loading -------------------------------------------------------------------------
 
     def load(self) -> None:
-        """(Re)load every row, then the figures; results of an older load are dropped."""
+        """(Re)load every row, then the figures; results of an older load are dropped. A
+        reload keeps the table as it is (figures included) and says so on the activity line
+        until the new rows and figures are in."""
         self._generation += 1
-        self.loading = True
+        self.reloading = True
+        self.update_activity()
         self._load_rows(self._generation)
 
     @work(thread=True, exclusive=True, group="list-load", exit_on_error=False)
@@ -147,16 +158,19 @@ class DomainListScreen(Screen):
         if message.generation != self._generation:
             return  # a newer load is under way
         table = self.table
-        table.figures_loaded = False
+        if not self.rows_loaded:
+            table.figures_loaded = False  # "…" until they come; a reload keeps the last ones
         table.set_views(message.views)
         self._gone -= {view.id for view in message.views}
-        self.loading = False
+        self.rows_loaded = True
         self._after_rows_changed()
 
     def on_domain_list_screen_figures_loaded(self, message: FiguresLoaded) -> None:
         if message.generation != self._generation:
             return
         self.table.set_figures(message.figures)
+        self.reloading = False
+        self.update_activity()
         self._update_summary()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -166,10 +180,12 @@ class DomainListScreen(Screen):
             return
         self.app.notify_error(event.worker.error)
         if event.worker.group == "list-load":
-            self.loading = False
-            self.table.empty_message = "Could not load the domains — press r to try again"
-            self.table.refresh()
-            self.summary.show_failed()
+            self.reloading = False
+            self.update_activity()
+            if not self.rows_loaded:
+                self.table.empty_message = "Could not load the domains — press r to try again"
+                self.table.refresh()
+                self.summary.show_failed()
 
     def refresh_domain(self, domain_id: int) -> None:
         """Re-read one domain (after a verify, an edit, or coming back from its detail)."""
@@ -201,7 +217,7 @@ class DomainListScreen(Screen):
         # Back from the detail screen or a modal: that domain may have changed or gone, and
         # its DNS host may have been found there (it is in the cache now).
         row_id = self.table.highlighted_id
-        if row_id is not None and not self.loading:
+        if row_id is not None and self.rows_loaded:
             self.table.recheck_host(row_id)
             self.refresh_domain(row_id)
 
@@ -209,7 +225,7 @@ class DomainListScreen(Screen):
 
     def _after_rows_changed(self) -> None:
         table = self.table
-        empty = table.total_count == 0 and not self.loading
+        empty = table.total_count == 0 and self.rows_loaded
         table.display = not empty
         self.filter_bar.display = not empty
         self.empty.display = empty
@@ -220,7 +236,7 @@ class DomainListScreen(Screen):
         self.refresh_bindings()
 
     def _update_summary(self) -> None:
-        if self.loading:
+        if not self.rows_loaded:
             self.summary.show_loading()
         else:
             self.summary.show((row.view for row in self.table.all_rows), self.table.figures_loaded)
@@ -232,6 +248,8 @@ class DomainListScreen(Screen):
     def update_activity(self) -> None:
         if self.bulk_running:
             self.activity.show_progress(*self.bulk_verify.progress)
+        elif self.reloading and self.rows_loaded:
+            self.activity.show_line(Content.styled("Reloading the domains and their figures…", "$text-accent"))
         elif self.watching:
             self.activity.show_line(self.watcher.line())
         else:
@@ -254,15 +272,19 @@ class DomainListScreen(Screen):
         return self._check(name) is True
 
     def _check(self, action: str) -> bool | None:
+        if action == "leave_filter":
+            return self.is_mounted and self.focused is self.filter_input
+        if action in self.ROW_ACTIONS and self.is_mounted:
+            self._sync_filter()
         row = self.table.highlighted if self.is_mounted else None
         status = row.view.status if row else None
         if action in ("open", "verify", "delete", "pause", "resume"):
-            if row is None or self.loading:
+            if row is None or not self.rows_loaded:
                 return None
         if action == "verify":
             return None if (row.id in self.verifying or self.bulk_running) else True
         if action == "verify_all":
-            if self.bulk_running or self.loading or self.watcher.state.running:
+            if self.bulk_running or not self.rows_loaded or self.watcher.state.running:
                 return None
             return True if any(r.view.status == STATUS_PENDING for r in self.table.all_rows) else None
         if action == "pause":
@@ -278,7 +300,7 @@ class DomainListScreen(Screen):
 
     # ---- actions -------------------------------------------------------------------------
 
-    def action_new(self) -> None:
+    def action_new(self):
         def created(view: DomainView | None) -> None:
             if view is not None:
                 self._gone.discard(view.id)  # a deleted domain added again keeps its id
@@ -287,16 +309,16 @@ class DomainListScreen(Screen):
                 self._after_rows_changed()
                 self.refresh_domain(view.id)  # with its figures
 
-        self.app.push_screen(DomainFormModal(), created)
+        return self.app.push_screen(DomainFormModal(), created)  # awaited: keys after n go to the form
 
-    def action_open(self) -> None:
+    def action_open(self):
         row = self.table.highlighted
-        if row is not None:
-            self.open_domain(row.id)
+        return self.open_domain(row.id) if row is not None else None
 
-    def open_domain(self, domain_id: int) -> None:
+    def open_domain(self, domain_id: int):
+        """Show ``domain_id``'s detail screen (awaitable: mounted and focused)."""
         self.table.move_to(domain_id)
-        self.app.push_screen(DomainDetailScreen(domain_id))
+        return self.app.push_screen(DomainDetailScreen(domain_id))
 
     @on(DomainTable.Selected)
     def _selected(self, message: DomainTable.Selected) -> None:
@@ -322,26 +344,37 @@ class DomainListScreen(Screen):
         super().refresh_bindings()
 
     def action_filter(self) -> None:
-        self.filter_input.focus()
+        self.set_focus(self.filter_input)  # at once, not later: the next keys of a burst are the filter's
+
+    def action_leave_filter(self) -> None:
+        """Enter in the filter: back to the table, at once (the next key may be d or enter)."""
+        self.set_focus(self.table)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
-        self._after_rows_changed()
+        self._sync_filter()
+
+    def _sync_filter(self) -> None:
+        """Apply the filter as typed so far. Called on each change and before a key acts on
+        the highlighted row: in a burst (``/promo⏎d``) the d may be handled before the
+        Input's change messages, and must act on the row the typed filter shows."""
+        if self.filter_input.value != self.table.store.query:
+            self.table.set_filter(self.filter_input.value)
+            self._after_rows_changed()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
 
     def action_clear(self) -> None:
         table = self.table
         if self.filter_input.has_focus and self.filter_input.value == "" and table.status_filter is None:
-            table.focus()
+            self.set_focus(table)
             return
         self._status_index = 0
         self.filter_input.value = ""
         table.set_filter("", None)
-        table.focus()
+        self.set_focus(table)
         self._after_rows_changed()
 
     def action_cycle_status(self) -> None:
@@ -354,8 +387,13 @@ class DomainListScreen(Screen):
         self._after_rows_changed()
 
     def action_cycle_sort(self) -> None:
+        """Sort by the next column on screen (a column too wide for the terminal is skipped)."""
         table = self.table
-        key = COLUMN_KEYS[(COLUMN_KEYS.index(table.sort_key) + 1) % len(COLUMN_KEYS)]
+        shown = [column.key for column, _ in layout(table.scrollable_content_region.width)]
+        order = [key for key in COLUMN_KEYS if key in shown or key == table.sort_key]
+        key = order[(order.index(table.sort_key) + 1) % len(order)]
+        if key not in shown:
+            key = shown[0]
         self.action_sort_by(key)
 
     def action_sort_by(self, key: str) -> None:
@@ -378,9 +416,10 @@ class DomainListScreen(Screen):
         if (row := self.table.highlighted) is not None:
             self.writes.set_status(row.id, "Enabled")
 
-    def action_delete(self) -> None:
+    def action_delete(self):
         if (row := self.table.highlighted) is not None:
-            self.writes.delete(row.id, row.name)
+            return self.writes.delete(row.id, row.name)  # the question, awaited: y and n go to it
+        return None
 
     # verify one ----------------------------------------------------------------------------
 

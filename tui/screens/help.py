@@ -20,7 +20,8 @@ def _key_names(app, bindings: list[Binding]) -> str:
 
 class HelpScreen(ModalScreen[None]):
     CSS_PATH = "help.tcss"
-    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close")]
+    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help.close")]
+    AUTO_FOCUS = "#help-body"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog"):
@@ -28,6 +29,9 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-body"):
                 yield Static(self._help_content(), id="help-keys")
             yield Static("escape closes · ctrl+p opens the command palette", id="help-hint")
+
+    def action_close(self):
+        return self.dismiss()  # awaited by the binding: the keys after escape are the screen's below
 
     def _underneath(self) -> Screen | None:
         stack = self.app.screen_stack
