@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Literal
@@ -49,6 +50,18 @@ MAX_DOMAIN_SHARE = 36  # beyond this, extra width goes to the DNS host column
 MAX_HOST_WIDTH = 24
 
 
+@functools.lru_cache(maxsize=64)
+def _folded_status(status: str) -> str:
+    return fold(status)
+
+
+@functools.lru_cache(maxsize=4096)
+def _owner_names(owner: str) -> tuple[str, str]:
+    """An owner's name as shown and as matched (a list has few owners and many rows)."""
+    shown = clean(owner)
+    return shown, fold(shown)
+
+
 class DomainRow:
     """One domain as the table sees it: the view plus what filtering and sorting need.
 
@@ -61,12 +74,11 @@ class DomainRow:
         self.view = view
         self.id = view.id
         self.name = clean(view.display_name)
-        self.owner = clean(getattr(view, "owner", None) or owner)
+        self.owner, self._owner = _owner_names(getattr(view, "owner", None) or owner)
         self._counts: tuple[int, int] | None = None  # computed when first shown or sorted on
         self.dns_host = dns_host
         # What never changes for this view, folded once (tui/widgets/domain_filter.py).
-        self._status = fold(view.status)
-        self._owner = fold(self.owner)
+        self._status = _folded_status(view.status)
         self._words = f"{fold(self.name)}\n{view.domain}\n{self._status}\n{self._owner}"
         self._index()
 

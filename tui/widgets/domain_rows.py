@@ -142,7 +142,15 @@ class DomainRows:
         rows = self.all
         if status is not None:
             rows = [r for r in rows if r.view.status == status]
-        if not query.empty:
+        if query.words and not (query.statuses or query.buckets or query.users):
+            # Words alone (the usual filter): substring tests inline, no call per row.
+            if len(query.words) == 1:
+                word = query.words[0]
+                rows = [r for r in rows if word in r.haystack]
+            else:
+                words = query.words
+                rows = [r for r in rows if all(w in r.haystack for w in words)]
+        elif not query.empty:
             rows = [r for r in rows if r.matches(query)]
         elif rows is self.all:
             rows = list(rows)
