@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 
 from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -22,8 +24,10 @@ from tui.palette import SenderdeckCommands
 from tui.screens.domain_list import DomainListScreen
 from tui.screens.help import HelpScreen
 from tui.text import clean
+from tui.widgets.context_bar import Place, place, terminal_title
 
 DEFAULT_THEME = "textual-dark"
+SAVE_TITLE, RESTORE_TITLE = "\x1b[22;0t", "\x1b[23;0t"
 KEY_HANDOVER_SECONDS = 1.0  # never wait longer than this for a widget to take a key
 
 
@@ -54,7 +58,10 @@ class SenderdeckApp(App[int]):
         theme: str | None = None,
         cursor_blink: bool = True,
         watch: bool = False,
+        database_label: str | None = None,
     ) -> None:
+        """``database_label``: the database as the header shows it (None: from the settings;
+        the screenshots and snapshot tests fix it, their databases live in temp paths)."""
         super().__init__()
         self.ctx = ctx
         self.service = ctx.service
@@ -64,11 +71,47 @@ class SenderdeckApp(App[int]):
         self.start_watching = watch
         self.theme = theme or DEFAULT_THEME
         self.sub_title = clean(getattr(user, "name", ""))
+        # The list shows one user's domains; the operator view will set this to show every
+        # tenant's (the header and the terminal title then say "all tenants").
+        self.all_tenants = False
+        self.database_label = database_label
+        self.terminal_title = ""
+        self._title_saved = False
+
+    @property
+    def place(self) -> Place:
+        """The database, the tenant and demo mode, as the header and the title show them."""
+        where = place(self)
+        return replace(where, database=self.database_label) if self.database_label else where
+
+    def show_title(self, screen: str | None = None) -> None:
+        """Set the terminal's title (``screen``: what is open, e.g. a domain's name)."""
+        title = terminal_title(self.place, screen)
+        if title == self.terminal_title:
+            return
+        self.terminal_title = title
+        driver = self._driver
+        if driver is None:
+            return
+        if not self._title_saved:
+            driver.write(SAVE_TITLE)  # xterm's title stack: the shell's title comes back on quit
+            self._title_saved = True
+        driver.write(f"\x1b]2;{title}\x07")
+
+    def on_unmount(self) -> None:
+        if self._title_saved and self._driver is not None:
+            self._driver.write(RESTORE_TITLE)
 
     def on_mount(self) -> None:
         # Pushed rather than returned from get_default_screen(): Textual loads a screen's
         # CSS_PATH only for screens it pushes or switches to.
-        self.push_screen(DomainListScreen(watch=self.start_watching))
+        first = self.first_screen()
+        if first is not None:
+            self.push_screen(first)
+
+    def first_screen(self) -> Screen | None:
+        """The screen the app opens on: the domain list."""
+        return DomainListScreen(watch=self.start_watching)
 
     async def on_event(self, event: events.Event) -> None:
         """Keys act in the order they came, even in a burst (a paste, or SSH delivering
@@ -132,9 +175,12 @@ def make_app(
     theme: str | None = None,
     cursor_blink: bool = True,
     watch: bool = False,
+    database_label: str | None = None,
 ) -> SenderdeckApp:
     """Build the app from injected services (the CLI and the tests both call this)."""
-    return SenderdeckApp(ctx, user, clock=clock, theme=theme, cursor_blink=cursor_blink, watch=watch)
+    return SenderdeckApp(
+        ctx, user, clock=clock, theme=theme, cursor_blink=cursor_blink, watch=watch, database_label=database_label
+    )
 
 
 def run_app(ctx, user, *, watch: bool = False) -> int:

@@ -21,6 +21,8 @@ from tests.tui.seed import seed_sample
 THEME = "textual-dark"
 SIZE_SMALL = (80, 24)
 SIZE_LARGE = (120, 36)
+# The header shows this for the temp databases (their paths change from run to run).
+DATABASE_LABEL = "~/.local/share/senderdeck/senderdeck.db"
 
 
 async def settle(pilot) -> None:
@@ -79,6 +81,7 @@ def build_app(ctx, user, clock, **kwargs):
 
     kwargs.setdefault("theme", THEME)
     kwargs.setdefault("cursor_blink", False)
+    kwargs.setdefault("database_label", DATABASE_LABEL)
     return make_app(ctx, user, clock=clock, **kwargs)
 
 

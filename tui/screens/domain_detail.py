@@ -30,6 +30,7 @@ from tui.text import clean
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.modals.send_test import SendTestModal
+from tui.widgets.context_bar import ContextBar
 from tui.widgets.domain_head import DomainHead
 from tui.widgets.domain_stats import DomainStats
 from tui.widgets.record_detail import RecordDetail
@@ -114,6 +115,7 @@ class DomainDetailScreen(Screen):
     # ---- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield ContextBar(self.app.place, id="context")
         yield DomainHead(id="head")
         with TabbedContent(id="tabs", initial="records-tab"):
             with TabPane("Records", id="records-tab"):
@@ -132,6 +134,7 @@ class DomainDetailScreen(Screen):
 
     def on_mount(self) -> None:
         self.head.show_loading(self.domain_id)
+        self.app.show_title(f"domain #{self.domain_id}")
         self._sync_buttons()
         self.set_interval(AGO_REFRESH_SECONDS, self._refresh_ago)
         self.load()
@@ -193,11 +196,17 @@ class DomainDetailScreen(Screen):
             self._sync_buttons()
             return
         self._render_head()
+        if self.app.screen is self:
+            self.app.show_title(view.display_name)
         self.record_table.show(view.records(), view.domain)
         self._render_record_detail()
         self._render_stats()
         self.query_one("#toggle_pause", Button).label = "Resume" if view.status == STATUS_DISABLED else "Pause"
         self._sync_buttons()
+
+    def on_screen_resume(self) -> None:
+        if self.view is not None:
+            self.app.show_title(self.view.display_name)
 
     def watch_dns_host(self) -> None:
         if self.view is not None:

@@ -36,6 +36,7 @@ from tui.text import clean
 from tui.verify_all import VerifyAll
 from tui.watch import Watch
 from tui.widgets.activity_bar import ActivityBar
+from tui.widgets.context_bar import ContextBar
 from tui.widgets.domain_columns import COLUMN_KEYS, layout
 from tui.widgets.domain_hosts import HostSource
 from tui.widgets.domain_table import DomainTable
@@ -115,6 +116,7 @@ class DomainListScreen(Screen):
     # ---- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield ContextBar(self.app.place, id="context")
         yield SummaryBar(id="summary")
         yield FilterBar(id="filter-bar")
         yield DomainTable(id="domains", now=self.app.clock.now, hosts=HostSource.of_app(self.app))
@@ -127,6 +129,7 @@ class DomainListScreen(Screen):
         if user is not None:  # one tenant's list: every row is this user's (user: in the filter)
             self.table.store.owner_names = {user.id: user.name}
         self.table.empty_message = "Loading…"
+        self.app.show_title()
         self.set_interval(1.0, self._tick)
         self._update_view_info()
         self.update_activity()
@@ -214,6 +217,7 @@ class DomainListScreen(Screen):
         self._after_rows_changed()
 
     def on_screen_resume(self) -> None:
+        self.app.show_title()
         # Back from the detail screen or a modal: that domain may have changed or gone, and
         # its DNS host may have been found there (it is in the cache now).
         row_id = self.table.highlighted_id
