@@ -20,6 +20,8 @@ from textual.worker import Worker, WorkerState
 
 from core.clock import Clock
 from core.errors import ApiError
+from tui.clipboard import clipboard_blocked
+from tui.modals.copy_text import CopyTextModal
 from tui.palette import SenderdeckCommands
 from tui.screens.domain_list import DomainListScreen
 from tui.screens.help import HelpScreen
@@ -28,6 +30,7 @@ from tui.widgets.context_bar import Place, place, terminal_title
 
 DEFAULT_THEME = "textual-dark"
 SAVE_TITLE, RESTORE_TITLE = "\x1b[22;0t", "\x1b[23;0t"
+NOT_CHECKED = object()
 KEY_HANDOVER_SECONDS = 1.0  # never wait longer than this for a widget to take a key
 
 
@@ -46,7 +49,9 @@ class SenderdeckApp(App[int]):
     COMMANDS = App.COMMANDS | {SenderdeckCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", tooltip="Quit senderdeck", id="app.quit"),
-        Binding("question_mark,f1", "help", "Help", tooltip="Every key of this screen", id="app.help"),
+        # Priority: modals (the forms) pass only priority bindings on. A text field keeps ? for
+        # itself (Textual leaves keys a focused Input takes out of the chain); f1 works anywhere.
+        Binding("question_mark,f1", "help", "Help", tooltip="Every key of this screen", priority=True, id="app.help"),
     ]
 
     def __init__(
@@ -76,6 +81,7 @@ class SenderdeckApp(App[int]):
         self.all_tenants = False
         self.database_label = database_label
         self.terminal_title = ""
+        self._clipboard_blocked: str | None | object = NOT_CHECKED  # looked up on the first copy
         self._title_saved = False
 
     @property
@@ -138,8 +144,20 @@ class SenderdeckApp(App[int]):
         await super().on_event(event)
 
     def action_help(self):
-        if not isinstance(self.screen, HelpScreen):
-            return self.push_screen(HelpScreen())  # awaited by the binding: keys after ? go to help
+        if isinstance(self.screen, HelpScreen):
+            return self.screen.dismiss()  # ? again closes it
+        return self.push_screen(HelpScreen())  # awaited by the binding: keys after ? go to help
+
+    def copy_text(self, text: str, what: str):
+        """Copy ``text`` (``what`` it is, for the message) through the terminal; when that may
+        not reach the clipboard (tui/clipboard.py), show it to select by hand instead."""
+        if self._clipboard_blocked is NOT_CHECKED:
+            self._clipboard_blocked = clipboard_blocked()
+        self.copy_to_clipboard(text)
+        why = self._clipboard_blocked
+        if why:
+            return self.push_screen(CopyTextModal(f"Copy {what}", text, why))  # awaited by the binding
+        self.notify(clean(f"Copied {what} to the clipboard"), title="Copied", markup=False)
         return None
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:

@@ -105,7 +105,7 @@ async def test_verify_all_continues_truncated_batches(app, ctx, alice, sample, d
         assert not screen.bulk_running and not screen.query_one("#activity").display
         enabled = {r.id for r in screen.table.all_rows if r.view.status == STATUS_ENABLED}
         assert set(extra[:10]) <= enabled and not set(extra[10:]) & enabled
-        assert any("33 checked · 10 verified · 23 still pending" in n for n in notes(app))
+        assert any("33 domains checked · 10 verified · 23 still pending" in n for n in notes(app))
         assert any("is now Enabled" in n for n in notes(app))
         assert "14 enabled" in str(screen.query_one("#summary").render())
 

@@ -9,12 +9,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from tui.text import plain
+from tui.widgets.key_hints import KeyHints
 
 
 class ConfirmModal(ModalScreen[bool]):
     """Ask before something that cannot be undone. Title and message are shown as plain text."""
 
     CSS_PATH = "confirm.tcss"
+    HELP_TITLE = "Question"
     AUTO_FOCUS = "#no"  # the safe answer, focused as the question is composed
     BINDINGS = [
         Binding("y", "confirm", "Yes", id="confirm.yes"),
@@ -35,6 +37,7 @@ class ConfirmModal(ModalScreen[bool]):
             with Horizontal(id="buttons"):
                 yield Button(self._cancel_label, id="no", compact=True)
                 yield Button(self._confirm_label, id="yes", variant="error", compact=True)
+            yield KeyHints(id="keys")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

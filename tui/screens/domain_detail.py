@@ -15,6 +15,7 @@ from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -29,32 +30,43 @@ from core.views import DomainView
 from tui.text import clean
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
+from tui.modals.export_zone import ExportZoneModal
 from tui.modals.send_test import SendTestModal
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.domain_head import DomainHead
 from tui.widgets.domain_stats import DomainStats
 from tui.widgets.record_detail import RecordDetail
-from tui.widgets.record_table import RecordTable
+from tui.widgets.record_table import RecordTable, name_of
 
 STATS_DAYS = 30
 AGO_REFRESH_SECONDS = 30.0  # "Checked 3m ago" counts in minutes: at most half a minute late
 
 
+def button_label(key: str, label: str) -> Content:
+    """A button's label with its key first (``v Verify``), as the footer shows keys."""
+    return Content.assemble((key, "bold $text-accent"), " ", label)
+
+
 class DomainDetailScreen(Screen):
     CSS_PATH = "domain_detail.tcss"
+    HELP_TITLE = "Domain detail"
     AUTO_FOCUS = "#records"  # focused as the screen is composed: keys typed right after enter land here
+    # The actions on the domain are buttons that show their keys (v, t, e, p, d): the footer
+    # keeps to the rest, so it fits a terminal 80 columns wide.
     BINDINGS = [
-        Binding("escape", "back", "Back", id="detail.back"),
-        Binding("v", "verify", "Verify", id="detail.verify"),
-        Binding("t", "send_test", "Send test", id="detail.send_test"),
-        Binding("e", "edit", "Edit", id="detail.edit"),
-        Binding("p", "toggle_pause", "Pause/Resume", id="detail.pause"),
-        Binding("d", "delete", "Delete", id="detail.delete"),
-        Binding("c", "copy_value", "Copy value", id="detail.copy"),
-        Binding("x", "export", "Export zone", id="detail.export"),
-        Binding("r", "refresh", "Refresh", id="detail.refresh", show=False),
-        Binding("s", "toggle_tab", "Records/Stats", id="detail.tab", show=False),
+        Binding("escape", "back", "Back", tooltip="Back to the list", id="detail.back"),
+        Binding("v", "verify", "Verify", show=False, tooltip="Verify the DNS records now", id="detail.verify"),
+        Binding("t", "send_test", "Send test", show=False, tooltip="Send a test message from this domain", id="detail.send_test"),
+        Binding("e", "edit", "Edit", show=False, tooltip="Edit subdomain, tracking prefix and tracking options", id="detail.edit"),
+        Binding("p", "toggle_pause", "Pause/Resume", show=False, tooltip="Pause (Disabled) or resume (Enabled)", id="detail.pause"),
+        Binding("d", "delete", "Delete", show=False, tooltip="Delete the domain (asks first)", id="detail.delete"),
+        Binding("c", "copy_value", "Copy value", tooltip="Copy the highlighted record's value", id="detail.copy"),
+        Binding("C", "copy_name", "Copy name", tooltip="Copy the highlighted record's name (as your DNS host wants it)", id="detail.copy_name"),
+        Binding("x", "export", "Export", tooltip="Export the records as a zone file (asks where)", id="detail.export"),
+        Binding("s", "toggle_tab", "Stats", tooltip="Switch between the records and the 30-day stats", id="detail.tab"),
+        Binding("r", "refresh", "Refresh", show=False, tooltip="Read the domain again", id="detail.refresh"),
     ]
+    ACTION_BUTTONS = (("verify", "v", "Verify"), ("send_test", "t", "Send test"), ("edit", "e", "Edit"), ("toggle_pause", "p", "Pause"), ("delete", "d", "Delete"))
 
     head = getters.query_one(DomainHead)
     record_table = getters.query_one(RecordTable)
@@ -125,12 +137,10 @@ class DomainDetailScreen(Screen):
             with TabPane("Stats (30 days)", id="stats-tab"):
                 yield DomainStats()
         with Horizontal(id="actions"):
-            yield Button("Verify", id="verify", variant="primary", compact=True)
-            yield Button("Send test", id="send_test", compact=True)
-            yield Button("Edit", id="edit", compact=True)
-            yield Button("Pause", id="toggle_pause", compact=True)
-            yield Button("Delete", id="delete", variant="error", compact=True)
-        yield Footer()
+            for action, key, label in self.ACTION_BUTTONS:
+                variant = {"verify": "primary", "delete": "error"}.get(action, "default")
+                yield Button(button_label(key, label), id=action, variant=variant, compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p: in help
 
     def on_mount(self) -> None:
         self.head.show_loading(self.domain_id)
@@ -201,7 +211,7 @@ class DomainDetailScreen(Screen):
         self.record_table.show(view.records(), view.domain)
         self._render_record_detail()
         self._render_stats()
-        self.query_one("#toggle_pause", Button).label = "Resume" if view.status == STATUS_DISABLED else "Pause"
+        self.query_one("#toggle_pause", Button).label = button_label("p", "Resume" if view.status == STATUS_DISABLED else "Pause")
         self._sync_buttons()
 
     def on_screen_resume(self) -> None:
@@ -399,26 +409,33 @@ class DomainDetailScreen(Screen):
             return
         self.post_message(self.ActionFailed("Unexpected error", f"{type(event.worker.error).__name__}: {event.worker.error}"))
 
-    def action_copy_value(self) -> None:
+    def action_copy_value(self):
         record = self.record_table.current
         if record is None:
-            return
-        self.app.copy_to_clipboard(record.value)
-        self.app.notify(markup=False, message=clean(f"Copied the {record.type} value for {record.host}"))
+            return None
+        return self.app.copy_text(record.value, f"the {record.type} value of {name_of(record.host, self.zone)}")
 
-    def action_export(self) -> None:
+    def action_copy_name(self):
+        """The record's name as the Name column shows it: relative to the zone, @ for its apex."""
+        record = self.record_table.current
+        if record is None:
+            return None
+        name = name_of(record.host, self.zone)
+        return self.app.copy_text(name, f"the name of the {record.type} record {name}")
+
+    @property
+    def zone(self) -> str | None:
+        """The DNS zone the records are named relative to (ASCII)."""
+        return self.view.domain if self.view is not None else None
+
+    def action_export(self):
         if self.view is None:
-            return
-        directory = self.export_dir or getattr(self.app, "export_dir", None) or Path.cwd()
-        path = Path(directory) / f"{self.view.domain}.zone"
+            return None
         records = {r.host: [r.type, r.value] for r in self.view.records()}
-        self._export(path, zone_snippet(records))
+        modal = ExportZoneModal(self.view.domain, zone_snippet(records), base=self.export_dir)
 
-    @work(thread=True, exclusive=True, group="detail-export", exit_on_error=False)
-    def _export(self, path: Path, text: str) -> None:
-        try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            self.post_message(self.ActionFailed("Export failed", f"{path}: {exc.strerror or exc}"))
-            return
-        self.post_message(self.ActionDone(f"Wrote the records to {path}", reload=False))
+        def written(path: Path | None) -> None:
+            if path is not None:
+                self.app.notify(markup=False, message=clean(f"Wrote {len(records)} records to {path}"), title="Exported")
+
+        return self.app.push_screen(modal, written)  # awaited by the binding

@@ -37,7 +37,7 @@ from tui.verify_all import VerifyAll
 from tui.watch import Watch
 from tui.widgets.activity_bar import ActivityBar
 from tui.widgets.context_bar import ContextBar
-from tui.widgets.domain_columns import COLUMN_KEYS, layout
+from tui.widgets.domain_columns import COLUMN_KEYS, COLUMNS, layout
 from tui.widgets.domain_hosts import HostSource
 from tui.widgets.domain_table import DomainTable
 from tui.widgets.empty_list import EmptyList
@@ -51,6 +51,14 @@ class DomainListScreen(Screen):
     CSS_PATH = "domain_list.tcss"
     HELP_TITLE = "Domain list"
     HELP_WIDGETS = (DomainTable,)
+    HELP_NOTES = (
+        ("Filter words", [
+            ("word", "in the name (accents optional), status, bucket, DNS host or owner"),
+            ("status:pending", "one field only; also bucket:poor, bucket:none, user:NAME"),
+            ("poor pending", "every word must match"),
+        ]),
+        ("Columns", [(column.label, column.about) for column in COLUMNS]),
+    )
     AUTO_FOCUS = "DomainTable"
 
     BINDINGS = [
