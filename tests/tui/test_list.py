@@ -293,9 +293,42 @@ async def test_palette_offers_the_main_actions(app):
         opener = next(h for h in hits if "Open bücher.example" in str(h.prompt))
         from tui.screens.domain_detail import DomainDetailScreen
 
-        opener.command()
+        await opener.command()
         await pilot.pause()
         assert isinstance(app.screen, DomainDetailScreen)
+
+
+async def test_the_palette_offers_the_domains_commands_on_its_detail_screen(app, sample):
+    """Issue 14.10: not only Textual's built-ins on the detail screen."""
+    from tui.palette import SenderdeckCommands
+    from tui.screens.domain_detail import DomainDetailScreen
+
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        app.screen.table.move_to(sample["shop.example"])
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen
+        provider = SenderdeckCommands(detail)
+        labels = [str(hit.display) async for hit in provider.discover()]
+        for wanted in ("Verify this domain", "Send a test message", "Pause this domain", "Copy the record's value",
+                       "Copy the record's name", "Export the records as a zone file", "Back to the list", "Help: every key"):
+            assert wanted in labels, wanted
+        assert "Resume this domain" not in labels  # shop.example is Enabled
+        best = max([hit async for hit in provider.search("export zone")], key=lambda h: h.score)
+        await best.command()
+        await settle(pilot)
+        from tui.modals.export_zone import ExportZoneModal
+
+        assert isinstance(app.screen, ExportZoneModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        # Open another domain by name from the detail screen: back to the list, then that one.
+        opener = next(h for h in [hit async for hit in provider.search("news")] if "Open news.example.org" in str(h.prompt))
+        await opener.command()
+        await settle(pilot)
+        assert isinstance(app.screen, DomainDetailScreen) and app.screen.domain_id == sample["news.example.org"]
+        assert len(app.screen_stack) == 3  # the default screen, the list, this domain
 
 
 async def test_enter_opens_the_detail_screen_and_escape_comes_back(app, sample):

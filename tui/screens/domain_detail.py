@@ -39,6 +39,14 @@ from tui.widgets.record_detail import RecordDetail
 from tui.widgets.record_table import RecordTable, name_of
 
 STATS_DAYS = 30
+
+
+def can_pause(status: str | None) -> bool:
+    return status == STATUS_ENABLED
+
+
+def can_resume(status: str | None) -> bool:
+    return status == STATUS_DISABLED
 AGO_REFRESH_SECONDS = 30.0  # "Checked 3m ago" counts in minutes: at most half a minute late
 
 
@@ -58,7 +66,8 @@ class DomainDetailScreen(Screen):
         Binding("v", "verify", "Verify", show=False, tooltip="Verify the DNS records now", id="detail.verify"),
         Binding("t", "send_test", "Send test", show=False, tooltip="Send a test message from this domain", id="detail.send_test"),
         Binding("e", "edit", "Edit", show=False, tooltip="Edit subdomain, tracking prefix and tracking options", id="detail.edit"),
-        Binding("p", "toggle_pause", "Pause/Resume", show=False, tooltip="Pause (Disabled) or resume (Enabled)", id="detail.pause"),
+        Binding("p", "pause", "Pause", show=False, tooltip="Pause: Disabled, its mail uses the group default", id="detail.pause"),
+        Binding("p", "resume", "Resume", show=False, tooltip="Resume a paused domain", id="detail.resume"),
         Binding("d", "delete", "Delete", show=False, tooltip="Delete the domain (asks first)", id="detail.delete"),
         Binding("c", "copy_value", "Copy value", tooltip="Copy the highlighted record's value", id="detail.copy"),
         Binding("C", "copy_name", "Copy name", tooltip="Copy the highlighted record's name (as your DNS host wants it)", id="detail.copy_name"),
@@ -260,16 +269,26 @@ class DomainDetailScreen(Screen):
     # ---- actions -----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        needs_view = {"verify", "send_test", "edit", "toggle_pause", "delete", "copy_value", "export"}
+        needs_view = {"verify", "send_test", "edit", "toggle_pause", "pause", "resume", "delete", "copy_value", "copy_name", "export"}
         if action in needs_view and self.view is None:
             return None if self.is_mounted else True
         if action == "verify" and self.verifying:
             return None
-        if action in ("toggle_pause", "delete", "edit") and self.busy:
+        if action in ("toggle_pause", "pause", "resume", "delete", "edit") and self.busy:
             return None
-        if action == "toggle_pause" and self.view is not None and self.view.status not in (STATUS_ENABLED, STATUS_DISABLED):
-            return None
+        status = self.view.status if self.view is not None else None
+        if action == "pause":
+            # One key, two bindings: Pause unless the domain is paused, then Resume.
+            return True if can_pause(status) else (False if can_resume(status) else None)
+        if action == "resume":
+            return True if can_resume(status) else False
+        if action == "toggle_pause":
+            return True if (can_pause(status) or can_resume(status)) else None
         return True
+
+    def action_available(self, action: str) -> bool:
+        """Whether ``action`` could run now (the palette offers only these)."""
+        return self.check_action(action.split("(", 1)[0], ()) is True
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -338,12 +357,24 @@ class DomainDetailScreen(Screen):
 
         return self.app.push_screen(DomainFormModal(self.view), edited)
 
-    def action_toggle_pause(self) -> None:
-        if self.view is None or self.busy:
+    def action_toggle_pause(self):
+        """The Pause/Resume button: whichever the domain's status allows."""
+        if self.view is not None and can_resume(self.view.status):
+            return self.action_resume()
+        return self.action_pause()
+
+    def action_pause(self) -> None:
+        if self.view is None or self.busy or not can_pause(self.view.status):
             return
-        target = STATUS_ENABLED if self.view.status == STATUS_DISABLED else STATUS_DISABLED
         self.busy = True
-        self._set_status(target)
+        self._set_status(STATUS_DISABLED)
+
+    def action_resume(self):
+        if self.view is None or self.busy or not can_resume(self.view.status):
+            return None
+        self.busy = True
+        self._set_status(STATUS_ENABLED)
+        return None
 
     @work(thread=True, exclusive=True, group="detail-write", exit_on_error=False)
     def _set_status(self, target: str) -> None:
