@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import replace
+from pathlib import Path
 
 from textual import events
 from textual.app import App
@@ -20,12 +21,14 @@ from textual.worker import Worker, WorkerState
 
 from core.clock import Clock
 from core.errors import ApiError
+from tui import ui_state
 from tui.clipboard import clipboard_blocked
 from tui.modals.copy_text import CopyTextModal
 from tui.palette import SenderdeckCommands
 from tui.screens.domain_list import DomainListScreen
 from tui.screens.help import HelpScreen
 from tui.text import clean
+from tui.ui_state import UiState
 from tui.widgets.context_bar import Place, place, terminal_title
 
 DEFAULT_THEME = "textual-dark"
@@ -64,9 +67,11 @@ class SenderdeckApp(App[int]):
         cursor_blink: bool = True,
         watch: bool = False,
         database_label: str | None = None,
+        state_path: Path | None = None,
     ) -> None:
         """``database_label``: the database as the header shows it (None: from the settings;
-        the screenshots and snapshot tests fix it, their databases live in temp paths)."""
+        the screenshots and snapshot tests fix it, their databases live in temp paths).
+        ``state_path``: where the theme and the sort are remembered (None: nowhere)."""
         super().__init__()
         self.ctx = ctx
         self.service = ctx.service
@@ -74,7 +79,10 @@ class SenderdeckApp(App[int]):
         self.clock = clock or ctx.clock
         self.cursor_blink = cursor_blink
         self.start_watching = watch
-        self.theme = theme or DEFAULT_THEME
+        self.state_path = state_path
+        self.ui_state = UiState.load(state_path)
+        remembered = self.ui_state.theme if self.ui_state.theme in self.available_themes else None
+        self.theme = theme or remembered or DEFAULT_THEME
         self.sub_title = clean(getattr(user, "name", ""))
         # The list shows one user's domains; the operator view will set this to show every
         # tenant's (the header and the terminal title then say "all tenants").
@@ -103,6 +111,17 @@ class SenderdeckApp(App[int]):
             driver.write(SAVE_TITLE)  # xterm's title stack: the shell's title comes back on quit
             self._title_saved = True
         driver.write(f"\x1b]2;{title}\x07")
+
+    def watch_theme(self, theme: str) -> None:
+        if theme != self.ui_state.theme and self.state_path is not None:
+            self.ui_state.theme = theme
+            self.ui_state.save(self.state_path)
+
+    def remember_sort(self, key: str, reverse: bool) -> None:
+        """The list's sort, for the next start."""
+        if (key, reverse) != (self.ui_state.sort_key, self.ui_state.sort_reverse) and self.state_path is not None:
+            self.ui_state.sort_key, self.ui_state.sort_reverse = key, reverse
+            self.ui_state.save(self.state_path)
 
     def on_unmount(self) -> None:
         if self._title_saved and self._driver is not None:
@@ -194,15 +213,24 @@ def make_app(
     cursor_blink: bool = True,
     watch: bool = False,
     database_label: str | None = None,
+    state_path: Path | None = None,
 ) -> SenderdeckApp:
     """Build the app from injected services (the CLI and the tests both call this)."""
     return SenderdeckApp(
-        ctx, user, clock=clock, theme=theme, cursor_blink=cursor_blink, watch=watch, database_label=database_label
+        ctx,
+        user,
+        clock=clock,
+        theme=theme,
+        cursor_blink=cursor_blink,
+        watch=watch,
+        database_label=database_label,
+        state_path=state_path,
     )
 
 
 def run_app(ctx, user, *, watch: bool = False) -> int:
-    """Run the app until it quits (``watch``: the list opens with watch mode on)."""
-    app = make_app(ctx, user, watch=watch)
+    """Run the app until it quits (``watch``: the list opens with watch mode on). The theme
+    and the sort are remembered in the XDG state directory (tui/ui_state.py)."""
+    app = make_app(ctx, user, watch=watch, state_path=ui_state.default_path())
     app.run()
     return app.return_code or 0

@@ -345,21 +345,35 @@ async def test_enter_opens_the_detail_screen_and_escape_comes_back(app, sample):
         assert isinstance(app.screen, DomainListScreen)
 
 
-async def test_new_domain_appears_highlighted(app):
+async def test_new_domain_shows_its_records_then_is_highlighted(app):
+    """Issue 14.11: after n the records to publish are on screen; back on the list the new
+    row is highlighted and visible, even when a filter would have hidden it."""
     from tui.modals.domain_form import DomainFormModal
+    from tui.screens.domain_detail import DomainDetailScreen
+    from tui.widgets.record_detail import RecordDetail
 
     async with app.run_test(size=SIZE_SMALL) as pilot:
         await settle(pilot)
+        await pilot.press("slash", *"promo", "enter", "f")  # a text filter and a status filter
+        assert names(app) == ["promo.example.com"] or names(app) == []
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, DomainFormModal)
         await pilot.press(*"fresh.example", "ctrl+s")
         await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, DomainDetailScreen) and detail.view.domain == "fresh.example"
+        assert all(r.verified is None for r in detail.view.records())
+        assert "Not checked yet: publish the record" in str(detail.query_one(RecordDetail).render())
+        await pilot.press("escape")
+        await settle(pilot)
         assert isinstance(app.screen, DomainListScreen)
         table = app.screen.table
-        assert table.highlighted.name == "fresh.example"
+        assert table.highlighted.name == "fresh.example" and table.cursor_on_screen
         assert table.highlighted.view.status == "Approval Pending"
+        assert app.screen.filter_input.value == "" and table.status_filter is None
         assert "10 domains" in text_of(app, "#summary")
+        assert any("Filters cleared to show fresh.example" in n for n in notes(app))
 
 
 async def test_back_from_detail_reflects_what_happened_there(app, sample):

@@ -136,6 +136,9 @@ class DomainListScreen(Screen):
         user = self.app.user
         if user is not None:  # one tenant's list: every row is this user's (user: in the filter)
             self.table.store.owner_names = {user.id: user.name}
+        remembered = getattr(self.app, "ui_state", None)
+        if remembered is not None and remembered.sort_key in COLUMN_KEYS:
+            self.table.store.sort_by(remembered.sort_key, remembered.sort_reverse)  # before the rows come
         self.table.empty_message = "Loading…"
         self.app.show_title()
         self.set_interval(1.0, self._tick)
@@ -313,15 +316,32 @@ class DomainListScreen(Screen):
     # ---- actions -------------------------------------------------------------------------
 
     def action_new(self):
-        def created(view: DomainView | None) -> None:
+        async def created(view: DomainView | None) -> None:
             if view is not None:
                 self._gone.discard(view.id)  # a deleted domain added again keeps its id
                 self.table.upsert_view(view)
-                self.table.move_to(view.id)
+                self.show_row(view.id)
                 self._after_rows_changed()
                 self.refresh_domain(view.id)  # with its figures
+                # What to do next is publish its records: show them (badges "never checked",
+                # and how to enter each one at the DNS host).
+                await self.open_domain(view.id)
 
         return self.app.push_screen(DomainFormModal(), created)  # awaited: keys after n go to the form
+
+    def show_row(self, domain_id: int) -> None:
+        """Put the cursor on ``domain_id``, clearing the filters if they hide it (and saying so)."""
+        table = self.table
+        if table.move_to(domain_id):
+            return
+        row = table.get_row(domain_id)
+        if row is None:
+            return
+        self._status_index = 0
+        self.filter_input.value = ""
+        table.set_filter("", None)
+        table.move_to(domain_id)
+        self.app.notify(clean(f"Filters cleared to show {row.name}"), markup=False)
 
     def action_open(self):
         row = self.table.highlighted
@@ -331,6 +351,10 @@ class DomainListScreen(Screen):
         """Show ``domain_id``'s detail screen (awaitable: mounted and focused)."""
         self.table.move_to(domain_id)
         return self.app.push_screen(DomainDetailScreen(domain_id))
+
+    @on(DomainTable.SortChanged)
+    def _sort_changed(self, message: DomainTable.SortChanged) -> None:
+        self.app.remember_sort(message.key, message.reverse)
 
     @on(DomainTable.Selected)
     def _selected(self, message: DomainTable.Selected) -> None:
