@@ -28,6 +28,7 @@ from core.records import zone_snippet
 from core.validation import to_unicode
 from core.views import DomainView
 from tui.text import clean
+from tui.verify_report import verify_message
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
 from tui.modals.export_zone import ExportZoneModal
@@ -338,10 +339,10 @@ class DomainDetailScreen(Screen):
         if message.domain_id != self.domain_id:
             return
         outcome = message.outcome
-        if outcome.is_verified:
-            self.app.notify(markup=False, message=clean(f"All records verified: status {outcome.status}"), title="Verified")
-        else:
-            self.app.notify(markup=False, message=clean(f"Some records are not right yet: status {outcome.status}"), title="Verify", severity="warning")
+        before = self.view.status if self.view is not None else outcome.status
+        name = self.view.display_name if self.view is not None else f"Domain #{self.domain_id}"
+        title, text, severity = verify_message(name, before, outcome)
+        self.app.notify(markup=False, message=clean(text), title=title, severity=severity)
         self.load()
 
     def action_send_test(self):

@@ -34,6 +34,7 @@ from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
 from tui.text import clean
 from tui.verify_all import VerifyAll
+from tui.verify_report import verify_message
 from tui.watch import Watch
 from tui.widgets.activity_bar import ActivityBar
 from tui.widgets.context_bar import ContextBar
@@ -481,20 +482,8 @@ class DomainListScreen(Screen):
             self.table.set_busy(domain_id, False)
             self.refresh_bindings()
         self.refresh_domain(domain_id)
-        records = getattr(outcome, "dns_records", None) or {}
-        good = sum(1 for r in records.values() if len(r) > 2 and r[2] is True)
-        if outcome.is_verified:
-            if before != outcome.status and outcome.status == STATUS_ENABLED:
-                app.notify(clean(f"{name} is now Enabled: every record verified"), title="Verified", markup=False)
-            else:
-                app.notify(clean(f"{name}: every record verified ({outcome.status})"), title="Verified", markup=False)
-        else:
-            app.notify(
-                clean(f"{name}: {good}/{len(records)} records verified, still {outcome.status}"),
-                title="Not verified yet",
-                severity="warning",
-                markup=False,
-            )
+        title, text, severity = verify_message(name, before, outcome)
+        app.notify(clean(text), title=title, severity=severity, markup=False)
 
     # verify all pending --------------------------------------------------------------------
 

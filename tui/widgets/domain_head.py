@@ -18,6 +18,7 @@ from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING
 from core.validation import strip_control
 from core.views import DomainView
 from tui.text import ago, plain
+from tui.verify_report import Tally
 
 STATUS_STYLES = {
     STATUS_ENABLED: "bold green",
@@ -63,8 +64,13 @@ class DomainHead(Vertical):
             sub.append(f"Reputation {f.reputation} ")
             sub.append(str(f.reputation_bucket), style=BUCKET_STYLES.get(f.reputation_bucket or "", ""))
         sub.append(" · ")
+        checks = view.verification_meta.get("Checks") or {}
+        tally = Tally.of(checks, [r.host for r in view.records()]) if checks else None
         if verifying:
             sub.append("Checking DNS…", style="bold yellow")
+        elif tally is not None and tally.nothing_checked:
+            # The last try got no answer at all: it checked nothing, so do not say "Checked".
+            sub.append(f"Last try {ago(view.last_verified_at, now)}: {tally.why_unchecked}", style="bold yellow")
         else:
             sub.append(f"Checked {ago(view.last_verified_at, now)}")
         sub.append(" · ")
