@@ -70,9 +70,11 @@ def test_sort_keys_put_missing_values_apart():
 def test_narrow_terminals_drop_the_least_important_columns_first():
     wide = [c.key for c, _ in layout(120)]
     assert wide == list(COLUMN_KEYS)
-    # 80 columns: full labels leave room for every column but the DNS host and the change.
-    assert [c.key for c, _ in layout(80)] == [k for k in COLUMN_KEYS if k not in ("host", "delta")]
-    assert "delivery" not in [c.key for c, _ in layout(60)]
+    # 80 columns: full labels, and room for most names in full, leave out the DNS host, the
+    # change and the delivery rate (the bounce rate stays).
+    assert [c.key for c, _ in layout(80)] == [k for k in COLUMN_KEYS if k not in ("host", "delta", "delivery")]
+    assert dict((c.key, w) for c, w in layout(80))["domain"] >= 28
+    assert "bounce" not in [c.key for c, _ in layout(60)]
     for width in (60, 80, 120, 200):
         columns = layout(width)
         assert sum(w for _, w in columns) + len(columns) - 1 == width

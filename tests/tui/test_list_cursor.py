@@ -74,8 +74,8 @@ async def test_s_cycles_only_through_the_columns_on_screen(app):
         for _ in range(12):
             await pilot.press("s")
             seen.append(table.sort_key)
-        assert "host" not in seen and "delta" not in seen  # not on screen at 80 columns
-        assert seen[:8] == ["status", "reputation", "volume", "delivery", "bounce", "dns", "checked", "domain"]
+        assert not {"host", "delta", "delivery"} & set(seen)  # not on screen at 80 columns
+        assert seen[:7] == ["status", "reputation", "volume", "bounce", "dns", "checked", "domain"]
 
 
 async def test_s_reaches_every_column_at_120(app):
@@ -86,7 +86,7 @@ async def test_s_reaches_every_column_at_120(app):
         for _ in range(10):
             await pilot.press("s")
             seen.add(table.sort_key)
-        assert {"host", "delta"} <= seen
+        assert {"host", "delta", "delivery"} <= seen
 
 
 async def test_never_checked_sorts_first_under_checked_ascending(app):

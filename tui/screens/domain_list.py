@@ -70,7 +70,7 @@ class DomainListScreen(Screen):
         Binding("p", "pause", "Pause", tooltip="Pause: Disabled, sends use the group default", id="list.pause"),
         Binding("p", "resume", "Resume", tooltip="Resume: set a paused domain back to Enabled", id="list.resume"),
         Binding("d,delete", "delete", "Delete", tooltip="Delete the domain (asks first)", id="list.delete"),
-        Binding("slash", "filter", "Filter", show=False, tooltip="Filter as you type (name, status, bucket, host; status: bucket: user:)", id="list.filter"),  # the placeholder says so
+        Binding("slash", "filter", "Filter", show=False, tooltip="Filter as you type; status: bucket: user: for one field", id="list.filter"),  # the placeholder says so
         Binding("f", "cycle_status", "Status filter", show=False, tooltip="Status filter: all, Enabled, Pending, Disabled, Suspended", id="list.status"),
         Binding("s", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column (or click a header)", id="list.sort"),
         Binding("S", "reverse_sort", "Reverse", show=False, tooltip="Reverse the sort order", id="list.reverse"),
@@ -78,7 +78,7 @@ class DomainListScreen(Screen):
         Binding("w", "watch", "Watch", tooltip="Watch: re-verify pending domains every 1 to 15 min", id="list.watch"),
         Binding("escape", "clear", "Clear filters / back to the list", show=False, id="list.clear"),
         # Priority: ahead of the Input's own enter, so the focus is on the table before the next key.
-        Binding("enter", "leave_filter", "Back to the list", show=False, priority=True, id="list.leave_filter"),
+        Binding("enter", "leave_filter", "Done filtering", show=False, priority=True, tooltip="In the filter: keep it, back to the rows", id="list.leave_filter"),
     ]
 
     table = getters.query_one(DomainTable)

@@ -44,7 +44,7 @@ STATUS_TONES: dict[str, Tone] = {
 STATUS_ORDER = {STATUS_ENABLED: 0, STATUS_PENDING: 1, STATUS_DISABLED: 2, STATUS_SUSPENDED: 3}
 BUCKET_TONES: dict[str, Tone] = {"excellent": "good", "good": "ok", "fair": "warn", "poor": "bad"}
 BUCKET_SHORT = {"excellent": "exc", "good": "good", "fair": "fair", "poor": "poor"}
-MIN_DOMAIN_WIDTH = 20
+MIN_DOMAIN_WIDTH = 26  # room for most names in full: the delivery rate and the change go first
 NEVER = dt.datetime.min  # the "last checked" of a domain never checked
 MAX_DOMAIN_SHARE = 36  # beyond this, extra width goes to the DNS host column
 MAX_HOST_WIDTH = 24
@@ -265,7 +265,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("reputation", "Reputation", 10, _reputation, lambda r: r.view.figures.reputation, about="score 0-100 over the last 30 days, and its bucket"),
     Column("volume", "Sent 7d", 7, _volume, lambda r: r.view.figures.volume_7d, right=True, about="messages sent in the last 7 days"),
     Column("delta", "Change", 6, _delta, lambda r: delta_value(r.view.figures.volume_delta), right=True, priority=2, about="the last 7 days' volume against the 7 days before"),
-    Column("delivery", "Delivery", 8, _delivery, lambda r: r.view.figures.delivery_rate, right=True, priority=1, about="% of the last 30 days' mail delivered"),
+    Column("delivery", "Delivery", 8, _delivery, lambda r: r.view.figures.delivery_rate, right=True, priority=2, about="% of the last 30 days' mail delivered"),
     Column("bounce", "Bounce", 6, _bounce, lambda r: r.view.figures.bounce_rate, right=True, priority=1, about="% of the last 30 days' mail bounced"),
     Column("dns", "DNS", 4, _dns, lambda r: (r.verified / r.total) if r.total else None, right=True, about="DNS records verified, of those to publish"),
     # Never checked sorts as the oldest check of all: first under Checked▲ (least recently checked first).
