@@ -400,7 +400,7 @@ class SenderDomainService:
         except SettingsError:  # e.g. a resolver named by a host that does not resolve
             return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), dnshost.UNKNOWN, [])
         info = await dnshost.detect(prober, self.cache, row.domain)
-        return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), info.dns_host, info.nameservers)
+        return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), info.dns_host, info.nameservers, info.apex)
 
     async def _verify_rows(self, rows: list[SenderDomain]) -> list[VerifyOutcome]:
         """Probe (or take from the probe cache) every row's records at once, then write each row."""
@@ -411,12 +411,22 @@ class SenderDomainService:
         prober = Prober.from_settings(self.settings.nameservers, self.settings.dns)
         hosts: dict[str, asyncio.Future] = {}
 
+        async def host_info(domain: str):
+            """The DNS host and the zone's apex of ``domain``: one (cached) lookup, shared."""
+            if domain not in hosts:
+                hosts[domain] = asyncio.ensure_future(dnshost.detect(prober, self.cache, domain))
+            return await asyncio.shield(hosts[domain])
+
         def host_hint(domain: str):
             async def hint() -> str | None:
-                if domain not in hosts:
-                    hosts[domain] = asyncio.ensure_future(dnshost.detect(prober, self.cache, domain))
-                found = await asyncio.shield(hosts[domain])
+                found = await host_info(domain)
                 return None if found.dns_host == dnshost.UNKNOWN else found.dns_host
+
+            return hint
+
+        def zone_hint(domain: str):
+            async def hint() -> str | None:
+                return (await host_info(domain)).apex
 
             return hint
 
@@ -430,7 +440,9 @@ class SenderDomainService:
             if isinstance(cached, dict) and cached.get("Fingerprint") == fp and isinstance(cached.get("Checks"), dict):
                 checks = {h: verify.Check.from_json(c) for h, c in cached["Checks"].items() if isinstance(c, dict)}
             if checks is None:
-                targets.append(verify.Target(row.domain, records, self.settings.platform.spf_include, host_hint(row.domain)))
+                targets.append(
+                    verify.Target(row.domain, records, self.settings.platform.spf_include, host_hint(row.domain), zone_hint(row.domain))
+                )
             plans.append((row, records, fp, checks))
         probed = iter(await verify.check_domains(prober, targets) if targets else [])
         for task in hosts.values():

@@ -204,3 +204,41 @@ def test_a_partial_answer_is_told_apart():
     title, text, severity = verify_message("x.example", STATUS_PENDING, outcome)
     assert (title, severity) == ("Not verified yet", "warning")
     assert text == "x.example: 1 of 3 records verified, 1 wrong or missing, could not check 1 (the nameserver answered SERVFAIL); still Approval Pending"
+
+
+async def test_a_domain_below_its_zone_is_shown_relative_to_that_zone(ctx, alice, dns_server, tmp_path, monkeypatch):
+    """Issue 14.1 on the detail screen: shop.fabrikam.example in the zone fabrikam.example at
+    Cloudflare (a loopback server) — names sl.shop and shop, the hint says so, the export's
+    $ORIGIN is the zone, and C copies the name as the zone wants it."""
+    from textual.widgets import Input
+
+    from tests.core.test_zone_apex import parent_zone
+    from tui.modals.export_zone import ExportZoneModal
+
+    for name in ("TMUX", "STY"):
+        monkeypatch.delenv(name, raising=False)
+    view = ctx.service.create_domain(alice, {"SenderDomain": "shop.fabrikam.example"})
+    dns_server.set_zone("fabrikam.example", parent_zone())
+    app = HostApp(ctx, alice, lambda: DomainDetailScreen(view.id, export_dir=tmp_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(RecordTable)
+        names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert names == ["sl.shop", "track-sl.shop", "shop", "sd1._domainkey.shop", "_dmarc.shop"]
+        assert "in the zone fabrikam.example" in subtitle(app) and "DNS via Cloudflare" in subtitle(app)
+        await pilot.press("down", "down")  # the SPF record
+        detail = str(app.screen.query_one("#record-detail").render())
+        assert "At Cloudflare: name shop" in detail and "name @" not in detail
+        await pilot.press("v")
+        await settle(pilot)
+        detail = str(app.screen.query_one("#record-detail").render())
+        assert "Add a TXT record at `shop`" in detail
+        await pilot.press("C")
+        assert app.clipboard == "shop"
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportZoneModal) and app.screen.query_one("#path", Input).value == "./shop.fabrikam.example.zone"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    text = (tmp_path / "shop.fabrikam.example.zone").read_text()
+    assert text.startswith("$ORIGIN fabrikam.example.\nsl.shop\t") and "\nshop\t3600\tIN\tTXT\t" in text

@@ -111,6 +111,7 @@ class DomainDetailScreen(Screen):
         domain_id: int
         dns_host: str
         nameservers: list
+        zone: str | None = None
 
     @dataclass
     class ActionDone(Message):
@@ -131,6 +132,7 @@ class DomainDetailScreen(Screen):
         self.export_dir = export_dir
         self.stats: dict = {}
         self.nameservers: list = []
+        self.found_zone: str | None = None  # the apex of the domain's zone, once DNS has said
         self._generation = 0
         self._loaded_generation = -1
 
@@ -200,13 +202,16 @@ class DomainDetailScreen(Screen):
             found = await self.app.service.detect_dns_host(self.app.user, self.domain_id)
         except (ApiError, NotImplementedError):
             return  # "DNS via" is a nice-to-have: say nothing rather than something wrong
-        self.post_message(self.DnsHostFound(self.domain_id, found.dns_host, list(found.nameservers or [])))
+        self.post_message(self.DnsHostFound(self.domain_id, found.dns_host, list(found.nameservers or []), getattr(found, "zone", None)))
 
     @on(DnsHostFound)
     def _host_found(self, message: DnsHostFound) -> None:
         if message.domain_id != self.domain_id:
             return
         self.nameservers = message.nameservers
+        self.found_zone = message.zone
+        if self.view is not None and message.zone and self.zone != self.view.domain:
+            self.record_table.show(self.view.records(), self.zone)  # names relative to the zone
         self.dns_host = message.dns_host
 
     # ---- rendering ---------------------------------------------------------------------
@@ -218,7 +223,7 @@ class DomainDetailScreen(Screen):
         self._render_head()
         if self.app.screen is self:
             self.app.show_title(view.display_name)
-        self.record_table.show(view.records(), view.domain)
+        self.record_table.show(view.records(), self.zone)
         self._render_record_detail()
         self._render_stats()
         self.query_one("#toggle_pause", Button).label = button_label("p", "Resume" if view.status == STATUS_DISABLED else "Pause")
@@ -249,7 +254,10 @@ class DomainDetailScreen(Screen):
 
     def _render_head(self) -> None:
         assert self.view is not None
-        self.head.show(self.view, now=self.app.clock.now(), verifying=self.verifying, dns_host=self.dns_host, nameservers=self.nameservers)
+        self.head.show(
+            self.view, now=self.app.clock.now(), verifying=self.verifying, dns_host=self.dns_host,
+            nameservers=self.nameservers, zone=self.zone,
+        )
 
     def _refresh_ago(self) -> None:
         """Redraw the head, so "Checked X ago" follows ``app.clock`` (no database read)."""
@@ -258,7 +266,7 @@ class DomainDetailScreen(Screen):
 
     def _render_record_detail(self) -> None:
         view = self.view
-        self.record_detail.show(self.record_table.current if view is not None else None, view.domain if view else None, self.dns_host)
+        self.record_detail.show(self.record_table.current if view is not None else None, self.zone, self.dns_host)
 
     def _render_stats(self) -> None:
         self.domain_stats.show(self.stats, self.app.clock.now().date(), STATS_DAYS)
@@ -457,14 +465,20 @@ class DomainDetailScreen(Screen):
 
     @property
     def zone(self) -> str | None:
-        """The DNS zone the records are named relative to (ASCII)."""
-        return self.view.domain if self.view is not None else None
+        """The apex of the DNS zone the records go into (ASCII): the one DNS names (the SOA
+        owner, e.g. fabrikam.example for shop.fabrikam.example), else the domain itself."""
+        if self.view is None:
+            return None
+        domain, zone = self.view.domain, self.found_zone
+        if zone and (domain == zone or domain.endswith("." + zone)):
+            return zone
+        return domain
 
     def action_export(self):
         if self.view is None:
             return None
         records = {r.host: [r.type, r.value] for r in self.view.records()}
-        modal = ExportZoneModal(self.view.domain, zone_snippet(records), base=self.export_dir)
+        modal = ExportZoneModal(self.view.domain, zone_snippet(records, origin=self.zone), base=self.export_dir)
 
         def written(path: Path | None) -> None:
             if path is not None:

@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING
-from core.validation import strip_control
+from core.validation import strip_control, to_unicode
 from core.views import DomainView
 from tui.text import ago, plain
 from tui.verify_report import Tally
@@ -44,8 +44,12 @@ class DomainHead(Vertical):
     def show_error(self, text: str) -> None:
         self.subtitle.update(plain(text))
 
-    def show(self, view: DomainView, *, now: dt.datetime, verifying: bool, dns_host: str | None, nameservers: list) -> None:
-        """``dns_host`` None: still looking; "unknown": nameservers of no known provider."""
+    def show(
+        self, view: DomainView, *, now: dt.datetime, verifying: bool, dns_host: str | None, nameservers: list,
+        zone: str | None = None,
+    ) -> None:
+        """``dns_host`` None: still looking; "unknown": nameservers of no known provider.
+        ``zone``: the apex of the domain's zone, said when it is not the domain itself."""
         title = Text()
         title.append(strip_control(view.display_name), style="bold")
         if view.display_name != view.domain:
@@ -81,4 +85,9 @@ class DomainHead(Vertical):
             sub.append(f"DNS via unknown host ({ns})" if ns else "DNS host unknown", style="dim")
         else:
             sub.append(f"DNS via {strip_control(dns_host)}")
+        if zone and zone != view.domain:
+            # Records go into the parent's zone: say so, since every name below is relative to it.
+            sub.append(" · ")
+            sub.append("in the zone ", style="dim")
+            sub.append(strip_control(to_unicode(zone)), style="bold")
         self.subtitle.update(sub)
