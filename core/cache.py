@@ -18,6 +18,7 @@ from core.clock import Clock
 from core.db import database, is_sqlite, retry_locked, write_transaction
 from core.errors import SettingsError
 from core.models import CacheEntry, RateEvent
+from core.prepared import Prepared, slot
 
 
 class Cache(Protocol):
@@ -64,6 +65,22 @@ class DatabaseCache:
             retry_locked(lambda: CacheEntry.delete().where(CacheEntry.key.in_(list(keys))).execute())
 
 
+# Every API request is counted: one statement admits it — inserts its event only while fewer
+# than ``limit`` events of the key lie inside the window — compiled once (core/prepared.py).
+_IN_WINDOW = (RateEvent.key == slot("key")) & (RateEvent.at > slot("since"))
+_ADMIT = Prepared(
+    lambda: RateEvent.insert_from(
+        peewee.Select(columns=[slot("key"), slot("at")]).where(
+            RateEvent.select(peewee.fn.COUNT(RateEvent.id)).where(_IN_WINDOW) < slot("limit")
+        ),
+        [RateEvent.key, RateEvent.at],
+    )
+)
+_OLDEST = Prepared(lambda: RateEvent.select(peewee.fn.MIN(RateEvent.at)).where(_IN_WINDOW))
+_EXPIRE = Prepared(lambda: RateEvent.delete().where((RateEvent.key == slot("key")) & (RateEvent.at <= slot("since"))))
+PURGE_EVERY = 16  # admitted requests, on average, between removals of a key's expired events
+
+
 class DatabaseRateLimiter:
     """A sliding-window log in the database: exact, and shared by every process."""
 
@@ -73,22 +90,20 @@ class DatabaseRateLimiter:
     def hit(self, key: str, limit: int, window: float) -> float | None:
         def attempt() -> float | None:
             now = self.clock.monotonic()
-            with write_transaction():
+            since = now - window
+            with write_transaction():  # SQLite: the write lock up front, so count and insert are one step
                 if not is_sqlite():
                     # Serialise the count-then-insert per key across PostgreSQL sessions.
                     database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
-                RateEvent.delete().where((RateEvent.key == key) & (RateEvent.at <= now - window)).execute()
-                recent = (
-                    RateEvent.select(peewee.fn.COUNT(RateEvent.id), peewee.fn.MIN(RateEvent.at))
-                    .where(RateEvent.key == key)
-                    .tuples()
-                    .first()
-                )
-                count, oldest = recent if recent else (0, None)
-                if count >= limit:
-                    return max(0.0, oldest + window - now)
-                RateEvent.insert(key=key, at=now).execute()
-                return None
+                admitted = _ADMIT.execute(key=key, at=now, since=since, limit=limit).rowcount == 1
+                if admitted and random.randrange(PURGE_EVERY):
+                    return None
+                # Events out of the window only take room: removed when refusing, and now and then.
+                _EXPIRE.execute(key=key, since=since)
+                if admitted:
+                    return None
+                oldest = _OLDEST.execute(key=key, since=since).fetchone()[0]
+                return max(0.0, oldest + window - now) if oldest is not None else 0.0
 
         return retry_locked(attempt)
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from core.models import STATUS_DELETED, SenderDomain, User
+from core.prepared import Prepared, slot
 from core.views import DomainView
 
 
@@ -54,6 +55,19 @@ class LazyJSON(Mapping):
     def __len__(self) -> int:
         return len(self._parsed())
 
+    # The dict's own methods: the Mapping mixins would parse-check on every key (list's Options).
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._parsed().get(key, default)
+
+    def items(self):
+        return self._parsed().items()
+
+    def keys(self):
+        return self._parsed().keys()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._parsed()
+
     def __repr__(self) -> str:
         return f"LazyJSON({self._parsed()!r})"
 
@@ -66,12 +80,14 @@ def _json(value: Any, default: Any) -> Any:
     return value
 
 
-def live_domains(user: User):
+def live_domains(user):
     """The filter of ``user``'s live domains: not deleted, and never DomainID 0 (the synthetic
     group default, which is not a real, addressable row). Every read of "the user's domains"
-    (this listing and the service's) uses it."""
+    (this listing and the service's) uses it. ``user`` is a User, a user id, or a query
+    parameter standing for one (the prepared list query)."""
     S = SenderDomain
-    return (S.user == user.id) & (S.status != STATUS_DELETED) & (S.id > 0)
+    owner = user.id if isinstance(user, User) else user
+    return (S.user == owner) & (S.status != STATUS_DELETED) & (S.id > 0)
 
 
 def load_views(database, user: User, ids: list[int] | None = None) -> list[DomainView]:
@@ -85,17 +101,27 @@ def load_views(database, user: User, ids: list[int] | None = None) -> list[Domai
     return _load(database, user, None)
 
 
-def _load(database, user: User, ids: list[int] | None) -> list[DomainView]:
+def _query(user, ids: list[int] | None = None):
     S = SenderDomain
     where = live_domains(user)
     if ids is not None:
         where &= S.id.in_(ids)
-    query = (
+    return (
         S.select(S.id, S.domain, S.user, S.created_at, S.status, S.last_verified_at, S.verification_meta, S.policy_meta, S.options)
         .where(where)
         .order_by(S.domain, S.id)
     )
-    cursor = database.execute(query)  # raw values: no per-row model or converter
+
+
+# The whole list (the API's list, the TUI's first paint): compiled once (core/prepared.py).
+_ALL_OF_USER = Prepared(lambda: _query(slot("user")))
+
+
+def _load(database, user: User, ids: list[int] | None) -> list[DomainView]:
+    if ids is None:
+        cursor = _ALL_OF_USER.execute(user=user.id)
+    else:
+        cursor = database.execute(_query(user.id, ids))  # raw values: no per-row model or converter
     views = []
     for id_, domain, user_id, created, status, checked, meta, policy, options in cursor.fetchall():
         views.append(

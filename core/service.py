@@ -33,6 +33,7 @@ from core.models import (
     SenderDomain,
     User,
 )
+from core.prepared import Prepared, slot
 from core.settings import Settings
 from core.validation import normalize_domain, parse_bool, to_unicode, validate_option_label
 from core.views import DomainView
@@ -49,6 +50,14 @@ TRACKING_FLAGS = {"LinkTracking": 1, "OpenTracking": 1, "UnsubscribeLink": 0}
 # VerificationMeta keys that describe the current records; dropped when records change.
 RECORD_STATE_KEYS = ("DNSRecords", "Checks")
 _LAYOUT_KEYS = ("CustomSubdomain", "CustomTrackPrefix", "TrackPrefixDisabled")
+
+
+# Every command on one domain reads it first: compiled once (core/prepared.py).
+_OWNED = Prepared(
+    lambda: SenderDomain.select()
+    .where((SenderDomain.id == slot("id")) & (SenderDomain.user == slot("user")) & (SenderDomain.status != STATUS_DELETED))
+    .limit(1)
+)
 
 
 def probe_cache_key(domain_id: int) -> str:
@@ -91,12 +100,15 @@ class SenderDomainService:
         ``lock`` (inside a write transaction) holds the row until commit on PostgreSQL; SQLite's
         IMMEDIATE transaction already holds the whole database.
         """
-        query = SenderDomain.select().where(
-            (SenderDomain.id == domain_id)
-            & (SenderDomain.user == user.id)
-            & (SenderDomain.status != STATUS_DELETED)
-        )
-        row = (for_update(query) if lock else query).first()
+        if lock:
+            query = SenderDomain.select().where(
+                (SenderDomain.id == domain_id)
+                & (SenderDomain.user == user.id)
+                & (SenderDomain.status != STATUS_DELETED)
+            )
+            row = for_update(query).first()
+        else:
+            row = _OWNED.first(SenderDomain, id=domain_id, user=user.id)
         if row is None:
             raise not_found()
         return row
@@ -111,7 +123,7 @@ class SenderDomainService:
         """The caller's live domains by name, with their figures (two queries in all)."""
         views = load_views(database, user)
         # A sub-select of the same ids, not an IN list of thousands of parameters.
-        figures = stats.figures_for(self._live_rows(user).select(SenderDomain.id), self.today())
+        figures = stats.figures_of_user(user.id, self.today())
         for view in views:
             view.figures = figures.get(view.id) or view.figures
         return views

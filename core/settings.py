@@ -73,6 +73,33 @@ class SmtpSettings:
 
 
 @dataclass
+class ServerSettings:
+    """``senderdeck serve``: where it listens and how uvicorn runs it."""
+
+    host: str = "127.0.0.1"  # loopback unless asked: the API is for the ops network, not the world
+    port: int = 8080
+    workers: int = 1
+    proxy_headers: bool = False  # trust X-Forwarded-For/-Proto from forwarded_allow_ips
+    forwarded_allow_ips: list[str] = field(default_factory=lambda: ["127.0.0.1"])
+    max_body_bytes: int = 64 * 1024  # a larger request body answers 413
+    access_log: bool = True  # API keys in query strings are redacted
+    ssl_certfile: str = ""  # both set: serve HTTPS directly
+    ssl_keyfile: str = ""
+
+    def validate(self) -> None:
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"server.port: {self.port} must be 1-65535")
+        if self.workers < 1:
+            raise SettingsError("server.workers: must be 1 or more")
+        if self.max_body_bytes < 1:
+            raise SettingsError("server.max_body_bytes: must be 1 or more")
+        if not self.host.strip():
+            raise SettingsError("server.host: must not be empty")
+        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
+            raise SettingsError("server.ssl_certfile and server.ssl_keyfile: set both (HTTPS) or neither (HTTP)")
+
+
+@dataclass
 class Settings:
     database: str = ""
     cache_url: str = ""  # empty: cache and rate limits live in the database
@@ -84,6 +111,7 @@ class Settings:
     platform: PlatformSettings = field(default_factory=PlatformSettings)
     dns: DnsSettings = field(default_factory=DnsSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
     config_path: Path | None = None  # the file actually read, for `senderdeck config`
 
     def __post_init__(self) -> None:
@@ -99,7 +127,7 @@ class Settings:
         return data
 
 
-_SECTIONS = {"platform": PlatformSettings, "dns": DnsSettings, "smtp": SmtpSettings}
+_SECTIONS = {"platform": PlatformSettings, "dns": DnsSettings, "smtp": SmtpSettings, "server": ServerSettings}
 _NOT_SETTINGS_ENV = {"SENDERDECK_CONFIG", "SENDERDECK_API_KEY", "SENDERDECK_USER"}
 
 
@@ -230,6 +258,7 @@ def _validate(settings: Settings) -> None:
         raise SettingsError("dns.timeout and dns.deadline must be positive")
     for server in settings.nameservers:
         parse_nameserver(server)
+    settings.server.validate()
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:

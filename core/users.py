@@ -12,9 +12,12 @@ import peewee
 from core.clock import Clock
 from core.errors import ApiError, INVALID_PARAMETER
 from core.models import PERMISSION_USER_UPDATE, User
+from core.prepared import Prepared, slot
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 KEY_PREFIX = "sdk_"
+# Every API request looks its key up: compiled once (core/prepared.py).
+_BY_KEY_HASH = Prepared(lambda: User.select().where(User.api_key_hash == slot("digest")).limit(1))
 
 
 def hash_key(key: str) -> str:
@@ -57,7 +60,7 @@ def authenticate(key: object) -> User | None:
     if not isinstance(key, str) or not key or len(key) > 256:
         return None
     digest = hash_key(key)
-    user = User.get_or_none(User.api_key_hash == digest)
+    user = _BY_KEY_HASH.first(User, digest=digest)
     if user is None or not hmac.compare_digest(user.api_key_hash, digest):
         return None
     return user

@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 from typing import Sequence
 
-from tui.cli import api_cmd, config_cmd, demo_cmd, import_cmd, records_cmd, user_cmd
+from tui.cli import api_cmd, config_cmd, demo_cmd, import_cmd, records_cmd, serve_cmd, user_cmd
 from tui.cli.common import fail, handle_errors, open_context, resolve_user
 from tui.cli.launch import run_tui
 
-SUBCOMMANDS = [api_cmd, user_cmd, config_cmd, import_cmd, demo_cmd, records_cmd]
+SUBCOMMANDS = [api_cmd, user_cmd, config_cmd, import_cmd, demo_cmd, records_cmd, serve_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,12 +19,15 @@ from core.settings import Settings, load_settings
 _UNSAFE_IN_TERMINAL = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def settings_from_args(args) -> Settings:
+def settings_from_args(args, **sections: dict[str, Any]) -> Settings:
+    """Settings from the global flags; ``sections`` adds a command's own flags for a
+    settings table (``server={"port": 8081}``)."""
     flags: dict[str, Any] = {
         "database": args.database,
         "nameservers": args.nameservers,
         "cache_url": args.cache_url,
         "demo": args.demo,
+        **{name: values for name, values in sections.items() if values},
     }
     return load_settings(flags, config=args.config)
 
