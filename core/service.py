@@ -563,6 +563,26 @@ class SenderDomainService:
             if not bulk.truncated or not fresh:
                 return
 
+    # ---- resuming a paused domain (core/status.py) ------------------------------------------
+
+    def resume_domain(self, user: User, domain_id: int) -> DomainView:
+        """Resume a paused (Disabled) domain: Enabled when every record is verified, else back
+        to Approval Pending (verify, Verify all and watch mode then take it from there), never
+        stuck Disabled. Code 9 for a domain that is not paused."""
+        from core import status as rules
+
+        def work() -> None:
+            with write_transaction():
+                row = self._owned(user, domain_id, lock=True)
+                if not rules.can_resume(row.status):
+                    raise ApiError(9, f"Only a paused (Disabled) domain can be resumed; this one is {row.status}", 400)
+                records = (row.verification_meta or {}).get("DNSRecords") or {}
+                status = rules.after_resume(records_verified=self._all_verified(records))
+                SenderDomain.update(status=status).where(SenderDomain.id == row.id).execute()
+
+        retry_locked(work)
+        return self.get_domain(user, domain_id)
+
     # ---- reads for the terminal UI's list: rows first, figures and DNS hosts after ---------
 
     def domain_rows(self, user: User, ids: list[int] | None = None) -> list[DomainView]:

@@ -244,15 +244,26 @@ async def test_pause_is_not_offered_for_a_pending_domain(ctx, alice, domain):
         assert SenderDomain.get_by_id(domain.id).status == STATUS_PENDING
 
 
-async def test_resume_of_an_unverified_paused_domain_shows_code_10(ctx, alice, domain):
+async def test_resume_of_an_unverified_paused_domain_offers_to_verify_now(ctx, alice, domain, loopback_dns):
+    """Issue 14.2 on the detail screen: the same rule and the same question as the list; with
+    the records published, verifying turns the domain Enabled."""
+    from tests.core.dnskit import publish
+
     set_records(domain.id, [True, False, None, None, None], status=STATUS_DISABLED)
     app = host_app(ctx, alice, domain.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        assert str(app.screen.query_one("#toggle_pause").label) == "p Resume"
         await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal) and "Verify now?" in str(app.screen.query_one("#message").render())
+        publish(loopback_dns, "example.com", domain.verification_meta["DNSRecords"])
+        await pilot.press("y")
         await settle(pilot)
-        assert SenderDomain.get_by_id(domain.id).status == STATUS_DISABLED
-        assert any("Cannot enable an unverified domain" in n and "code 10" in n for n in notifications(app))
+        assert SenderDomain.get_by_id(domain.id).status == STATUS_ENABLED
+        assert app.screen.view.status == STATUS_ENABLED
+        assert any("is now Enabled: every record verified" in n for n in notifications(app))
+        assert not any("code 10" in n or "Cannot enable" in n for n in notifications(app))
         assert not app.screen.busy
 
 
@@ -279,7 +290,7 @@ async def test_someone_elses_domain_is_not_found(ctx, alice, bob, domain):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.screen.view is None
-        assert "Sender domain not found (code 2)" in str(app.screen.query_one("#subtitle").render())
+        assert "Sender domain not found" == str(app.screen.query_one("#subtitle").render())
         assert app.screen.query_one("#verify").disabled
         await pilot.press("v", "e", "d", "x")
         await settle(pilot)

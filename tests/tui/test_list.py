@@ -7,6 +7,8 @@ import datetime as dt
 
 from core.models import STATUS_DELETED, STATUS_DISABLED, STATUS_ENABLED, SenderDomain
 from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
+from textual.widgets import Button
+
 from tui.modals.confirm import ConfirmModal
 from tui.screens.domain_list import DomainListScreen
 from tui.screens.help import HelpScreen
@@ -178,16 +180,45 @@ async def test_pause_and_resume(app, sample):
         assert SenderDomain.get_by_id(shop).status == STATUS_ENABLED
 
 
-async def test_resume_of_an_unverified_domain_shows_the_core_error(app, sample):
+async def test_a_pending_domain_is_not_paused(app, sample):
+    """Issue 14.2: p on a never-verified pending domain does nothing (core/status.py: pause is
+    for a domain that sends as itself), so it can never be stranded Disabled."""
+    new_brand = sample["new-brand.example"]
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        app.screen.table.move_to(new_brand)
+        assert app.screen.check_action("pause", ()) is None and app.screen.check_action("resume", ()) is False
+        await pilot.press("p")
+        await settle(pilot)
+        assert SenderDomain.get_by_id(new_brand).status == "Approval Pending"
+
+
+async def test_resume_of_an_unverified_domain_offers_to_verify_now(app, sample):
+    """Issue 14.2: the way back, in the UI's words: "Verify now?" — not the API's message."""
     alerts = sample["alerts.example.io"]
     SenderDomain.update(status=STATUS_DISABLED).where(SenderDomain.id == alerts).execute()
     async with app.run_test(size=SIZE_SMALL) as pilot:
         await settle(pilot)
         app.screen.table.move_to(alerts)
         await pilot.press("p")
+        await pilot.pause()
+        question = app.screen
+        assert isinstance(question, ConfirmModal)
+        text = str(question.query_one("#message").render())
+        assert "Verify now?" in text and "0 of 5" in text and "user.senderdomain" not in text
+        assert str(question.query_one("#yes", Button).label) == "Verify now"
+        await pilot.press("n")  # not now: nothing changes
         await settle(pilot)
         assert SenderDomain.get_by_id(alerts).status == STATUS_DISABLED
-        assert any("Cannot enable an unverified domain" in n for n in notes(app))
+        await pilot.press("p", "y")
+        await settle(pilot)
+        # Back to Approval Pending (the test's DNS serves nothing: still not verified), so
+        # Verify all and watch mode pick it up again; never the API's "run … verify first".
+        assert SenderDomain.get_by_id(alerts).status == "Approval Pending"
+        assert app.screen.table.get_row(alerts).view.status == "Approval Pending"
+        assert not any("Cannot enable" in n or "user.senderdomain" in n for n in notes(app))
+        assert any("Approval Pending again; checking its DNS records now" in n for n in notes(app))
+        assert app.screen.check_action("verify_all", ()) is True
 
 
 async def test_suspended_cannot_be_paused(app, sample):

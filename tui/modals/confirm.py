@@ -23,12 +23,17 @@ class ConfirmModal(ModalScreen[bool]):
         Binding("n,escape", "cancel", "No", id="confirm.no"),
     ]
 
-    def __init__(self, title: str, message: str, *, confirm_label: str = "Yes", cancel_label: str = "No") -> None:
+    def __init__(
+        self, title: str, message: str, *, confirm_label: str = "Yes", cancel_label: str = "No", confirm_variant: str = "error"
+    ) -> None:
+        """``confirm_variant``: the yes button's look ("error" for what cannot be undone,
+        "primary" for an offer such as "Verify now")."""
         super().__init__()
         self._title = title
         self._message = message
         self._confirm_label = confirm_label
         self._cancel_label = cancel_label
+        self._confirm_variant = confirm_variant
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -36,7 +41,7 @@ class ConfirmModal(ModalScreen[bool]):
             yield Static(plain(self._message), id="message")
             with Horizontal(id="buttons"):
                 yield Button(self._cancel_label, id="no", compact=True)
-                yield Button(self._confirm_label, id="yes", variant="error", compact=True)
+                yield Button(self._confirm_label, id="yes", variant=self._confirm_variant, compact=True)
             yield KeyHints(id="keys")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -23,11 +23,13 @@ from textual.widgets import Button, DataTable, Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
-from core.models import STATUS_DISABLED, STATUS_ENABLED
+from core.models import STATUS_DISABLED
+from core.status import can_pause, can_resume
 from core.records import zone_snippet
 from core.validation import to_unicode
 from core.views import DomainView
 from tui.text import clean
+from tui.resume import Resume
 from tui.verify_report import verify_message
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
@@ -40,14 +42,6 @@ from tui.widgets.record_detail import RecordDetail
 from tui.widgets.record_table import RecordTable, name_of
 
 STATS_DAYS = 30
-
-
-def can_pause(status: str | None) -> bool:
-    return status == STATUS_ENABLED
-
-
-def can_resume(status: str | None) -> bool:
-    return status == STATUS_DISABLED
 AGO_REFRESH_SECONDS = 30.0  # "Checked 3m ago" counts in minutes: at most half a minute late
 
 
@@ -135,6 +129,7 @@ class DomainDetailScreen(Screen):
         self.found_zone: str | None = None  # the apex of the domain's zone, once DNS has said
         self._generation = 0
         self._loaded_generation = -1
+        self.resumer = Resume(self, lambda domain_id: self.load())
 
     # ---- layout ------------------------------------------------------------------------
 
@@ -193,7 +188,7 @@ class DomainDetailScreen(Screen):
             return
         self._loaded_generation = message.generation
         self.view = None
-        self.head.show_error(f"{message.error.message} (code {message.error.code})")
+        self.head.show_error(message.error.message)
         self.app.notify(markup=False, message=clean(message.error.message), title="Cannot show domain", severity="error")
 
     @work(exclusive=True, group="detail-dnshost", exit_on_error=False)
@@ -334,7 +329,7 @@ class DomainDetailScreen(Screen):
         try:
             outcome = await self.app.service.verify_domain(self.app.user, self.domain_id)
         except ApiError as exc:
-            self.post_message(self.ActionFailed("Verify failed", f"{exc.message} (code {exc.code})"))
+            self.post_message(self.ActionFailed("Verify failed", exc.message))
             return
         except NotImplementedError:
             self.post_message(self.ActionFailed("Verify failed", "DNS verification is not available in this build"))
@@ -376,24 +371,22 @@ class DomainDetailScreen(Screen):
         if self.view is None or self.busy or not can_pause(self.view.status):
             return
         self.busy = True
-        self._set_status(STATUS_DISABLED)
+        self._pause()
 
     def action_resume(self):
+        """Enabled when every record is verified; otherwise "Verify now?" (tui/resume.py)."""
         if self.view is None or self.busy or not can_resume(self.view.status):
             return None
-        self.busy = True
-        self._set_status(STATUS_ENABLED)
-        return None
+        return self.resumer.start(self.view)
 
     @work(thread=True, exclusive=True, group="detail-write", exit_on_error=False)
-    def _set_status(self, target: str) -> None:
+    def _pause(self) -> None:
         try:
-            view, _ = self.app.service.update_domain(self.app.user, self.domain_id, {"status": target})
+            view, _ = self.app.service.update_domain(self.app.user, self.domain_id, {"status": STATUS_DISABLED})
         except ApiError as exc:
-            self.post_message(self.ActionFailed("Cannot change status", f"{exc.message} (code {exc.code})"))
+            self.post_message(self.ActionFailed("Cannot pause", exc.message))
             return
-        verb = "Resumed" if target == STATUS_ENABLED else "Paused"
-        self.post_message(self.ActionDone(f"{verb} {to_unicode(view.domain)}: status {view.status}"))
+        self.post_message(self.ActionDone(f"Paused {to_unicode(view.domain)}: status {view.status}"))
 
     def action_delete(self):
         if self.view is None or self.busy:
@@ -420,7 +413,7 @@ class DomainDetailScreen(Screen):
         try:
             self.app.service.delete_domain(self.app.user, self.domain_id)
         except ApiError as exc:
-            self.post_message(self.ActionFailed("Cannot delete", f"{exc.message} (code {exc.code})"))
+            self.post_message(self.ActionFailed("Cannot delete", exc.message))
             return
         name = self.view.display_name if self.view else f"#{self.domain_id}"
         self.post_message(self.ActionDone(f"Deleted {name}", gone=True))

@@ -27,9 +27,11 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
+from core.status import can_pause, can_resume
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.views import DomainView
 from tui.list_writes import ListWrites
+from tui.resume import Resume
 from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
 from tui.text import clean
@@ -119,6 +121,7 @@ class DomainListScreen(Screen):
         self.watcher = Watch(self)
         self.bulk_verify = VerifyAll(self)
         self.writes = ListWrites(self)
+        self.resumer = Resume(self, self.refresh_domain)
         self._status_index = 0
         self._gone: set[int] = set()  # deleted (here or elsewhere) since the last full load
 
@@ -304,12 +307,11 @@ class DomainListScreen(Screen):
                 return None
             return True if any(r.view.status == STATUS_PENDING for r in self.table.all_rows) else None
         if action == "pause":
-            # One key, two bindings: "Pause" shows unless the domain is paused.
-            if status == STATUS_DISABLED:
-                return False
-            return None if status == STATUS_SUSPENDED else True
+            # One key, two bindings: Pause, or Resume when the domain is paused. The rule is
+            # the engine's (core/status.py), the same as the detail screen's.
+            return True if can_pause(status) else (False if can_resume(status) else None)
         if action == "resume":
-            return True if status == STATUS_DISABLED else False
+            return True if can_resume(status) else False
         if action == "delete":
             return None if row.id in self.verifying else True
         return True
@@ -446,12 +448,14 @@ class DomainListScreen(Screen):
     # pause, resume, delete (tui/list_writes.py) ---------------------------------------------
 
     def action_pause(self) -> None:
-        if (row := self.table.highlighted) is not None:
-            self.writes.set_status(row.id, "Disabled")
+        if (row := self.table.highlighted) is not None and can_pause(row.view.status):
+            self.writes.pause(row.id)
 
-    def action_resume(self) -> None:
-        if (row := self.table.highlighted) is not None:
-            self.writes.set_status(row.id, "Enabled")
+    def action_resume(self):
+        """Enabled when every record is verified; otherwise "Verify now?" (tui/resume.py)."""
+        if (row := self.table.highlighted) is not None and can_resume(row.view.status):
+            return self.resumer.start(row.view)
+        return None
 
     def action_delete(self):
         if (row := self.table.highlighted) is not None:
