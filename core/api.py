@@ -1,4 +1,4 @@
-"""The spec's commands: ``dispatch(params) -> (http_status, body)``.
+"""The spec's commands: ``Api.dispatch(params) -> (http_status, body)``.
 
 Authentication (code 0), the User.Update permission, the per-user rate limit (100 per 60 s),
 then the command. Bodies follow the spec's examples key for key: IDs inside a SenderDomain
@@ -8,6 +8,7 @@ object are strings, top-level DomainIDs are integers, errors are ``{"Errors": [.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import math
 from typing import Any, Awaitable, Callable, Mapping
@@ -16,17 +17,21 @@ import peewee
 
 from core import errors
 from core.clock import format_datetime
+from core.db import off_loop
+from core.dnsrecord import records_to_stored
 from core.errors import ApiError, SettingsError
 from core.models import PERMISSION_USER_UPDATE, User
-from core.service import SenderDomainService, _param
+from core.options import param
+from core.redaction import redact_urls
+from core.service import SenderDomainService
 from core.users import authenticate
-from core.validation import parse_bool, parse_domain_id
+from core.stats import clamp_days
+from core.validation import is_absent, parse_bool, parse_domain_id, require_unicode_text
 from core.views import DomainView
 
 log = logging.getLogger(__name__)
 
 API_RATE_LIMIT = (100, 60.0)
-DEFAULT_DAYS = 30
 
 Handler = Callable[["Api", User, Mapping[str, Any]], Awaitable[dict] | dict]
 COMMANDS: dict[str, Handler] = {}
@@ -78,18 +83,12 @@ def records_json(view: DomainView) -> dict:
 
 def parse_days(params: Mapping[str, Any]) -> int | None:
     """``days``: None when absent; otherwise clamped to 1..365, 30 when not a number."""
-    present, raw = _param(params, "days")
-    if not present:
-        return None
-    try:
-        days = int(str(raw).strip())
-    except (TypeError, ValueError):
-        return DEFAULT_DAYS
-    return max(1, min(365, days))
+    present, raw = param(params, "days")
+    return clamp_days(raw) if present else None
 
 
 def _domain_id(params: Mapping[str, Any]) -> int:
-    return parse_domain_id(_param(params, "DomainID")[1])
+    return parse_domain_id(param(params, "DomainID")[1])
 
 
 # ---- commands -----------------------------------------------------------------------------
@@ -143,8 +142,8 @@ def _dns(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
 
 @command("user.senderdomain.verify")
 async def _verify(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
-    present, raw = _param(params, "verifyall")
-    if present and parse_bool("verifyall", raw):
+    present, raw = param(params, "verifyall")
+    if present and not is_absent(raw) and parse_bool("verifyall", raw):
         bulk = await api.service.verify_pending(user)
         return {
             "Success": True,
@@ -160,7 +159,7 @@ async def _verify(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
         "DomainID": outcome.domain_id,
         "IsVerified": outcome.is_verified,
         "Status": outcome.status,
-        "DNSRecords": outcome.dns_records,
+        "DNSRecords": records_to_stored(outcome.records, with_flag=True),
     }
 
 
@@ -179,7 +178,7 @@ async def _dnshost(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
 @command("user.senderdomain.sendtest")
 async def _sendtest(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
     domain_id = _domain_id(params)
-    sent = await api.service.send_test(user, domain_id, _param(params, "to")[1], _param(params, "subject")[1])
+    sent = await api.service.send_test(user, domain_id, param(params, "to")[1], param(params, "subject")[1])
     return {
         "Success": True,
         "DomainID": sent.domain_id,
@@ -192,6 +191,11 @@ async def _sendtest(api: "Api", user: User, params: Mapping[str, Any]) -> dict:
 
 def backend_outage(exc: BaseException) -> str | None:
     """A message for a database or Redis that cannot be reached, or None for anything else."""
+    message = _outage(exc)
+    return redact_urls(message) if message else None
+
+
+def _outage(exc: BaseException) -> str | None:
     if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)) and not isinstance(exc, peewee.IntegrityError):
         return f"Database unavailable: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}; try again"
     if isinstance(exc, SettingsError):
@@ -210,10 +214,10 @@ class Api:
         self.service = service
 
     def authenticate(self, params: Mapping[str, Any]) -> User:
-        present, key = _param(params, "APIKey")
+        present, key = param(params, "APIKey")
         user = authenticate(key) if present else None
         if user is None:
-            raise ApiError(0, "Authentication failed", 401)
+            raise errors.auth_failed()
         return user
 
     async def dispatch_async(self, params: Mapping[str, Any], user: User | None = None) -> tuple[int, dict]:
@@ -221,27 +225,33 @@ class Api:
         try:
             if not isinstance(params, Mapping):
                 raise ApiError(errors.INVALID_PARAMETER, "Parameters must be a JSON object", 400)
+            # Database and cache work runs off the event loop: a slow query or a held lock
+            # never stalls the other calls this loop is serving.
             if user is None:
-                user = self.authenticate(params)
+                user = await off_loop(self.authenticate, params)
             if not user.can(PERMISSION_USER_UPDATE):
                 raise ApiError(errors.PERMISSION_DENIED, f"Permission denied: this account lacks {PERMISSION_USER_UPDATE}", 403)
-            present, name = _param(params, "Command")
+            present, name = param(params, "Command")
             if not present or not isinstance(name, str) or not name.strip():
                 raise ApiError(errors.UNKNOWN_COMMAND, "Missing Command parameter", 400)
             handler = COMMANDS.get(name.strip().lower())
             if handler is None:
                 raise ApiError(errors.UNKNOWN_COMMAND, f"Unknown command {name.strip()[:80]!r}", 404)
+            for key, value in params.items():  # before anything counts or is written
+                require_unicode_text(str(key), key)
+                require_unicode_text(str(key), value)
             limit, window = API_RATE_LIMIT
-            wait = self.service.limiter.hit(f"api:{user.id}", limit, window)
+            wait = await off_loop(self.service.limiter.hit, f"api:{user.id}", limit, window)
             if wait is not None:
                 raise ApiError(
                     errors.RATE_LIMITED,
                     f"Rate limit exceeded: {limit} requests per {int(window)} seconds; try again in {math.ceil(wait)} s",
                     429,
                 )
-            result = handler(self, user, params)
-            if asyncio.iscoroutine(result):
-                result = await result
+            if inspect.iscoroutinefunction(handler):
+                result = await handler(self, user, params)  # awaits DNS or SMTP; its own database work is off the loop
+            else:
+                result = await off_loop(handler, self, user, params)
             return 200, result
         except ApiError as exc:
             return exc.http_status, exc.to_json()

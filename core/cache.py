@@ -15,10 +15,11 @@ from typing import Any, Protocol
 import peewee
 
 from core.clock import Clock
-from core.db import database, is_sqlite, retry_locked, write_transaction
+from core.db import database, is_sqlite, require_driver, retry_locked, write_transaction
 from core.errors import SettingsError
 from core.models import CacheEntry, RateEvent
 from core.prepared import Prepared, slot
+from core.redaction import redact_url
 
 
 class Cache(Protocol):
@@ -126,6 +127,7 @@ class RedisCache:
     value), so a frozen or advanced test clock means the same on Redis as in the database."""
 
     def __init__(self, url: str, clock: Clock | None = None, prefix: str = "senderdeck:") -> None:
+        require_driver("redis", "Redis", "redis", f"cache_url {redact_url(url)}")
         import redis  # the optional `redis` extra: only needed when cache_url names Redis
 
         self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
@@ -170,7 +172,7 @@ def build_cache(cache_url: str, clock: Clock) -> tuple[Cache, RateLimiter]:
     """The cache and rate limiter for the settings' ``cache_url`` (empty: the database)."""
     if cache_url:
         if not cache_url.startswith(("redis://", "rediss://", "unix://")):
-            raise SettingsError(f"cache_url {cache_url!r}: expected redis://HOST:PORT/DB or empty for the database")
+            raise SettingsError(f"cache_url {redact_url(cache_url)!r}: expected redis://HOST:PORT/DB or empty for the database")
         cache = RedisCache(cache_url, clock)
         return cache, RedisRateLimiter(cache, clock)
     return DatabaseCache(clock), DatabaseRateLimiter(clock)

@@ -42,7 +42,11 @@ def build_context(
 ) -> Context:
     clock = clock or SystemClock()
     database = dbmod.connect(settings.database)
-    migrations.migrate(database)
+    try:
+        migrations.migrate(database)
+    except peewee.DatabaseError as exc:  # e.g. a damaged file, or the server went away
+        database.close()
+        raise dbmod.database_error(settings.database, exc) from None
     cache, limiter = build_cache(settings.cache_url, clock)
     hooks = Hooks()
     service = SenderDomainService(settings, clock, cache, limiter, hooks, keygen=keygen)

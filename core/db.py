@@ -6,6 +6,8 @@ import can share one file; PostgreSQL is reached with ``postgresql://`` URLs.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import random
 import time
 from pathlib import Path
@@ -14,7 +16,9 @@ from typing import Callable, TypeVar
 import peewee
 from playhouse.db_url import connect as url_connect
 
-from core.errors import SettingsError
+from core import sqlitefile
+from core.errors import BackendUnavailable, SenderdeckError, SettingsError
+from core.redaction import redact_url
 
 database = peewee.DatabaseProxy()
 
@@ -33,20 +37,46 @@ def is_sqlite(db: peewee.Database | None = None) -> bool:
     return isinstance(db, peewee.SqliteDatabase)
 
 
+SCHEMES = {"sqlite": "sqlite", "postgresql": "postgres", "postgres": "postgres", "postgresql+pool": "postgres", "postgres+pool": "postgres"}
+# Server answers that mean the settings are wrong, not that the server is away.
+_CONFIGURATION_PROBLEMS = ("password authentication failed", "does not exist", "no pg_hba.conf entry", "authentication", "role ")
+
+
 def open_database(url: str) -> peewee.Database:
-    """Open (but do not migrate) the database at ``url``."""
+    """Open (but do not migrate) the database at ``url``.
+
+    Only SQLite and PostgreSQL URLs; a SQLite file is created private, or checked before
+    anything writes to it (core/sqlitefile.py); a missing driver names the extra to install.
+    """
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    kind = SCHEMES.get(scheme)
+    if kind is None:
+        raise SettingsError(f"database {redact_url(url)}: unsupported; use sqlite:///PATH or a postgresql:// URL")
+    if kind == "postgres":
+        require_driver("psycopg2", "PostgreSQL", "postgres", f"database {redact_url(url)}")
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         path = Path(url[len("sqlite:///"):]).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        sqlitefile.prepare(path)
         url = f"sqlite:///{path}"
     try:
-        if url.startswith("sqlite"):
+        if kind == "sqlite":
             db = url_connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
         else:
             db = url_connect(url)
-    except (ValueError, RuntimeError, ImportError) as exc:
+    except (ValueError, RuntimeError, ImportError, TypeError) as exc:
         raise SettingsError(f"database {redact_url(url)}: {exc}") from None
     return db
+
+
+def require_driver(module: str, what: str, extra: str, where: str) -> None:
+    """SettingsError naming the extra to install when ``module`` cannot be imported."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise SettingsError(
+            f"{where}: the {what} driver ({module}) is not installed; install senderdeck's {extra} extra: "
+            f"pip install 'senderdeck[{extra}]' (from a checkout: pip install -e '.[{extra}]')"
+        ) from None
 
 
 def connect(url: str) -> peewee.Database:
@@ -55,19 +85,21 @@ def connect(url: str) -> peewee.Database:
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
-    except peewee.OperationalError as exc:
-        raise SettingsError(f"database {redact_url(url)}: {exc}") from None
+    except peewee.DatabaseError as exc:
+        raise database_error(url, exc) from None
     return db
 
 
-def redact_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
+def database_error(url: str, exc: Exception) -> SenderdeckError:
+    """One line for a database that cannot be used: a server that does not answer is
+    ``BackendUnavailable`` (try again), anything else a ``SettingsError``."""
+    text = str(exc).strip()
+    first = text.splitlines()[0].strip() if text else type(exc).__name__
+    where = f"database {redact_url(url)}"
+    if not url.lower().startswith("sqlite") and isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)):
+        if not any(problem in text.lower() for problem in _CONFIGURATION_PROBLEMS):
+            return BackendUnavailable(f"{where} is unavailable ({first}); try again")
+    return SettingsError(f"{where}: {first}")
 
 
 def is_lock_error(exc: Exception) -> bool:
@@ -96,6 +128,24 @@ def retry_locked(fn: Callable[[], T], attempts: int = 8) -> T:
                 raise
         time.sleep(min(0.05 * 2**attempt, 1.0) * (0.5 + random.random()))
     raise AssertionError("unreachable")
+
+
+async def off_loop(fn: Callable[..., T], /, *args) -> T:
+    """Run blocking database or cache work on a worker thread, so the event loop never waits
+    on it (a verify waiting for DNS, or an HTTP request, keeps being served meanwhile).
+
+    Peewee keeps one connection per thread: the call opens one on first use, and it is closed
+    when the call ends, so no connection outlives its thread's work.
+    """
+
+    def run() -> T:
+        try:
+            return fn(*args)
+        finally:
+            if database.obj is not None and not database.is_closed():
+                database.close()
+
+    return await asyncio.to_thread(run)
 
 
 def write_transaction():

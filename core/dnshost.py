@@ -13,24 +13,27 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.db import off_loop
 from core.probe import OK, Prober, absolute
 
-UNKNOWN = "unknown"
+UNKNOWN_HOST = "unknown"  # the spec's DnsHost when no provider is known
 DNSHOST_CACHE_TTL = 3600.0
 
-# Label -> nameserver host suffixes. The spec's 17 first, then a few more seen often.
+# Label -> nameserver host suffixes, from each provider's documented nameservers. The
+# spec's 17 first, then a few more seen often.
 PROVIDERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Cloudflare", ("cloudflare.com",)),
+    ("Cloudflare", ("cloudflare.com",)),  # ana.ns.cloudflare.com
     ("Route 53", ("awsdns",)),  # ns-123.awsdns-45.com / .net / .org / .co.uk
-    ("GoDaddy", ("domaincontrol.com",)),
-    ("Namecheap", ("registrar-servers.com", "namecheaphosting.com")),
-    ("DigitalOcean", ("digitalocean.com",)),
-    ("Gandi", ("gandi.net",)),
-    ("OVH", ("ovh.net", "ovh.ca", "anycast.me")),
-    ("Bluehost", ("bluehost.com",)),
-    ("HostGator", ("hostgator.com",)),
-    ("eNom", ("name-services.com", "enom.com")),
-    ("Dynadot", ("dynadot.com",)),
+    ("GoDaddy", ("domaincontrol.com", "secureserver.net")),  # ns51.domaincontrol.com; hosting: ns1.secureserver.net
+    ("Namecheap", ("registrar-servers.com", "namecheaphosting.com")),  # dns1.…, pdns1.… (PremiumDNS)
+    ("DigitalOcean", ("digitalocean.com",)),  # ns1.digitalocean.com
+    ("Gandi", ("gandi.net",)),  # ns-1-a.gandi.net (LiveDNS), a.dns.gandi.net
+    ("OVH", ("ovh.net", "ovh.ca", "anycast.me")),  # dns10.ovh.net, ns10.ovh.net, dns200.anycast.me
+    ("Bluehost", ("bluehost.com",)),  # ns1.bluehost.com
+    # ns1234.hostgator.com, hgns1.hostgator.com; shared servers: ns1234.websitewelcome.com
+    ("HostGator", ("hostgator.com", "websitewelcome.com", "hostgator.com.br", "hostgator.mx")),
+    ("eNom", ("name-services.com", "enom.com")),  # dns1.name-services.com
+    ("Dynadot", ("dyna-ns.net", "dynadot.com")),  # ns1.dyna-ns.net (current), ns1.dynadot.com (older)
     ("Azure DNS", ("azure-dns.com", "azure-dns.net", "azure-dns.org", "azure-dns.info")),
     ("Google Cloud DNS", ("ns-cloud",)),  # ns-cloud-a1.googledomains.com
     ("Google Domains", ("googledomains.com",)),
@@ -63,7 +66,7 @@ def provider_of(nameserver: str) -> str | None:
 def provider_for(nameservers: list[str]) -> str:
     """The label most of the nameservers map to; ``unknown`` when none map."""
     labels = Counter(p for p in (provider_of(ns) for ns in nameservers) if p)
-    return labels.most_common(1)[0][0] if labels else UNKNOWN
+    return labels.most_common(1)[0][0] if labels else UNKNOWN_HOST
 
 
 @dataclass
@@ -79,7 +82,7 @@ class HostInfo:
     def from_json(cls, data: Any) -> "HostInfo | None":
         if not isinstance(data, dict) or not isinstance(data.get("Nameservers"), list):
             return None
-        return cls(data.get("Apex"), str(data.get("DnsHost") or UNKNOWN), [str(n) for n in data["Nameservers"]])
+        return cls(data.get("Apex"), str(data.get("DnsHost") or UNKNOWN_HOST), [str(n) for n in data["Nameservers"]])
 
 
 @dataclass
@@ -104,7 +107,9 @@ async def find_host(prober: Prober, domain: str) -> HostInfo:
                 break
             result = await prober.lookup(name, "NS")
             if result.status == OK and result.values:
-                servers = sorted({v.rstrip(".") for v in result.values})
+                # As DNS gave them (its order, duplicates and all), for display verbatim; names
+                # without the root's trailing dot, as the spec's example shows them.
+                servers = [v[:-1] if v.endswith(".") else v for v in result.values]
                 return HostInfo(name.rstrip("."), provider_for(servers), servers)
             if not result.answered:
                 break
@@ -115,14 +120,14 @@ async def find_host(prober: Prober, domain: str) -> HostInfo:
             name = parent
     except Exception:  # the subtitle is a nice-to-have: nothing here may fail a command
         pass
-    return HostInfo(None, UNKNOWN, [])
+    return HostInfo(None, UNKNOWN_HOST, [])
 
 
 async def detect(prober: Prober, cache, domain: str) -> HostInfo:
     """``find_host`` behind the one-hour cache (only answers that found nameservers are kept)."""
     key = cache_key(domain)
     try:
-        cached = HostInfo.from_json(cache.get(key))
+        cached = HostInfo.from_json(await off_loop(cache.get, key))  # the cache may be the database
     except Exception:
         cached = None
     if cached is not None:
@@ -130,7 +135,7 @@ async def detect(prober: Prober, cache, domain: str) -> HostInfo:
     info = await find_host(prober, domain)
     if info.nameservers:
         try:
-            cache.set(key, info.to_json(), DNSHOST_CACHE_TTL)
+            await off_loop(cache.set, key, info.to_json(), DNSHOST_CACHE_TTL)
         except Exception:
             pass
     return info

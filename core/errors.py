@@ -26,8 +26,26 @@ class ApiError(SenderdeckError):
         return f"ApiError({self.code}, {self.message!r}, http_status={self.http_status})"
 
 
-# Codes beyond the spec's per-command lists. The spec reserves 0-11 and 99; these extend it
-# for situations it does not name (documented in README "Error codes").
+# The spec's codes, one name per meaning (some meanings share a number: the spec numbers
+# each command's errors on its own).
+AUTH_FAILED = 0
+MISSING_PARAMETER = 1  # DomainID, SenderDomain
+NOT_FOUND = 2  # also someone else's domain, so ownership never leaks
+MISSING_TO = 3  # sendtest
+LOCALHOST = 4
+LIMIT_REACHED = 5
+INVALID_LABEL = 6  # CustomSubdomain / CustomTrackPrefix
+CREATE_FAILED = 7  # create: not a valid sender domain
+NOT_RETRIEVED_AFTER_UPDATE = 7
+NOT_RETRIEVED_AFTER_CREATE = 8
+INVALID_RECIPIENT = 8  # sendtest
+INVALID_STATUS = 9
+NOT_VERIFIED = 10  # cannot enable an unverified domain
+DELIVERY_FAILED = 11  # sendtest: the relay did not take the message
+DEMO_MODE = 99
+
+# Codes beyond the spec's per-command lists, for situations it does not name (documented in
+# README "The API contract").
 INVALID_PARAMETER = 12  # a value of the wrong type (e.g. LinkTracking=maybe)
 UNKNOWN_COMMAND = 13
 RATE_LIMITED = 14
@@ -37,12 +55,20 @@ SERVICE_UNAVAILABLE = 17  # the database or Redis cannot be reached (HTTP 503)
 
 
 def not_found() -> ApiError:
-    return ApiError(2, "Sender domain not found", 404)
+    return ApiError(NOT_FOUND, "Sender domain not found", 404)
 
 
-def missing(name: str, code: int = 1) -> ApiError:
+def missing(name: str, code: int = MISSING_PARAMETER) -> ApiError:
     return ApiError(code, f"Missing {name} parameter", 400)
+
+
+def auth_failed() -> ApiError:
+    return ApiError(AUTH_FAILED, "Authentication failed", 401)
 
 
 class SettingsError(SenderdeckError):
     """A configuration file, environment variable or flag that cannot be used."""
+
+
+class BackendUnavailable(SenderdeckError):
+    """The database or Redis did not answer: nothing is wrong with the request; try again."""

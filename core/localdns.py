@@ -12,7 +12,8 @@ apex; a TXT value longer than 255 bytes is split into strings, a tuple of string
 as given). An SOA and NS are added to dict zones. Misbehaviour on demand, per name:
 ``servfail`` answers SERVFAIL, ``silent`` never answers, ``truncate`` sets TC on every UDP
 answer (the full answer comes over TCP); answers too big for the client's UDP payload are
-truncated anyway. ``delay`` holds every answer back that many seconds.
+truncated anyway. ``delay`` holds every answer back that many seconds; ``hold()`` holds
+every answer back until ``release()`` (a test can then act while a lookup is in flight).
 """
 
 from __future__ import annotations
@@ -119,6 +120,8 @@ class LocalDNS:
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._gate: asyncio.Event | None = None  # set: answers flow; cleared by hold()
+        self._asked = threading.Condition()  # notified on every query, for wait_for_queries()
 
     # ---- zones ----------------------------------------------------------------------------
 
@@ -134,6 +137,28 @@ class LocalDNS:
     def address(self) -> str:
         """``127.0.0.1:PORT``, as the ``nameservers`` setting takes it."""
         return f"{self.host}:{self.port}"
+
+    def hold(self) -> None:
+        """Hold every answer back (queries are still counted) until ``release()``."""
+        self._on_loop(self._gate.clear)
+
+    def release(self) -> None:
+        """Send the held answers, and answer at once from now on."""
+        self._on_loop(self._gate.set)
+
+    def _on_loop(self, fn) -> None:
+        if self._loop is None or self._gate is None:
+            raise RuntimeError("the server is not running")
+        asyncio.run_coroutine_threadsafe(self._call(fn), self._loop).result(timeout=10)
+
+    @staticmethod
+    async def _call(fn) -> None:
+        fn()
+
+    def wait_for_queries(self, count: int, timeout: float = 30.0) -> bool:
+        """Block until at least ``count`` queries arrived (False if ``timeout`` passed first)."""
+        with self._asked:
+            return self._asked.wait_for(lambda: len(self.queries) >= count, timeout)
 
     # ---- answering ------------------------------------------------------------------------
 
@@ -212,7 +237,9 @@ class LocalDNS:
             return None
         if query.question:
             q = query.question[0]
-            self.queries.append((q.name.to_text().lower(), dns.rdatatype.to_text(q.rdtype), proto))
+            with self._asked:
+                self.queries.append((q.name.to_text().lower(), dns.rdatatype.to_text(q.rdtype), proto))
+                self._asked.notify_all()
         response = self.answer(query)
         if response is None:
             return None
@@ -242,6 +269,11 @@ class LocalDNS:
         try:
             if self.delay:
                 await asyncio.sleep(self.delay)
+            if not self._gate.is_set():
+                # Parse (and count) the query now; answer it once released.
+                wire = self._wire(query_wire, proto)
+                await self._gate.wait()
+                return wire
             return self._wire(query_wire, proto)
         finally:
             self.in_flight -= 1
@@ -283,6 +315,8 @@ class LocalDNS:
 
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
+        self._gate = asyncio.Event()
+        self._gate.set()
         for _ in range(20):
             transport, _proto = await loop.create_datagram_endpoint(
                 lambda: LocalDNS._Udp(self), local_addr=(self.host, self.port)

@@ -25,16 +25,16 @@ from email.utils import format_datetime as email_date
 import aiosmtplib
 
 from core.clock import Clock
-from core.errors import INVALID_PARAMETER, ApiError, SenderdeckError
+from core.errors import INVALID_PARAMETER, INVALID_RECIPIENT, MISSING_TO, ApiError, SenderdeckError, missing
+from core.plaintext import has_control, strip_control
 from core.settings import SmtpSettings
-from core.validation import normalize_domain, strip_control
+from core.validation import normalize_domain, require_unicode_text
 
 MESSAGE_ID_PREFIX = "senderdomaintest_"
 MAX_SUBJECT = 255
 MAX_REASON = 300
 # RFC 5322 dot-atom for the local part (ASCII; SMTPUTF8 local parts are not offered).
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
-_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,12 @@ def parse_recipient(raw: object) -> str:
     characters — so nothing the caller sends can add a header or a second recipient.
     """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise ApiError(3, "Missing To parameter", 400)
+        raise missing("To", MISSING_TO)
+    require_unicode_text("to", raw)
     if not isinstance(raw, str):
         raise _bad_recipient()
     text = raw.strip()
-    if _ANY_CONTROL.search(text) or len(text) > 254 or text.count("@") != 1:
+    if has_control(text, invisible=False) or len(text) > 254 or text.count("@") != 1:
         raise _bad_recipient()
     local, _, domain = text.partition("@")
     if not local or len(local) > 64 or not _LOCAL_PART.match(local):
@@ -89,7 +90,7 @@ def parse_recipient(raw: object) -> str:
 
 
 def _bad_recipient() -> ApiError:
-    return ApiError(8, "Invalid recipient email address", 400)
+    return ApiError(INVALID_RECIPIENT, "Invalid recipient email address", 400)
 
 
 def parse_subject(raw: object, default: str) -> str:
@@ -98,7 +99,8 @@ def parse_subject(raw: object, default: str) -> str:
         return default
     if not isinstance(raw, str):
         raise ApiError(INVALID_PARAMETER, "Invalid subject: expected text", 400)
-    if _ANY_CONTROL.search(raw.replace("\t", " ")):
+    require_unicode_text("subject", raw)
+    if has_control(raw.replace("\t", " "), invisible=False):
         raise ApiError(INVALID_PARAMETER, "Invalid subject: line breaks and control characters are not allowed", 400)
     text = raw.strip()
     if not text:

@@ -132,10 +132,16 @@ def _import_cursors_and_claims(db: peewee.Database) -> None:
     db.create_tables([ImportCursor, ImportClaim])
 
 
+def _status_before_delete(db: peewee.Database) -> None:
+    """What a soft-deleted domain's Status was, so re-creating it keeps a suspension."""
+    db.execute_sql("ALTER TABLE sender_domain ADD COLUMN status_before_delete VARCHAR(20)")
+
+
 MIGRATIONS: list[Callable[[peewee.Database], None]] = [
     _initial_schema,  # 1
     _imports_and_figures_index,  # 2
     _import_cursors_and_claims,  # 3
+    _status_before_delete,  # 4
 ]
 
 LATEST = len(MIGRATIONS)
@@ -148,15 +154,36 @@ def current_version(db: peewee.Database) -> int:
     return row or 0
 
 
+def _tables(db: peewee.Database) -> list[str]:
+    """The tables of the schema senderdeck would use (PostgreSQL: the current schema)."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    return sorted(str(row[0]) for row in db.execute_sql(sql).fetchall())
+
+
 def migrate(db: peewee.Database) -> int:
-    """Apply every migration newer than the database's version; return the version."""
+    """Apply every migration newer than the database's version; return the version.
+
+    A database that holds tables but not senderdeck's schema_version is another program's:
+    refused, nothing added to it.
+    """
 
     def run() -> int:
         with db.atomic():
             if isinstance(db, peewee.PostgresqlDatabase):
                 # Two hosts starting at once must not both create the tables.
                 db.execute_sql("SELECT pg_advisory_xact_lock(7412650193)")
-            db.create_tables([SchemaVersion], safe=True)
+            tables = _tables(db)
+            if SchemaVersion._meta.table_name not in tables:
+                if tables:
+                    shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+                    raise SettingsError(
+                        f"the database holds tables that are not senderdeck's ({shown}); refusing to add "
+                        "senderdeck's tables to another program's database — use an empty one"
+                    )
+                db.create_tables([SchemaVersion])
             version = current_version(db)
             if version > LATEST:
                 raise SettingsError(

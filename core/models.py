@@ -57,6 +57,8 @@ class SenderDomain(BaseModel):
     dkim_selector = peewee.CharField(max_length=63)
     dkim_public_key = peewee.TextField()  # base64 DER SubjectPublicKeyInfo, as in p=
     dkim_private_key = peewee.TextField()  # PKCS#8 PEM, for export to the MTA
+    # The Status a soft-deleted domain had: re-creating it must not lift a suspension.
+    status_before_delete = peewee.CharField(max_length=20, null=True)
 
     class Meta:
         indexes = ((("domain", "user"), True),)

@@ -18,24 +18,25 @@ import peewee
 from core import errors
 from core import records as templates
 from core import stats
+from core import status as status_rules
 from core.cache import Cache, RateLimiter
 from core.clock import Clock
-from core.db import database, for_update, retry_locked, write_transaction
+from core.db import database, for_update, off_loop, retry_locked, write_transaction
 from core.errors import ApiError, SettingsError, not_found
+from core.dnsrecord import DnsRecord, all_verified, records_from_stored, records_to_stored
 from core.events import DELETE_SENDER_DOMAIN, Hooks
 from core.listing import live_domains, load_views
 from core.models import (
     STATUS_DELETED,
-    STATUS_DISABLED,
     STATUS_ENABLED,
     STATUS_PENDING,
-    STATUS_SUSPENDED,
     SenderDomain,
     User,
 )
+from core.options import TRACKING_FLAGS, dns_layout, effective_options, param, parse_options
 from core.prepared import Prepared, slot
 from core.settings import Settings
-from core.validation import normalize_domain, parse_bool, to_unicode, validate_option_label
+from core.validation import normalize_domain, to_unicode
 from core.views import DomainView
 
 if TYPE_CHECKING:
@@ -44,12 +45,11 @@ if TYPE_CHECKING:
     from core.verify import BulkVerifyOutcome, VerifyOutcome
 
 PROBE_CACHE_TTL = 60.0
+VERIFY_BATCH = 25  # the spec: verifyall checks at most 25 domains per call
+VERIFY_ROUND_IDLE_TTL = 3600.0  # a verify-all round not continued for an hour starts over
 SENDTEST_RATE_LIMIT = (10, 300.0)  # the spec: 10 test messages per 5 minutes per user
-# Option flags the API takes as booleans and stores as 1/0, and their defaults on create.
-TRACKING_FLAGS = {"LinkTracking": 1, "OpenTracking": 1, "UnsubscribeLink": 0}
 # VerificationMeta keys that describe the current records; dropped when records change.
 RECORD_STATE_KEYS = ("DNSRecords", "Checks")
-_LAYOUT_KEYS = ("CustomSubdomain", "CustomTrackPrefix", "TrackPrefixDisabled")
 
 
 # Every command on one domain reads it first: compiled once (core/prepared.py).
@@ -64,15 +64,8 @@ def probe_cache_key(domain_id: int) -> str:
     return f"probe:{domain_id}"
 
 
-def _param(params: Mapping[str, Any], name: str) -> tuple[bool, Any]:
-    """Look a parameter up by name, case-insensitively (the spec mixes `status` and `DomainID`)."""
-    if name in params:
-        return True, params[name]
-    lowered = name.lower()
-    for key, value in params.items():
-        if isinstance(key, str) and key.lower() == lowered:
-            return True, value
-    return False, None
+def verify_round_key(user_id: int) -> str:
+    return f"verifyround:{user_id}"
 
 
 class SenderDomainService:
@@ -185,28 +178,6 @@ class SenderDomainService:
             default_prefix=self.settings.track_prefix,
         )
 
-    def _parse_options(self, params: Mapping[str, Any], current: Mapping) -> dict:
-        """The options after applying ``params`` to ``current``; raises before any write."""
-        options = dict(current)
-        for flag in TRACKING_FLAGS:
-            present, value = _param(params, flag)
-            if present:
-                options[flag] = int(parse_bool(flag, value))
-        for name in ("CustomSubdomain", "CustomTrackPrefix"):
-            present, value = _param(params, name)
-            if present:
-                options[name] = validate_option_label(name, value)
-        present_use, use = _param(params, "UseTrackingSubdomain")
-        present_disabled, disabled = _param(params, "TrackPrefixDisabled")
-        if present_use:
-            options["TrackPrefixDisabled"] = not parse_bool("UseTrackingSubdomain", use)
-        if present_disabled:
-            value = parse_bool("TrackPrefixDisabled", disabled)
-            if present_use and value != options["TrackPrefixDisabled"]:
-                raise ApiError(12, "UseTrackingSubdomain and TrackPrefixDisabled contradict each other", 400)
-            options["TrackPrefixDisabled"] = value
-        return options
-
     def _check_names_fit(self, domain: str, options: Mapping, selector: str) -> None:
         sub = templates.mfrom_subdomain(options, self.settings.mfrom_subdomain)
         track = templates.tracking_host(domain, options, self.settings.mfrom_subdomain, self.settings.track_prefix)
@@ -219,7 +190,7 @@ class SenderDomainService:
             )
         longest = templates.longest_record_name(domain, options, selector, self.settings.mfrom_subdomain, self.settings.track_prefix)
         if len(longest) > 253:
-            raise ApiError(7, f"Invalid sender domain: its DNS record {longest} would be longer than 253 characters", 400)
+            raise ApiError(errors.CREATE_FAILED, f"Invalid sender domain: its DNS record {longest} would be longer than 253 characters", 400)
 
     def _limit_reached(self, user: User) -> bool:
         limit = user.domain_limit if user.domain_limit is not None else self.settings.domain_limit
@@ -232,10 +203,10 @@ class SenderDomainService:
         transaction with the user's row locked, so racing creates can neither pass the limit
         together nor write back a stale row.
         """
-        present, raw = _param(params, "SenderDomain")
+        present, raw = param(params, "SenderDomain")
         domain = normalize_domain(raw if present else None)
         pair = (SenderDomain.domain == domain) & (SenderDomain.user == user.id)
-        self._parse_options(params, TRACKING_FLAGS)  # reject bad options before any work
+        parse_options(params, TRACKING_FLAGS)  # reject bad options before any work
         # Key generation takes a while: do it before taking locks, and only for a new pair.
         key = None if SenderDomain.select().where(pair).exists() else self.keygen()
 
@@ -244,19 +215,24 @@ class SenderDomainService:
                 for_update(User.select().where(User.id == user.id)).first()
                 existing = for_update(SenderDomain.select().where(pair)).first()
                 if existing is None and key is None:
-                    raise ApiError(7, "Sender domain create process failed", 400)
-                base = dict(existing.options) if existing else dict(TRACKING_FLAGS)
-                options = self._parse_options(params, base)
+                    raise ApiError(errors.CREATE_FAILED, "Sender domain create process failed", 400)
+                # Options not given take the create defaults, also when the pair exists.
+                options = parse_options(params, TRACKING_FLAGS)
                 selector = existing.dkim_selector if existing else self.settings.platform.dkim_selector
                 self._check_names_fit(domain, options, selector)
                 if (existing is None or existing.status == STATUS_DELETED) and self._limit_reached(user):
-                    raise ApiError(5, "Sender domain limit reached for your account", 403)
+                    raise ApiError(errors.LIMIT_REACHED, "Sender domain limit reached for your account", 403)
                 if existing is not None:
                     meta = {k: v for k, v in (existing.verification_meta or {}).items() if k not in RECORD_STATE_KEYS}
                     meta["DNSRecords"] = self._template(domain, options, existing)
-                    SenderDomain.update(status=STATUS_PENDING, options=options, verification_meta=meta).where(
-                        SenderDomain.id == existing.id
-                    ).execute()
+                    deleted = existing.status == STATUS_DELETED
+                    previous = existing.status_before_delete if deleted else existing.status
+                    SenderDomain.update(
+                        status=status_rules.after_recreate(previous or STATUS_PENDING),
+                        status_before_delete=None,
+                        options=options,
+                        verification_meta=meta,
+                    ).where(SenderDomain.id == existing.id).execute()
                     return existing.id, True
                 row = SenderDomain.create(
                     user=user.id,
@@ -282,7 +258,7 @@ class SenderDomainService:
             self.cache.delete(probe_cache_key(domain_id))
         fresh = SenderDomain.get_or_none(SenderDomain.id == domain_id)
         if fresh is None:
-            raise ApiError(8, "Sender domain could not be retrieved after creation", 500)
+            raise ApiError(errors.NOT_RETRIEVED_AFTER_CREATE, "Sender domain could not be retrieved after creation", 500)
         return DomainView.from_row(fresh)
 
     def update_domain(self, user: User, domain_id: int, params: Mapping[str, Any]) -> tuple[DomainView, bool]:
@@ -295,14 +271,9 @@ class SenderDomainService:
         def work() -> bool:
             with write_transaction():
                 row = self._owned(user, domain_id, lock=True)
-                options = self._parse_options(params, row.options or {})
-                present_status, raw_status = _param(params, "status")
-                new_status = None
-                if present_status:
-                    wanted = str(raw_status).strip().lower() if isinstance(raw_status, str) else None
-                    new_status = {"enabled": STATUS_ENABLED, "disabled": STATUS_DISABLED}.get(wanted or "")
-                    if new_status is None:
-                        raise ApiError(9, "Invalid Status value. Allowed: Enabled, Disabled", 400)
+                options = parse_options(params, row.options or {})
+                present_status, raw_status = param(params, "status")
+                requested = status_rules.parse_requested(raw_status) if present_status else None
 
                 old_records = (row.verification_meta or {}).get("DNSRecords") or {}
                 # Only the DNS-affecting options decide (CustomSubdomain, CustomTrackPrefix,
@@ -312,16 +283,9 @@ class SenderDomainService:
                 new_records = self._template(row.domain, options, row) if regenerated else old_records
                 if regenerated:
                     self._check_names_fit(row.domain, options, row.dkim_selector)
-
-                status = STATUS_PENDING if regenerated and row.status in (STATUS_ENABLED, STATUS_PENDING) else row.status
-                if new_status is not None:
-                    if row.status == STATUS_SUSPENDED:
-                        raise ApiError(9, "Invalid Status value: this domain is Suspended by the platform and cannot be changed", 400)
-                    if new_status == STATUS_ENABLED and not self._all_verified(new_records if regenerated else old_records):
-                        raise ApiError(10, "Cannot enable an unverified domain — run user.senderdomain.verify first", 400)
-                    status = new_status
-                elif regenerated and row.status == STATUS_DISABLED:
-                    status = STATUS_DISABLED  # a paused domain stays paused; its records still need verifying
+                status = status_rules.after_update(
+                    row.status, requested, regenerated=regenerated, records_verified=all_verified(records_from_stored(new_records))
+                )
 
                 meta = dict(row.verification_meta or {})
                 if regenerated:
@@ -338,28 +302,15 @@ class SenderDomainService:
             self.cache.delete(probe_cache_key(domain_id))
         fresh = SenderDomain.get_or_none(SenderDomain.id == domain_id)
         if fresh is None:
-            raise ApiError(7, "Sender domain could not be retrieved after update", 500)
+            raise ApiError(errors.NOT_RETRIEVED_AFTER_UPDATE, "Sender domain could not be retrieved after update", 500)
         return DomainView.from_row(fresh), regenerated
 
     def effective_options(self, options: Mapping) -> dict:
         """Every option with the defaults filled in, in the spec's order (List and Get show these)."""
-        return {
-            **{flag: int(options.get(flag, default)) for flag, default in TRACKING_FLAGS.items()},
-            "CustomSubdomain": templates.mfrom_subdomain(options, self.settings.mfrom_subdomain),
-            "CustomTrackPrefix": templates.track_prefix(options, self.settings.track_prefix),
-            "TrackPrefixDisabled": bool(options.get("TrackPrefixDisabled", False)),
-            **{k: v for k, v in options.items() if k not in TRACKING_FLAGS and k not in _LAYOUT_KEYS},
-        }
+        return effective_options(options, default_subdomain=self.settings.mfrom_subdomain, default_prefix=self.settings.track_prefix)
 
     def _dns_layout(self, options: Mapping) -> tuple[str, str | None]:
-        """The MFROM subdomain and tracking host label the options produce."""
-        sub = templates.mfrom_subdomain(options, self.settings.mfrom_subdomain)
-        track = templates.tracking_host("", options, self.settings.mfrom_subdomain, self.settings.track_prefix)
-        return sub, track
-
-    @staticmethod
-    def _all_verified(records: Mapping[str, list]) -> bool:
-        return bool(records) and all(len(r) > 2 and r[2] is True for r in records.values())
+        return dns_layout(options, default_subdomain=self.settings.mfrom_subdomain, default_prefix=self.settings.track_prefix)
 
     def delete_domain(self, user: User, domain_id: int) -> None:
         """Soft delete: Status='Deleted', then the Delete.SenderDomain hook fires."""
@@ -367,7 +318,9 @@ class SenderDomainService:
 
         def write() -> int:
             with write_transaction():
-                return SenderDomain.update(status=STATUS_DELETED).where(
+                return SenderDomain.update(
+                    {SenderDomain.status_before_delete: SenderDomain.status, SenderDomain.status: STATUS_DELETED}
+                ).where(
                     (SenderDomain.id == row.id) & (SenderDomain.status != STATUS_DELETED)
                 ).execute()
 
@@ -380,23 +333,64 @@ class SenderDomainService:
 
     async def verify_domain(self, user: User, domain_id: int) -> VerifyOutcome:
         """Probe one domain's records now (or from the 60 s probe cache) and apply the status rules."""
-        row = self._owned(user, domain_id)
+        row = await off_loop(self._owned, user, domain_id)
         return (await self._verify_rows([row]))[0]
 
-    async def verify_pending(self, user: User, batch: int = 25) -> BulkVerifyOutcome:
-        """Verify up to ``batch`` Approval Pending domains; ``truncated`` when more remain.
+    async def verify_pending(self, user: User, batch: int = VERIFY_BATCH) -> BulkVerifyOutcome:
+        """The next ``batch`` of the caller's Approval Pending domains in the current round.
 
-        The least recently verified go first, so calling again moves on to the rest even
-        when the first batch is still pending.
+        A round walks the pending domains in DomainID order, ``batch`` per call, remembering
+        where it got to (per user, in the cache, for an hour after its last call);
+        ``truncated`` says the round has more. So a client calling again while
+        ``truncated`` checks each pending domain once and stops after at most
+        ceil(P / batch) + 1 calls, even when every domain stays pending. The call after a
+        round ended starts the next one.
         """
-        from core.verify import BulkVerifyOutcome  # dnspython stays off the CLI's list/get path
+        key = verify_round_key(user.id)
 
-        rows = list(
+        def next_rows() -> list[SenderDomain]:
+            marker = self.cache.get(key)
+            after = marker.get("After") if isinstance(marker, dict) else None
+            valid = isinstance(after, int) and not isinstance(after, bool) and after > 0
+            return self._pending_after(user, after if valid else 0, batch)
+
+        rows = await off_loop(next_rows)
+        bulk = await self._verify_batch(rows, batch)
+
+        def remember() -> None:
+            if bulk.truncated:
+                self.cache.set(key, {"After": rows[batch - 1].id}, VERIFY_ROUND_IDLE_TTL)
+            else:
+                self.cache.delete(key)
+
+        await off_loop(remember)
+        return bulk
+
+    async def verify_all_pending(self, user: User, batch: int = VERIFY_BATCH) -> AsyncIterator[BulkVerifyOutcome]:
+        """Every Approval Pending domain of the caller, one ``verify_pending`` batch after
+        another: a new round from the first DomainID (so what an unfinished earlier round
+        skipped is checked too), walked to its end. Yields at least once; the last batch
+        yielded is not ``truncated``. The TUI's verify all and watch mode use this."""
+        await off_loop(self.cache.delete, verify_round_key(user.id))
+        while True:
+            bulk = await self.verify_pending(user, batch)
+            yield bulk
+            if not bulk.truncated:
+                return
+
+    def _pending_after(self, user: User, after: int, batch: int) -> list[SenderDomain]:
+        """Up to ``batch + 1`` pending domains with a DomainID above ``after`` (one more than
+        asked for, to tell whether the round has more)."""
+        return list(
             self._live_rows(user)
-            .where(SenderDomain.status == STATUS_PENDING)
-            .order_by(SenderDomain.last_verified_at.asc(nulls="first"), SenderDomain.id)
+            .where((SenderDomain.status == STATUS_PENDING) & (SenderDomain.id > after))
+            .order_by(SenderDomain.id)
             .limit(batch + 1)
         )
+
+    async def _verify_batch(self, rows: list[SenderDomain], batch: int) -> BulkVerifyOutcome:
+        from core.verify import BulkVerifyOutcome  # dnspython stays off the CLI's list/get path
+
         outcomes = await self._verify_rows(rows[:batch]) if rows else []
         return BulkVerifyOutcome(outcomes, len(rows) > batch)
 
@@ -406,11 +400,11 @@ class SenderDomainService:
         from core import dnshost
         from core.probe import Prober
 
-        row = self._owned(user, domain_id)
+        row = await off_loop(self._owned, user, domain_id)
         try:
             prober = Prober.from_settings(self.settings.nameservers, self.settings.dns)
         except SettingsError:  # e.g. a resolver named by a host that does not resolve
-            return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), dnshost.UNKNOWN, [])
+            return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), dnshost.UNKNOWN_HOST, [])
         info = await dnshost.detect(prober, self.cache, row.domain)
         return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), info.dns_host, info.nameservers, info.apex)
 
@@ -432,7 +426,7 @@ class SenderDomainService:
         def host_hint(domain: str):
             async def hint() -> str | None:
                 found = await host_info(domain)
-                return None if found.dns_host == dnshost.UNKNOWN else found.dns_host
+                return None if found.dns_host == dnshost.UNKNOWN_HOST else found.dns_host
 
             return hint
 
@@ -442,41 +436,48 @@ class SenderDomainService:
 
             return hint
 
-        plans = []
-        targets = []
-        for row in rows:
-            records = (row.verification_meta or {}).get("DNSRecords") or self._template(row.domain, row.options or {}, row)
-            fp = verify.fingerprint(records)
-            cached = self.cache.get(probe_cache_key(row.id))
-            checks = None
-            if isinstance(cached, dict) and cached.get("Fingerprint") == fp and isinstance(cached.get("Checks"), dict):
-                checks = {h: verify.Check.from_json(c) for h, c in cached["Checks"].items() if isinstance(c, dict)}
-            if checks is None:
-                targets.append(
-                    verify.Target(row.domain, records, self.settings.platform.spf_include, host_hint(row.domain), zone_hint(row.domain))
-                )
-            plans.append((row, records, fp, checks))
+        def cached_plans() -> list[tuple[SenderDomain, list[DnsRecord], str, dict | None]]:
+            plans = []
+            for row in rows:
+                stored = (row.verification_meta or {}).get("DNSRecords") or self._template(row.domain, row.options or {}, row)
+                records = records_from_stored(stored)
+                fp = verify.fingerprint(records)
+                cached = self.cache.get(probe_cache_key(row.id))
+                checks = None
+                if isinstance(cached, dict) and cached.get("Fingerprint") == fp and isinstance(cached.get("Checks"), dict):
+                    checks = {h: verify.Check.from_json(c) for h, c in cached["Checks"].items() if isinstance(c, dict)}
+                plans.append((row, records, fp, checks))
+            return plans
+
+        plans = await off_loop(cached_plans)
+        targets = [
+            verify.Target(row.domain, records, self.settings.platform.spf_include, host_hint(row.domain), zone_hint(row.domain))
+            for row, records, _fp, checks in plans
+            if checks is None
+        ]
         probed = iter(await verify.check_domains(prober, targets) if targets else [])
         for task in hosts.values():
             task.cancel()
+        fresh = [(plan, None if plan[3] is not None else next(probed)) for plan in plans]
 
-        outcomes = []
-        for row, records, fp, checks in plans:
-            from_cache = checks is not None
-            if checks is None:
-                checks = next(probed)
-                if all(c.state != verify.UNKNOWN for c in checks.values()):  # failures are not kept
+        def store() -> list[VerifyOutcome]:
+            outcomes = []
+            for (row, records, fp, cached_checks), probed_checks in fresh:
+                checks = cached_checks if cached_checks is not None else probed_checks
+                if probed_checks is not None and all(c.state != verify.COULD_NOT_CHECK for c in checks.values()):  # failures are not kept
                     self.cache.set(
                         probe_cache_key(row.id),
                         {"Fingerprint": fp, "Checks": {h: c.to_json() for h, c in checks.items()}},
                         PROBE_CACHE_TTL,
                     )
-            outcome = retry_locked(lambda: self._apply_checks(row.id, records, fp, checks))
-            outcome.cached = from_cache
-            outcomes.append(outcome)
-        return outcomes
+                outcome = retry_locked(lambda: self._apply_checks(row.id, records, fp, checks))
+                outcome.cached = cached_checks is not None
+                outcomes.append(outcome)
+            return outcomes
 
-    def _apply_checks(self, domain_id: int, records: dict, fp: str, checks: dict) -> VerifyOutcome:
+        return await off_loop(store)
+
+    def _apply_checks(self, domain_id: int, records: list[DnsRecord], fp: str, checks: dict) -> VerifyOutcome:
         """Store one probe's flags, evidence and Status (only when changed) and LastVerifiedAt."""
         from core import verify  # loaded with the prober by _verify_rows; a no-op here
 
@@ -485,13 +486,13 @@ class SenderDomainService:
             row = for_update(SenderDomain.select().where(SenderDomain.id == domain_id)).first()  # no edit in between
             meta = dict(row.verification_meta or {}) if row else {}
             stored = meta.get("DNSRecords") or {}
-            if row is None or (stored and verify.fingerprint(stored) != fp):
+            if row is None or (stored and verify.fingerprint(records_from_stored(stored)) != fp):
                 # Deleted, or the records were regenerated while we probed: the probe is stale.
                 if row is not None:
                     SenderDomain.update(last_verified_at=now).where(SenderDomain.id == domain_id).execute()
                 status = row.status if row else STATUS_DELETED
-                return verify.VerifyOutcome(domain_id, False, status, {h: list(r) for h, r in stored.items()})
-            base = meta if stored else {**meta, "DNSRecords": records}
+                return verify.VerifyOutcome(domain_id, False, status, records_from_stored(stored))
+            base = meta if stored else {**meta, "DNSRecords": records_to_stored(records, with_flag=False)}
             new_meta, new_status, verified = verify.apply_checks(base, checks, row.status)
             fields: dict = {SenderDomain.last_verified_at: now}
             if new_meta != meta:
@@ -499,7 +500,9 @@ class SenderDomainService:
             if new_status != row.status:
                 fields[SenderDomain.status] = new_status
             SenderDomain.update(fields).where(SenderDomain.id == domain_id).execute()
-        return verify.VerifyOutcome(domain_id, verified, new_status, new_meta["DNSRecords"], new_meta.get("Checks", {}))
+        return verify.VerifyOutcome(
+            domain_id, verified, new_status, records_from_stored(new_meta["DNSRecords"]), new_meta.get("Checks", {})
+        )
 
     # ---- test sending (core/mailer.py) -----------------------------------------------------
 
@@ -513,13 +516,13 @@ class SenderDomainService:
         from core import mailer  # aiosmtplib loads only when a test message is sent
 
         if self.settings.demo:
-            raise ApiError(99, "Not available in demo mode", 403)
-        row = self._owned(user, domain_id)
+            raise ApiError(errors.DEMO_MODE, "Not available in demo mode", 403)
+        row = await off_loop(self._owned, user, domain_id)
         recipient = mailer.parse_recipient(to)
         display = DomainView.from_row(row).display_name
         subject_text = mailer.parse_subject(subject, mailer.default_subject(display))
         limit, window = SENDTEST_RATE_LIMIT
-        wait = self.limiter.hit(f"sendtest:{user.id}", limit, window)
+        wait = await off_loop(self.limiter.hit, f"sendtest:{user.id}", limit, window)
         if wait is not None:
             raise ApiError(
                 errors.RATE_LIMITED,
@@ -542,26 +545,8 @@ class SenderDomainService:
         try:
             await mailer.deliver(self.settings.smtp, test)
         except mailer.DeliveryError as exc:
-            raise ApiError(11, f"Test message delivery failed: {exc.reason}", 502) from None
+            raise ApiError(errors.DELIVERY_FAILED, f"Test message delivery failed: {exc.reason}", 502) from None
         return mailer.SendTestOutcome(row.id, display, recipient, subject_text, test.message_id)
-
-    # ---- verifying every pending domain ----------------------------------------------------
-
-    async def verify_all_pending(self, user: User) -> AsyncIterator[BulkVerifyOutcome]:
-        """Verify every Approval Pending domain once, yielding one batch after another.
-
-        ``verify_pending`` again while it answers ``truncated``; stops when a batch brings no
-        domain not seen before (the engine may keep answering the same still-pending ones),
-        so a stuck batch never loops forever.
-        """
-        seen: set[int] = set()
-        while True:
-            bulk = await self.verify_pending(user)
-            fresh = {d.domain_id for d in bulk.domains} - seen
-            seen |= fresh
-            yield bulk
-            if not bulk.truncated or not fresh:
-                return
 
     # ---- resuming a paused domain (core/status.py) ------------------------------------------
 
@@ -569,15 +554,16 @@ class SenderDomainService:
         """Resume a paused (Disabled) domain: Enabled when every record is verified, else back
         to Approval Pending (verify, Verify all and watch mode then take it from there), never
         stuck Disabled. Code 9 for a domain that is not paused."""
-        from core import status as rules
 
         def work() -> None:
             with write_transaction():
                 row = self._owned(user, domain_id, lock=True)
-                if not rules.can_resume(row.status):
-                    raise ApiError(9, f"Only a paused (Disabled) domain can be resumed; this one is {row.status}", 400)
-                records = (row.verification_meta or {}).get("DNSRecords") or {}
-                status = rules.after_resume(records_verified=self._all_verified(records))
+                if not status_rules.can_resume(row.status):
+                    raise ApiError(
+                        errors.INVALID_STATUS, f"Only a paused (Disabled) domain can be resumed; this one is {row.status}", 400
+                    )
+                stored = (row.verification_meta or {}).get("DNSRecords") or {}
+                status = status_rules.after_resume(records_verified=all_verified(records_from_stored(stored)))
                 SenderDomain.update(status=status).where(SenderDomain.id == row.id).execute()
 
         retry_locked(work)

@@ -9,6 +9,8 @@ from the environment: top-level keys as ``SENDERDECK_<KEY>``, section keys as
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from core.errors import SettingsError
+from core.plaintext import escape_control
 
 APP_NAME = "senderdeck"
 
@@ -178,7 +181,7 @@ def _coerce(value: Any, kind: Any, where: str) -> Any:
 def _apply(target: Any, values: Mapping[str, Any], source: str, prefix: str = "") -> None:
     types_ = _field_types(type(target))
     for key, value in values.items():
-        where = f"{source}: {prefix}{key}"
+        where = escape_control(f"{source}: {prefix}{key}")  # a key from a file may hold anything
         if key not in types_ or key == "config_path":
             raise SettingsError(f"{where}: unknown setting")
         if key in _SECTIONS:
@@ -202,7 +205,7 @@ def _env_values(env: Mapping[str, str]) -> dict[str, Any]:
         elif key in top and key not in _SECTIONS and key != "config_path":
             values[key] = raw
         else:
-            raise SettingsError(f"environment: {name} is not a senderdeck setting")
+            raise SettingsError(f"environment: {escape_control(name)} is not a senderdeck setting")
     return values
 
 
@@ -248,36 +251,60 @@ def load_settings(
 def _validate(settings: Settings) -> None:
     if settings.smtp.security not in {"starttls", "tls", "none"}:
         raise SettingsError(f"smtp.security: {settings.smtp.security!r} must be starttls, tls or none")
-    if settings.smtp.timeout <= 0:
-        raise SettingsError("smtp.timeout: must be positive")
+    _seconds("smtp.timeout", settings.smtp.timeout)
+    if not 0 < settings.smtp.port < 65536:
+        raise SettingsError(f"smtp.port: {settings.smtp.port} must be 1-65535")
     if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9._+-]{0,62}[A-Za-z0-9])?", settings.smtp.from_prefix):
         raise SettingsError(f"smtp.from_prefix: {settings.smtp.from_prefix!r} is not a plain mailbox name")
     if settings.domain_limit < 0:
         raise SettingsError("domain_limit: must be zero or more")
-    if settings.dns.timeout <= 0 or settings.dns.deadline <= 0:
-        raise SettingsError("dns.timeout and dns.deadline must be positive")
+    _seconds("dns.timeout", settings.dns.timeout)
+    _seconds("dns.deadline", settings.dns.deadline)
+    if settings.dns.retries < 0:
+        raise SettingsError(f"dns.retries: {settings.dns.retries} must be zero or more")
+    if settings.dns.max_in_flight < 1:
+        raise SettingsError(f"dns.max_in_flight: {settings.dns.max_in_flight} must be at least 1")
     for server in settings.nameservers:
         parse_nameserver(server)
     settings.server.validate()
 
 
+def _seconds(key: str, value: float) -> None:
+    """A duration that can work: a finite number of seconds above zero (not inf, not nan)."""
+    if not math.isfinite(value) or value <= 0:
+        raise SettingsError(f"{key}: {value!r} must be a positive number of seconds")
+
+
 def parse_nameserver(text: str) -> tuple[str, int]:
-    """``HOST[:PORT]`` or ``[v6]:PORT`` -> (host, port); port 53 by default."""
+    """``HOST[:PORT]``, ``[IPV6]:PORT`` or a bare IPv6 address -> (host, port); port 53 by default."""
     text = text.strip()
+    shown = escape_control(repr(text))
     host, port = text, 53
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        if rest.startswith(":"):
-            port = _port(rest[1:], text)
+        host, closed, rest = text[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")) or not _is_ipv6(host):
+            raise SettingsError(f"nameserver {shown}: expected [IPV6-ADDRESS] or [IPV6-ADDRESS]:PORT")
+        if rest:
+            port = _port(rest[1:], shown)
     elif text.count(":") == 1:
         host, _, raw_port = text.partition(":")
-        port = _port(raw_port, text)
-    if not host:
-        raise SettingsError(f"nameserver {text!r}: expected HOST[:PORT]")
+        port = _port(raw_port, shown)
+    elif ":" in text and not _is_ipv6(text):
+        raise SettingsError(f"nameserver {shown}: not an IPv6 address; an IPv6 address with a port is written [ADDRESS]:PORT")
+    if not host or any(ch.isspace() for ch in host):
+        raise SettingsError(f"nameserver {shown}: expected HOST[:PORT]")
     return host, port
 
 
-def _port(raw: str, text: str) -> int:
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise SettingsError(f"nameserver {text!r}: port must be 1-65535")
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _port(raw: str, shown: str) -> int:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 65536:
+        raise SettingsError(f"nameserver {shown}: port must be 1-65535")
     return int(raw)

@@ -15,7 +15,8 @@ the injected clock and every window ending with today (UTC):
   when the prior window sent nothing; null when the current window sent nothing;
 - over the last 30 days: ``BounceRate`` = bounced / sent, ``DeliveryRate`` = delivered /
   sent where a day's delivered count falls back to sent − bounced − complaints when it was
-  not recorded (NULL), ``Reputation`` = clamp(round(100 − 8 × bounce% − 100 × complaint%),
+  not recorded (NULL), and the whole window's does when it holds no delivered events at all
+  (exports that write 0 for "not recorded"), ``Reputation`` = clamp(round(100 − 8 × bounce% − 100 × complaint%),
   0, 100), ``ReputationBucket`` = excellent ≥ 90, good ≥ 70, fair ≥ 50, else poor; all null
   without send volume in the 30 days.
 """
@@ -23,12 +24,14 @@ the injected clock and every window ending with today (UTC):
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from peewee import Case, fn
 
 from core.models import STATUS_DELETED, DomainStat, SenderDomain
 from core.prepared import Prepared, slot
+from core.validation import whole_number
 
 VOLUME_WINDOW = 7
 SCORE_WINDOW = 30
@@ -96,11 +99,18 @@ def figures_from_sums(v7: int, v_prior: int, sent: int, bounced: int, complaints
 
 
 def clamp_days(days: object) -> int:
-    """``days`` as the spec wants it: clamped to 1..365; 30 when it is not a number."""
-    try:
-        value = int(str(days).strip())
-    except (TypeError, ValueError):
-        return DEFAULT_DAYS
+    """``days`` as the spec wants it: clamped to 1..365; 30 when it is not a whole number
+    (JSON ``7.0`` is 7)."""
+    if isinstance(days, float) and math.isfinite(days) and days.is_integer():
+        days = int(days)  # -5.0 too, clamped below
+    value = whole_number(days)  # 7, 7.0, "7", "7.0"
+    if value is None:
+        if isinstance(days, (bool, float)):
+            return DEFAULT_DAYS
+        try:
+            value = int(str(days).strip())  # "-5": a number, clamped
+        except (TypeError, ValueError):
+            return DEFAULT_DAYS
     return max(MIN_DAYS, min(MAX_DAYS, value))
 
 
@@ -123,9 +133,11 @@ def figures_query(domains, today: dt.date):
         return fn.COALESCE(fn.SUM(Case(None, [(cond, column)], None)), 0)
 
     # A day without recorded deliveries counts Sent - Bounced - Complaints, never below zero
-    # (as daily_stats shows it).
-    fallback = S.sent - S.bounced - S.complaints
-    delivered = fn.COALESCE(S.delivered, Case(None, [(fallback < 0, 0)], fallback))
+    # (as daily_stats shows it); a window without any delivered event counts it for every
+    # day (exports that write 0 for "not recorded").
+    difference = S.sent - S.bounced - S.complaints
+    fallback = Case(None, [(difference < 0, 0)], difference)
+    delivered = fn.COALESCE(S.delivered, fallback)
     whole = d30 <= start  # the 30-day window covers every row read: plain sums
     return (
         S.select(
@@ -136,6 +148,8 @@ def figures_query(domains, today: dt.date):
             fn.SUM(S.bounced) if whole else window(S.bounced, d30),
             fn.SUM(S.complaints) if whole else window(S.complaints, d30),
             fn.SUM(delivered) if whole else window(delivered, d30),
+            fn.SUM(fn.COALESCE(S.delivered, 0)) if whole else window(fn.COALESCE(S.delivered, 0), d30),
+            fn.SUM(fallback) if whole else window(fallback, d30),
         )
         .where(S.domain.in_(domains) & (day >= start) & (day <= today))
         .group_by(S.domain)
@@ -182,8 +196,9 @@ def figures_of_user(user_id: int, today: dt.date) -> dict[int, Figures]:
 
 def _figures_by_domain(rows) -> dict[int, Figures]:
     out: dict[int, Figures] = {}
-    for domain_id, v7, v_prior, s30, b30, c30, d30 in rows:
-        out[domain_id] = figures_from_sums(int(v7), int(v_prior), int(s30 or 0), int(b30 or 0), int(c30 or 0), int(d30 or 0))
+    for domain_id, v7, v_prior, s30, b30, c30, d30, recorded30, fallback30 in rows:
+        delivered = int(d30 or 0) if int(recorded30 or 0) > 0 else int(fallback30 or 0)
+        out[domain_id] = figures_from_sums(int(v7), int(v_prior), int(s30 or 0), int(b30 or 0), int(c30 or 0), delivered)
     return out
 
 

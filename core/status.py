@@ -18,7 +18,57 @@ ask these, so they can never disagree):
 
 from __future__ import annotations
 
-from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING
+from core.errors import INVALID_STATUS, NOT_VERIFIED, ApiError
+from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
+
+# What a tenant may ask for with update's `status` (case-insensitive).
+REQUESTABLE = {"enabled": STATUS_ENABLED, "disabled": STATUS_DISABLED}
+
+
+def parse_requested(raw: object) -> str:
+    """Update's ``status`` parameter: Enabled or Disabled, or code 9."""
+    wanted = raw.strip().lower() if isinstance(raw, str) else ""
+    status = REQUESTABLE.get(wanted)
+    if status is None:
+        raise ApiError(INVALID_STATUS, "Invalid Status value. Allowed: Enabled, Disabled", 400)
+    return status
+
+
+def after_update(current: str, requested: str | None, *, regenerated: bool, records_verified: bool) -> str:
+    """The Status after an update, or ApiError 9 / 10.
+
+    ``requested``: the parsed ``status`` parameter (None when absent); ``regenerated``: the
+    DNS layout changed, so the records must be verified again; ``records_verified``: every
+    record the domain will have is verified.
+    """
+    if requested is not None:
+        if current == STATUS_SUSPENDED:
+            raise ApiError(INVALID_STATUS, "Invalid Status value: this domain is Suspended by the platform and cannot be changed", 400)
+        if requested == STATUS_ENABLED and not records_verified:
+            raise ApiError(NOT_VERIFIED, "Cannot enable an unverified domain — run user.senderdomain.verify first", 400)
+        return requested
+    if regenerated and current in (STATUS_ENABLED, STATUS_PENDING):
+        return STATUS_PENDING  # the old verification does not cover the new records
+    return current  # a paused domain stays paused; a suspended one stays suspended
+
+
+def after_recreate(previous: str) -> str:
+    """The Status of an existing pair created again: Approval Pending (the spec's ON DUPLICATE
+    KEY UPDATE), except that a suspension stays. ``previous``: the live domain's Status, or
+    the Status a soft-deleted one had when it was deleted."""
+    return STATUS_SUSPENDED if previous == STATUS_SUSPENDED else STATUS_PENDING
+
+
+def after_probe(current: str, *, verified: bool, failed: bool) -> str:
+    """The Status after a verify: all matched → Enabled; any mismatched or missing →
+    Approval Pending; otherwise (could not check) as it was. Disabled and Suspended stay."""
+    if current not in (STATUS_ENABLED, STATUS_PENDING):
+        return current
+    if verified:
+        return STATUS_ENABLED
+    if failed:
+        return STATUS_PENDING
+    return current
 
 
 def can_pause(status: str | None) -> bool:

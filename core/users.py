@@ -30,7 +30,7 @@ def new_key() -> str:
 
 def create_user(name: str, clock: Clock, *, domain_limit: int | None = None, permissions: list[str] | None = None) -> tuple[User, str]:
     """Create a user; returns it with its API key (the only time the key is seen)."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):  # match's $ would allow "name\n"
         raise ApiError(INVALID_PARAMETER, "Invalid user name: 1-64 letters, digits, '.', '_', '@' or '-'", 400)
     if domain_limit is not None and domain_limit < 0:
         raise ApiError(INVALID_PARAMETER, "Invalid domain limit: must be zero (unlimited) or more", 400)

@@ -7,29 +7,25 @@ shown in Unicode. Every rejection is an ApiError with the spec's code.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import unicodedata
 
 import idna
 
-from core.errors import INVALID_PARAMETER, ApiError
+from core.errors import CREATE_FAILED, INVALID_LABEL, INVALID_PARAMETER, LOCALHOST, ApiError, missing, not_found
+from core.plaintext import has_control, strip_control  # noqa: F401 (the TUI imports strip_control from here)
 
 _LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _OPTION_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 
 MAX_NAME = 253
 MAX_LABEL = 63
 OPTION_RULE = "letters, digits, and hyphens only; max 32 chars; no leading/trailing hyphens"
 
 
-def strip_control(text: str) -> str:
-    """Remove control and invisible formatting characters (bidi overrides, zero-width)."""
-    return _CONTROL.sub("", text)
-
-
 def _invalid(reason: str) -> ApiError:
-    return ApiError(7, f"Invalid sender domain: {reason}", 400)
+    return ApiError(CREATE_FAILED, f"Invalid sender domain: {reason}", 400)
 
 
 def normalize_domain(raw: object) -> str:
@@ -39,15 +35,15 @@ def normalize_domain(raw: object) -> str:
     registrable host name.
     """
     if raw is None:
-        raise ApiError(1, "Missing SenderDomain parameter", 400)
+        raise missing("SenderDomain")
     if not isinstance(raw, str):
         raise _invalid("expected a domain name such as example.com")
     text = raw.strip()
-    if _CONTROL.search(text):
+    if has_control(text):
         raise _invalid("contains control or invisible characters")
     text = text.rstrip(".") if text.endswith(".") and not text.endswith("..") else text
     if not text:
-        raise ApiError(1, "Missing SenderDomain parameter", 400)
+        raise missing("SenderDomain")
     if _is_ip(text[1:-1] if text.startswith("[") and text.endswith("]") else text):
         raise _invalid("an IP address is not a domain name")
     text = unicodedata.normalize("NFC", text).lower()
@@ -57,7 +53,7 @@ def normalize_domain(raw: object) -> str:
     for dot in ("\u3002", "\uff0e", "\uff61"):
         text = text.replace(dot, ".")
     if text == "localhost" or text.endswith(".localhost"):
-        raise ApiError(4, "localhost is not a valid sender domain", 400)
+        raise ApiError(LOCALHOST, "localhost is not a valid sender domain", 400)
     labels = text.split(".")
     if any(label == "" for label in labels):
         raise _invalid("empty label (two dots in a row, or a leading dot)")
@@ -139,7 +135,7 @@ def to_unicode(name: str) -> str:
 def validate_option_label(name: str, raw: object) -> str:
     """CustomSubdomain / CustomTrackPrefix: the spec's rule, code 6. Stored lower case."""
     if not isinstance(raw, str) or not _OPTION_LABEL.match(raw.strip()):
-        raise ApiError(6, f"Invalid {name}. Letters, digits, and hyphens only; max 32 chars; no leading/trailing hyphens", 400)
+        raise ApiError(INVALID_LABEL, f"Invalid {name}. Letters, digits, and hyphens only; max 32 chars; no leading/trailing hyphens", 400)
     return raw.strip().lower()
 
 
@@ -157,18 +153,52 @@ def parse_bool(name: str, raw: object) -> bool:
     raise ApiError(INVALID_PARAMETER, f"Invalid {name}: expected true or false", 400)
 
 
+def is_unicode_text(text: str) -> bool:
+    """False when ``text`` holds a lone surrogate (JSON's ``"\ud800"``, or bytes that were not
+    UTF-8 on a command line): it cannot be encoded, stored or sent."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def require_unicode_text(name: str, raw: object) -> None:
+    """Code 12 when a text parameter is not valid Unicode."""
+    if isinstance(raw, str) and not is_unicode_text(raw):
+        shown = name.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise ApiError(INVALID_PARAMETER, f"Invalid {shown}: not valid Unicode text (a lone surrogate)", 400)
+
+
+_WHOLE = re.compile(r"[0-9]+(?:\.0*)?")
+
+
+def whole_number(raw: object) -> int | None:
+    """An integer parameter's value: an int, a float with no fraction (JSON ``7.0`` is 7),
+    or decimal digits (``"7"``, ``"7.0"``); None for anything else (booleans included)."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        return int(raw) if math.isfinite(raw) and raw.is_integer() else None
+    if isinstance(raw, str) and _WHOLE.fullmatch(raw.strip()):
+        return int(raw.strip().split(".")[0])
+    return None
+
+
+def is_absent(raw: object) -> bool:
+    """An optional parameter sent as null or an empty string counts as not sent."""
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
 def parse_domain_id(raw: object) -> int:
     """DomainID: code 1 when absent or empty; an ID that names no domain is code 2."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise ApiError(1, "Missing DomainID parameter", 400)
-    if isinstance(raw, bool):
-        raise ApiError(2, "Sender domain not found", 404)
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        value = int(raw.strip())
-    else:
-        raise ApiError(2, "Sender domain not found", 404)
+    if is_absent(raw):
+        raise missing("DomainID")
+    value = whole_number(raw)
+    if value is None:
+        raise not_found()
     if value <= 0 or value > 2**63 - 1:
-        raise ApiError(2, "Sender domain not found", 404)
+        raise not_found()
     return value

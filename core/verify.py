@@ -14,31 +14,29 @@ import binascii
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from core.models import STATUS_ENABLED, STATUS_PENDING
+from core.dnsrecord import DnsRecord, records_from_stored, records_to_stored
+from core.plaintext import escape_control
 from core.probe import ERROR, NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT, Prober, Result, absolute
+from core.spf import evaluate_spf, is_spf, with_include
+from core.status import after_probe
 
 MATCHED = "matched"
 MISMATCHED = "mismatched"
 MISSING = "missing"
-UNKNOWN = "unknown"  # could not check: timeout, SERVFAIL, refused
-STATES = (MATCHED, MISMATCHED, MISSING, UNKNOWN)
+COULD_NOT_CHECK = "unknown"  # timeout, SERVFAIL, refused (the stored State value users see)
+STATES = (MATCHED, MISMATCHED, MISSING, COULD_NOT_CHECK)
 
-SPF_LOOKUP_LIMIT = 10  # RFC 7208 4.6.4
-SPF_VOID_LIMIT = 2
 MAX_CNAME_HOPS = 8
 DMARC_POLICIES = ("none", "quarantine", "reject")
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
-
-
 def plain(text: str) -> str:
     """An answer as printable text: control and invisible characters become ``\\xNN`` escapes."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+    return escape_control(text)
 
 
 def same_name(a: str, b: str) -> bool:
@@ -66,7 +64,7 @@ class Check:
     def from_json(cls, data: Mapping[str, Any]) -> "Check":
         state = data.get("State")
         return cls(
-            state if state in STATES else UNKNOWN,
+            state if state in STATES else COULD_NOT_CHECK,
             [str(v) for v in data.get("Found") or []],
             str(data.get("Reason") or ""),
             str(data.get("Fix") or ""),
@@ -79,7 +77,7 @@ class VerifyOutcome:
     domain_id: int
     is_verified: bool
     status: str
-    dns_records: dict[str, list]  # {host: [Type, Value, verified flag]}
+    records: list[DnsRecord]  # with the flags this verify left stored
     checks: dict[str, dict] = field(default_factory=dict)  # {host: Check JSON}
     cached: bool = False  # answered from the 60 s probe cache
 
@@ -90,9 +88,9 @@ class BulkVerifyOutcome:
     truncated: bool
 
 
-def fingerprint(records: Mapping[str, list]) -> str:
+def fingerprint(records: Iterable[DnsRecord]) -> str:
     """Identifies the expected records; a cached probe only applies to the same fingerprint."""
-    body = json.dumps([[h, r[0], r[1]] for h, r in records.items()], ensure_ascii=True, separators=(",", ":"))
+    body = json.dumps([[r.host, r.type, r.value] for r in records], ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(body.encode("ascii")).hexdigest()[:24]
 
 
@@ -113,7 +111,7 @@ class Target:
     ``fabrikam.example`` for ``shop.fabrikam.example`` unless ``shop`` is a zone of its own)."""
 
     domain: str
-    records: Mapping[str, list]
+    records: list[DnsRecord]
     spf_include: str
     dns_host: HostHint = _no_host
     zone: HostHint = _no_host  # None: not found; the fixes then name records relative to the domain
@@ -149,7 +147,7 @@ def _could_not(result: Result, what: str) -> Check:
     else:
         why = result.detail or "the nameserver would not answer"
     return Check(
-        UNKNOWN,
+        COULD_NOT_CHECK,
         [],
         f"could not check {what}: {why}",
         "Try again in a minute; if it persists, check that the domain's nameservers answer",
@@ -232,104 +230,6 @@ async def check_cname(prober: Prober, target: Target, host: str, expected: str) 
     return await _missing(prober, target, host, "CNAME", result, add)
 
 
-def is_spf(text: str) -> bool:
-    """``v=spf1`` followed by a space or nothing (``v=spf10`` is not SPF)."""
-    lowered = text.strip().lower()
-    return lowered == "v=spf1" or lowered.startswith("v=spf1 ")
-
-
-@dataclass
-class SpfEvaluation:
-    authorised: bool = False
-    lookups: int = 0
-    voids: int = 0
-    problems: list[str] = field(default_factory=list)
-    unknown: Result | None = None
-
-
-_MODIFIER = re.compile(r"^([a-z][a-z0-9_.-]*)=(.*)$", re.I)
-
-
-async def evaluate_spf(prober: Prober, record: str, domain: str, include: str) -> SpfEvaluation:
-    """Walk the SPF tree of ``domain`` looking for ``include`` (RFC 7208 limits enforced).
-
-    The platform's own include is a leaf: it counts as one lookup and is not fetched.
-    """
-    evaluation = SpfEvaluation()
-    evaluation.authorised = await _spf_walk(prober, record, absolute(domain), absolute(include), evaluation, (absolute(domain),))
-    limits = []
-    if evaluation.lookups > SPF_LOOKUP_LIMIT:
-        limits.append(f"SPF needs more than {SPF_LOOKUP_LIMIT} DNS lookups ({evaluation.lookups}+): receivers answer PermError")
-    if evaluation.voids > SPF_VOID_LIMIT:
-        limits.append(f"SPF has {evaluation.voids} lookups that find nothing (limit {SPF_VOID_LIMIT}): receivers answer PermError")
-    evaluation.problems[:0] = limits
-    return evaluation
-
-
-async def _spf_walk(prober: Prober, record: str, domain: str, include: str, ev: SpfEvaluation, stack: tuple[str, ...]) -> bool:
-    """True when ``record`` passes mail that ``include`` passes."""
-    authorised = False
-    redirect = None
-    for term in record.split()[1:]:
-        modifier = _MODIFIER.match(term)
-        if modifier and ":" not in modifier.group(1):
-            if modifier.group(1).lower() == "redirect":
-                redirect = modifier.group(2)
-            continue
-        qualifier = term[0] if term[0] in "+-~?" else "+"
-        mechanism = term.lstrip("+-~?")
-        name, _, arg = mechanism.partition(":")
-        name = name.split("/", 1)[0].lower()
-        if name == "all":
-            return authorised  # later terms and any redirect are never reached
-        if name not in ("include", "a", "mx", "ptr", "exists"):
-            continue
-        ev.lookups += 1
-        if ev.lookups > SPF_LOOKUP_LIMIT:
-            return authorised
-        if name == "include" and arg and qualifier == "+" and not authorised:
-            authorised = await _spf_follow(prober, arg, include, ev, stack, "include")
-    if redirect:
-        ev.lookups += 1
-        if ev.lookups > SPF_LOOKUP_LIMIT:
-            return authorised
-        if not authorised:
-            authorised = await _spf_follow(prober, redirect, include, ev, stack, "redirect")
-    return authorised
-
-
-async def _spf_follow(prober: Prober, arg: str, include: str, ev: SpfEvaluation, stack: tuple[str, ...], how: str) -> bool:
-    if "%" in arg:
-        return False  # a macro depends on the message; it cannot name the platform statically
-    target = absolute(arg)
-    if target == include:
-        return True
-    if target in stack:
-        ev.problems.append(f"SPF {how} loop: {' → '.join(s.rstrip('.') for s in (*stack, target))}")
-        return False
-    result = await prober.lookup(target, "TXT")
-    if not result.answered:
-        ev.unknown = ev.unknown or result
-        return False
-    records = [v for v in result.values if is_spf(v)]
-    if not result.values:
-        ev.voids += 1
-    if len(records) != 1:
-        ev.problems.append(f"{how}:{target.rstrip('.')} has {len(records) or 'no'} SPF record{'s' if len(records) != 1 else ''}: receivers answer PermError")
-        return False
-    return await _spf_walk(prober, records[0], target, include, ev, (*stack, target))
-
-
-def _spf_with_include(record: str, include: str) -> str:
-    """``record`` with ``include:<include>`` added before its ``all`` term."""
-    terms = record.split()
-    term = f"include:{include.rstrip('.')}"
-    for i, t in enumerate(terms):
-        if t.lstrip("+-~?").lower() == "all" or t.lower().startswith("redirect="):
-            return " ".join([*terms[:i], term, *terms[i:]])
-    return " ".join([*terms, term])
-
-
 async def check_spf(prober: Prober, target: Target, host: str, expected: str) -> Check:
     include = next((t.split(":", 1)[1] for t in expected.split() if t.lower().startswith("include:")), target.spf_include)
     result = await prober.lookup(host, "TXT")
@@ -374,7 +274,7 @@ async def check_spf(prober: Prober, target: Target, host: str, expected: str) ->
     lowered = records[0].lower()
     if f"include:{include.rstrip('.').lower()}" in lowered:
         reason += " (it comes after the all term, or has a qualifier that does not pass)"
-    return Check(MISMATCHED, records, reason, f"Change the TXT record at `{await target.name(host)}` to: {_spf_with_include(records[0], include)}")
+    return Check(MISMATCHED, records, reason, f"Change the TXT record at `{await target.name(host)}` to: {with_include(records[0], include)}")
 
 
 def parse_tags(text: str) -> dict[str, str] | None:
@@ -548,13 +448,12 @@ async def check_record(prober: Prober, target: Target, host: str, rtype: str, va
             return await check_txt(prober, target, host, value)
         return await check_set(prober, target, host, rtype.upper(), value)
     except (ValueError, UnicodeError) as exc:  # a name dnspython cannot encode
-        return Check(UNKNOWN, [], f"could not check {host}: {exc}", "Regenerate the records for this domain")
+        return Check(COULD_NOT_CHECK, [], f"could not check {host}: {exc}", "Regenerate the records for this domain")
 
 
 async def check_domain(prober: Prober, target: Target) -> dict[str, Check]:
-    hosts = list(target.records)
-    checks = await asyncio.gather(*(check_record(prober, target, h, target.records[h][0], target.records[h][1]) for h in hosts))
-    return dict(zip(hosts, checks))
+    checks = await asyncio.gather(*(check_record(prober, target, r.host, r.type, r.value) for r in target.records))
+    return {r.host: check for r, check in zip(target.records, checks)}
 
 
 async def check_domains(prober: Prober, targets: list[Target]) -> list[dict[str, Check]]:
@@ -573,27 +472,22 @@ def apply_checks(meta: Mapping[str, Any], checks: Mapping[str, Check], status: s
     missing: Approval Pending; otherwise the Status stays. Disabled and Suspended stay.
     Other VerificationMeta keys are kept.
     """
-    records = meta.get("DNSRecords") or {}
-    flags: dict[str, list] = {}
-    for host, record in records.items():
-        check = checks.get(host)
-        previous = record[2] if len(record) > 2 else None
-        if check is None or check.state == UNKNOWN:
-            flag = previous
-        else:
-            flag = check.state == MATCHED
-        flags[host] = [record[0], record[1], flag]
-    new_meta = {**meta, "DNSRecords": flags, "Checks": {h: checks[h].to_json() for h in records if h in checks}}
-    states = [checks[h].state if h in checks else UNKNOWN for h in records]
+    records = records_from_stored(meta.get("DNSRecords"))
+    flagged = []
+    for record in records:
+        check = checks.get(record.host)
+        if check is not None and check.state != COULD_NOT_CHECK:  # could not check: the flag stays
+            record = replace(record, verified=check.state == MATCHED)
+        flagged.append(record)
+    new_meta = {
+        **meta,
+        "DNSRecords": records_to_stored(flagged, with_flag=True),
+        "Checks": {r.host: checks[r.host].to_json() for r in records if r.host in checks},
+    }
+    states = [checks[r.host].state if r.host in checks else COULD_NOT_CHECK for r in records]
     verified = bool(states) and all(s == MATCHED for s in states)
     failed = any(s in (MISMATCHED, MISSING) for s in states)
-    new_status = status
-    if status in (STATUS_ENABLED, STATUS_PENDING):
-        if verified:
-            new_status = STATUS_ENABLED
-        elif failed:
-            new_status = STATUS_PENDING
-    return new_meta, new_status, verified
+    return new_meta, after_probe(status, verified=verified, failed=failed), verified
 
 
 __all__ = [
@@ -605,13 +499,12 @@ __all__ = [
     "check_domain",
     "apply_checks",
     "fingerprint",
-    "evaluate_spf",
     "parse_tags",
     "plain",
     "MATCHED",
     "MISMATCHED",
     "MISSING",
-    "UNKNOWN",
+    "COULD_NOT_CHECK",
     "ERROR",
     "NODATA",
 ]

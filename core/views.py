@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from core.dnsrecord import DnsRecord, records_from_stored
 from core.models import SenderDomain
 from core.stats import Figures
 from core.validation import to_unicode
 
 
-@dataclass
-class RecordState:
-    host: str  # ASCII, no trailing dot
-    type: str
-    value: str
-    verified: bool | None  # None: never probed since the records were (re)generated
-    check: dict | None = None  # the last probe's evidence (state, found, reason, fix), if any
+@dataclass(frozen=True)
+class RecordState(DnsRecord):
+    """A record with the last probe's evidence (state, found, reason, fix), if any."""
+
+    check: dict | None = None
 
 
 @dataclass
@@ -53,11 +52,10 @@ class DomainView:
 
     def records(self) -> list[RecordState]:
         checks = self.verification_meta.get("Checks") or {}
-        out = []
-        for host, record in (self.verification_meta.get("DNSRecords") or {}).items():
-            verified = record[2] if len(record) > 2 else None
-            out.append(RecordState(host, record[0], record[1], verified, checks.get(host)))
-        return out
+        return [
+            RecordState(r.host, r.type, r.value, r.verified, checks.get(r.host))
+            for r in records_from_stored(self.verification_meta.get("DNSRecords"))
+        ]
 
     def verified_count(self) -> tuple[int, int]:
         records = self.records()

@@ -68,7 +68,7 @@ def _why(reason: str) -> str:
 
 def verify_message(name: str, before: str, outcome) -> tuple[str, str, Severity]:
     """(title, message, severity) for the notification after verifying ``name``."""
-    tally = Tally.of(getattr(outcome, "checks", None), getattr(outcome, "dns_records", None))
+    tally = Tally.of(outcome.checks, [record.host for record in outcome.records])
     status = outcome.status
     if outcome.is_verified:
         if before != status and status == STATUS_ENABLED:

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from core import verify  # noqa: E402
+from core.dnsrecord import records_from_stored  # noqa: E402
 from core.localdns import LocalDNS, records_zone  # noqa: E402
 from core.probe import Prober  # noqa: E402
 from core.records import build_records, generate_dkim_key  # noqa: E402
@@ -51,7 +52,9 @@ def serve(n: int, key: str, ports, stop) -> None:
 
 async def run(n: int, key: str, port: int) -> tuple[float, int, int]:
     prober = Prober([f"127.0.0.1:{port}"], timeout=5.0, deadline=600.0, retries=0, max_in_flight=CONCURRENCY)
-    targets = [verify.Target(name, records, PlatformSettings().spf_include) for name, records in domains(n, key)]
+    targets = [
+        verify.Target(name, records_from_stored(records), PlatformSettings().spf_include) for name, records in domains(n, key)
+    ]
     started = time.perf_counter()
     results = await verify.check_domains(prober, targets)
     wall = time.perf_counter() - started

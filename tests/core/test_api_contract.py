@@ -9,6 +9,7 @@ import pytest
 
 from core.events import DELETE_SENDER_DOMAIN
 from core.models import STATUS_SUSPENDED, DomainStat, SenderDomain
+from tests.core.dnskit import dns_server, publish, settings  # noqa: F401  (fixtures)
 
 DOMAIN_KEYS_CREATE = ["DomainID", "SenderDomain", "UserID", "CreatedAt", "Status", "VerificationMeta", "PolicyMeta", "Options"]
 DOMAIN_KEYS_LIST = [
@@ -214,10 +215,88 @@ def test_recreate_existing_resets_to_pending(ctx, alice):
     assert again["DomainID"] == body["DomainID"] and again["SenderDomain"]["Status"] == "Approval Pending"
 
 
+@pytest.mark.parametrize("deleted_first", [False, True])
+def test_recreate_never_lifts_a_suspension(ctx, alice, dns_server, deleted_first):
+    # Issue 11.1: re-creating a Suspended domain (live or soft-deleted) answered Approval
+    # Pending, and the next verify turned it Enabled.
+    body = create(ctx, alice, "example.com")
+    domain_id = body["DomainID"]
+    SenderDomain.update(status=STATUS_SUSPENDED).where(SenderDomain.id == domain_id).execute()
+    if deleted_first:
+        assert call(ctx, alice, "delete", DomainID=domain_id)[0] == 200
+        assert error(call(ctx, alice, "get", DomainID=domain_id)[1]) == 2
+    again = create(ctx, alice, "example.com")
+    assert again["DomainID"] == domain_id and again["SenderDomain"]["Status"] == STATUS_SUSPENDED
+    assert SenderDomain.get_by_id(domain_id).status == STATUS_SUSPENDED
+    publish(dns_server, "example.com", again["SenderDomain"]["VerificationMeta"]["DNSRecords"])
+    status, verified = call(ctx, alice, "verify", DomainID=domain_id)
+    assert status == 200 and verified["IsVerified"] is True and verified["Status"] == STATUS_SUSPENDED
+    assert SenderDomain.get_by_id(domain_id).status == STATUS_SUSPENDED
+    # Deleting and re-creating again does not lift it either.
+    call(ctx, alice, "delete", DomainID=domain_id)
+    assert create(ctx, alice, "example.com")["SenderDomain"]["Status"] == STATUS_SUSPENDED
+
+
+def test_recreating_a_deleted_domain_that_was_not_suspended_is_pending(ctx, alice):
+    domain_id = create(ctx, alice, "example.com")["DomainID"]
+    SenderDomain.update(status="Disabled").where(SenderDomain.id == domain_id).execute()
+    call(ctx, alice, "delete", DomainID=domain_id)
+    assert create(ctx, alice, "example.com")["SenderDomain"]["Status"] == "Approval Pending"
+
+
+@pytest.mark.parametrize("deleted_first", [False, True])
+def test_recreate_takes_the_create_defaults_for_options_not_given(ctx, alice, deleted_first):
+    # Issue 11.2: after delete, create without options showed the old row's LinkTracking 0
+    # and CustomSubdomain em.
+    first = create(ctx, alice, "example.com", LinkTracking=False, UnsubscribeLink=True, CustomSubdomain="em",
+                   CustomTrackPrefix="clk")
+    domain_id = first["DomainID"]
+    key = SenderDomain.get_by_id(domain_id).dkim_public_key
+    call(ctx, alice, "update", DomainID=domain_id, UseTrackingSubdomain=False)
+    if deleted_first:
+        call(ctx, alice, "delete", DomainID=domain_id)
+    again = create(ctx, alice, "example.com", OpenTracking=False)
+    assert again["SenderDomain"]["Options"] == {"LinkTracking": 1, "OpenTracking": 0, "UnsubscribeLink": 0}
+    records = again["SenderDomain"]["VerificationMeta"]["DNSRecords"]
+    assert "sl.example.com" in records and "track-sl.example.com" in records and "em.example.com" not in records
+    _, got = call(ctx, alice, "get", DomainID=domain_id)
+    assert got["SenderDomain"]["Options"] == {
+        "LinkTracking": 1, "OpenTracking": 0, "UnsubscribeLink": 0,
+        "CustomSubdomain": "sl", "CustomTrackPrefix": "track", "TrackPrefixDisabled": False,
+    }
+    assert SenderDomain.get_by_id(domain_id).dkim_public_key == key  # the DKIM key is kept
+
+
 def test_same_domain_for_two_users_is_two_rows(ctx, alice, bob):
     a = create(ctx, alice, "shared.example")
     b = create(ctx, bob, "shared.example")
     assert a["DomainID"] != b["DomainID"]
+
+
+@pytest.mark.parametrize("absent", ["", None, "  "])
+def test_an_empty_or_null_verifyall_means_absent(ctx, alice, absent):
+    # Issue 11.6: verifyall="" or null answered code 12; absent means single-domain mode.
+    domain_id = create(ctx, alice)["DomainID"]
+    status, body = call(ctx, alice, "verify", verifyall=absent)
+    assert status == 400 and error(body) == 1  # single-domain mode without DomainID
+    status, body = call(ctx, alice, "verify", verifyall=absent, DomainID=domain_id)
+    assert status == 200 and body["DomainID"] == domain_id and "VerifyAll" not in body
+
+
+def test_a_json_integer_written_as_a_float_is_that_integer(ctx, alice):
+    # Issue 11.6: JSON 7.0 for an integer parameter is 7.
+    domain_id = create(ctx, alice)["DomainID"]
+    status, body = call(ctx, alice, "get", DomainID=float(domain_id), days=7.0)
+    assert status == 200 and body["SenderDomain"]["DomainID"] == str(domain_id) and body["Days"] == 7
+    assert call(ctx, alice, "dns", DomainID=float(domain_id))[1]["DomainID"] == domain_id
+    assert error(call(ctx, alice, "get", DomainID=domain_id + 0.5)[1]) == 2
+    assert error(call(ctx, alice, "get", DomainID=float("inf"))[1]) == 2
+    assert error(call(ctx, alice, "get", DomainID=float("nan"))[1]) == 2
+    assert call(ctx, alice, "get", DomainID=domain_id, days=7.5)[1]["Days"] == 30  # not a whole number
+    # The same written as text (a query string, the command line).
+    status, body = call(ctx, alice, "get", DomainID=f"{domain_id}.0", days="7.0")
+    assert status == 200 and body["Days"] == 7
+    assert error(call(ctx, alice, "get", DomainID=f"{domain_id}.5")[1]) == 2
 
 
 # ---- get -----------------------------------------------------------------------------------

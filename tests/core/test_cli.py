@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def run(tmp_path):
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("SENDERDECK_")
-    } | {"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    } | {"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state")}
     database = f"sqlite:///{tmp_path / 'cli.db'}"
 
     def run(*args, extra_env=None, check=None):
@@ -175,3 +175,50 @@ def test_two_api_processes_in_a_row_share_the_probe_cache(run):
         second = json.loads(run("--nameserver", dns.address, "api", "verify", f"DomainID={created['DomainID']}", check=0).stdout)
         assert second == first
         assert len(dns.queries) == asked  # answered from the cache: DNS was not asked again
+
+
+@pytest.mark.parametrize("name", ["APIKey", "apikey", "APIKEY", "ApiKey"])
+def test_an_api_key_given_as_a_parameter_is_authenticated(run, name):
+    # Issue 11.7: `apikey=WRONG` in a one-user database ran as that user.
+    key = re.search(r"(sdk_\S+)", run("user", "add", "alice", check=0).stdout).group(1)
+    wrong = run("api", "list", f"{name}=WRONG", check=1)
+    assert json.loads(wrong.stdout) == {"Errors": [{"Code": 0, "Message": "Authentication failed"}]}
+    right = run("api", "list", f"{name}={key}", check=0)
+    assert json.loads(right.stdout)["Success"] is True
+
+
+SECRET = "Sup3rSecretPW"
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--cache-url", f"redis://:{SECRET}@127.0.0.1:1/0"],
+        ["--cache-url", f"redis://default:{SECRET}@127.0.0.1:1/0"],
+        ["--database", f"postgresql://127.0.0.1:1/sd?password={SECRET}"],
+        ["--database", f"postgresql://ops:{SECRET}@127.0.0.1:1/sd"],
+    ],
+)
+def test_config_never_prints_a_password(run, flags):
+    # Issue 11.8: `config` printed redis://:PW@… and postgresql://…?password=PW.
+    result = run(*flags, "config", check=0)
+    assert SECRET not in result.stdout + result.stderr
+    assert "***" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--cache-url", f"memcache://:{SECRET}@127.0.0.1:1/0"],
+        ["--cache-url", f"redis://:{SECRET}@127.0.0.1:1/0"],
+        ["--database", f"postgresql://127.0.0.1:1/sd?password={SECRET}"],
+        ["--database", f"postgresql://ops:{SECRET}@127.0.0.1:1/sd"],
+        ["--database", f"mysql://root:{SECRET}@127.0.0.1:1/sd"],
+    ],
+)
+def test_errors_never_print_a_password(run, flags):
+    run("user", "add", "alice", check=0)
+    result = run(*flags, "api", "list")
+    assert result.returncode != 0
+    assert SECRET not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

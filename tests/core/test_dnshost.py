@@ -6,7 +6,7 @@ import dns.name
 import pytest
 
 from core import dnshost
-from core.dnshost import UNKNOWN, provider_for, provider_of
+from core.dnshost import UNKNOWN_HOST, provider_for, provider_of
 from tests.core.dnskit import dns_server, prober_for, publish, settings  # noqa: F401  (fixtures)
 
 SPEC_PROVIDERS = {
@@ -18,9 +18,9 @@ SPEC_PROVIDERS = {
     "Gandi": ["ns-1-a.gandi.net"],
     "OVH": ["dns200.anycast.me", "ns10.ovh.net"],
     "Bluehost": ["ns1.bluehost.com"],
-    "HostGator": ["ns1234.hostgator.com"],
+    "HostGator": ["ns1234.hostgator.com", "hgns1.hostgator.com", "ns8093.websitewelcome.com", "ns8094.websitewelcome.com."],
     "eNom": ["dns1.name-services.com"],
-    "Dynadot": ["ns1.dynadot.com"],
+    "Dynadot": ["ns1.dyna-ns.net", "ns2.dyna-ns.net.", "ns1.dynadot.com"],
     "Azure DNS": ["ns1-01.azure-dns.com", "ns4-01.azure-dns.info"],
     "Google Domains": ["ns1.googledomains.com"],
     "Google Cloud DNS": ["ns-cloud-a1.googledomains.com"],
@@ -37,8 +37,8 @@ def test_the_spec_providers_are_mapped(label, servers):
 
 
 def test_unmapped_and_lookalike_names_are_unknown():
-    assert provider_for(["ns1.boutique-host.example."]) == UNKNOWN
-    assert provider_for([]) == UNKNOWN
+    assert provider_for(["ns1.boutique-host.example."]) == UNKNOWN_HOST
+    assert provider_for([]) == UNKNOWN_HOST
     assert provider_of("ns1.notcloudflare.com") is None
     assert provider_of("cloudflare.com.evil.example") is None
 
@@ -54,9 +54,9 @@ async def test_walks_up_from_a_subdomain_to_the_apex(dns_server):
 async def test_failure_is_unknown_never_an_exception(dns_server):
     dns_server.servfail.add(dns.name.from_text("broken.example"))
     info = await dnshost.find_host(prober_for(dns_server, retries=0), "broken.example")
-    assert (info.dns_host, info.nameservers) == (UNKNOWN, [])
+    assert (info.dns_host, info.nameservers) == (UNKNOWN_HOST, [])
     refused = await dnshost.find_host(prober_for(dns_server), "not-served.example")
-    assert (refused.dns_host, refused.nameservers) == (UNKNOWN, [])
+    assert (refused.dns_host, refused.nameservers) == (UNKNOWN_HOST, [])
 
 
 async def call(ctx, user, **params):
@@ -73,7 +73,7 @@ async def test_dnshost_command_answers_the_spec_shape_and_caches_an_hour(ctx, al
         "DomainID": view.id,
         "SenderDomain": "example.com",
         "DnsHost": "Cloudflare",
-        "Nameservers": ["ns1.cloudflare.com", "ns2.cloudflare.com"],
+        "Nameservers": ["ns2.cloudflare.com", "ns1.cloudflare.com"],  # as DNS gave them (the server keeps the zone's order)
     }
     asked = len(dns_server.queries)
     clock.advance(3500)
@@ -88,11 +88,11 @@ async def test_dnshost_unknown_provider_and_failures(ctx, alice, bob, dns_server
     boutique = ctx.service.create_domain(alice, {"SenderDomain": "boutique.example"})
     publish(dns_server, "boutique.example", {}, {"@": [("NS", "ns1.boutique-host.example.")]})
     _, body = await call(ctx, alice, DomainID=boutique.id)
-    assert (body["DnsHost"], body["Nameservers"]) == (UNKNOWN, ["ns1.boutique-host.example"])
+    assert (body["DnsHost"], body["Nameservers"]) == (UNKNOWN_HOST, ["ns1.boutique-host.example"])
     broken = ctx.service.create_domain(alice, {"SenderDomain": "broken.example"})
     dns_server.servfail.add(dns.name.from_text("broken.example"))
     status, body = await call(ctx, alice, DomainID=broken.id)
-    assert status == 200 and (body["DnsHost"], body["Nameservers"]) == (UNKNOWN, [])
+    assert status == 200 and (body["DnsHost"], body["Nameservers"]) == (UNKNOWN_HOST, [])
     assert ctx.cache.get(dnshost.cache_key("broken.example")) is None  # failures are not cached
     assert (await call(ctx, bob, DomainID=broken.id))[1]["Errors"][0]["Code"] == 2
     assert (await call(ctx, alice))[1]["Errors"][0]["Code"] == 1
@@ -123,3 +123,25 @@ def test_unresolvable_resolver_setting_answers_unknown_not_an_error(ctx, alice, 
     assert body == {"Success": True, "DomainID": view.id, "SenderDomain": "example.com", "DnsHost": "unknown", "Nameservers": []}
     status, body = ctx.api.dispatch({"Command": "user.senderdomain.verify", "APIKey": alice.api_key, "DomainID": view.id})
     assert status == 503 and body["Errors"][0]["Code"] == 17 and "misconfigured" in body["Errors"][0]["Message"]
+
+
+@pytest.mark.parametrize(
+    "servers, label",
+    [
+        (["ns1.dyna-ns.net.", "ns2.dyna-ns.net."], "Dynadot"),  # issue 11.5: Dynadot's current nameservers
+        (["ns7580.websitewelcome.com.", "ns7581.websitewelcome.com."], "HostGator"),  # issue 11.5
+    ],
+)
+async def test_providers_with_nameservers_once_missed(ctx, alice, dns_server, servers, label):
+    view = ctx.service.create_domain(alice, {"SenderDomain": "shop.example"})
+    publish(dns_server, "shop.example", {}, {"@": [("NS", s) for s in servers]})
+    _, body = await call(ctx, alice, DomainID=view.id)
+    assert (body["DnsHost"], body["Nameservers"]) == (label, [s.rstrip(".") for s in servers])
+
+
+async def test_nameservers_are_shown_as_dns_gave_them(ctx, alice, dns_server):
+    view = ctx.service.create_domain(alice, {"SenderDomain": "shop.example"})
+    given = ["ns3.boutique-host.example", "ns1.boutique-host.example", "ns2.boutique-host.example"]
+    publish(dns_server, "shop.example", {}, {"@": [("NS", s + ".") for s in given]})
+    _, body = await call(ctx, alice, DomainID=view.id)
+    assert body["Nameservers"] == given and body["DnsHost"] == UNKNOWN_HOST  # not sorted

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from core.cache import build_cache
-from core.errors import INVALID_PARAMETER, RATE_LIMITED
+from core.errors import INVALID_PARAMETER, RATE_LIMITED, ApiError
 from core.service import SenderDomainService
 from tests.core.smtp_server import (
     Authenticator,
@@ -440,3 +440,28 @@ def test_senderdeck_api_sendtest(ctx, alice, domain, smtp_server, monkeypatch, t
     assert SECRET not in out.out + out.err
     (got,) = handler.messages
     assert got.message["Subject"] == "From the CLI"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"to": "ops@example.org", "subject": "hello \ud800 there"},
+        {"to": "ops\udc00@example.org"},
+        {"to": "ops@exa\ud83dmple.org"},
+    ],
+)
+async def test_a_lone_surrogate_is_code_12_and_takes_no_slot(ctx, alice, domain, smtp_server, params):
+    # Issue 11.13: a lone surrogate in subject or to answered 500 after taking a rate-limit slot.
+    handler = RecordingHandler()
+    use_relay(ctx, smtp_server(handler).port)
+    for _ in range(12):  # more than the 10 slots: none may be used up
+        status, body = await sendtest(ctx, alice, DomainID=domain.id, **params)
+        assert (status, error_of(body)[0]) == (400, INVALID_PARAMETER), body
+        assert "Unicode" in error_of(body)[1]
+    # The TUI's path, straight into the service, refuses it the same way.
+    with pytest.raises(ApiError) as refused:
+        await ctx.service.send_test(alice, domain.id, params["to"], params.get("subject"))
+    assert refused.value.code == INVALID_PARAMETER
+    status, body = await sendtest(ctx, alice, DomainID=domain.id, to="ops@example.org", subject="fine")
+    assert status == 200, body
+    assert len(handler.messages) == 1

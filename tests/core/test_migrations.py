@@ -7,7 +7,7 @@ import peewee
 import pytest
 
 from core import db, migrations
-from core.errors import SettingsError
+from core.errors import BackendUnavailable, SettingsError
 from core.models import SchemaVersion, User
 
 
@@ -55,11 +55,17 @@ def test_newer_schema_is_refused(tmp_path):
         connect_migrated(url)
 
 
-def test_unreachable_database_is_a_settings_error(tmp_path):
-    with pytest.raises(SettingsError):
+def test_an_unreachable_server_is_unavailable_and_a_bad_url_a_settings_error(tmp_path):
+    with pytest.raises(BackendUnavailable, match="try again"):
         db.connect("postgresql://nobody:pw@127.0.0.1:1/none")
-    with pytest.raises(SettingsError):
+    with pytest.raises(SettingsError, match="unsupported"):
         db.connect("bogus://x")
+
+
+def test_the_schema_marker_table_is_the_one_the_file_check_looks_for():
+    from core import sqlitefile
+
+    assert SchemaVersion._meta.table_name == sqlitefile.SCHEMA_TABLE
 
 
 def _columns(database, table):
@@ -115,4 +121,20 @@ def test_files_imported_before_version_3_are_kept_for_the_importers(tmp_path):
     assert migrations.migrate(database) == migrations.LATEST
     assert [(f.name, f.size) for f in ImportedFile.select()] == [("acct-old.csv", 10)]
     assert ImportCursor.select().count() == 0 and ImportClaim.select().count() == 0
+    database.close()
+
+
+def test_a_database_holding_another_programs_tables_is_refused_on_every_backend(settings):
+    """Issue 11.11: never add senderdeck's tables to a non-empty database that is not senderdeck's."""
+    from core.context import build_context
+
+    database = db.open_database(settings.database)
+    database.connect()
+    with database.atomic():
+        database.execute_sql("CREATE TABLE invoice (id INTEGER, total INTEGER)")
+        database.execute_sql("INSERT INTO invoice (id, total) VALUES (1, 42)")
+    with pytest.raises(SettingsError, match=r"not senderdeck's \(invoice\)"):
+        build_context(settings)
+    assert migrations._tables(database) == ["invoice"]
+    assert database.execute_sql("SELECT total FROM invoice").fetchone()[0] == 42
     database.close()

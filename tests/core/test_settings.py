@@ -81,3 +81,58 @@ def test_unknown_environment_setting_is_reported():
 )
 def test_parse_nameserver(text, expected):
     assert parse_nameserver(text) == expected
+
+
+# Issue 11.14: values that cannot work are refused, naming the key.
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("[dns]\ntimeout = inf\n", "dns.timeout"),
+        ("[dns]\ntimeout = nan\n", "dns.timeout"),
+        ("[dns]\ntimeout = -1\n", "dns.timeout"),
+        ("[dns]\ndeadline = inf\n", "dns.deadline"),
+        ("[dns]\ndeadline = -0.5\n", "dns.deadline"),
+        ("[dns]\nretries = -1\n", "dns.retries"),
+        ("[dns]\nmax_in_flight = 0\n", "dns.max_in_flight"),
+        ("[dns]\nmax_in_flight = -3\n", "dns.max_in_flight"),
+        ("[smtp]\nport = 0\n", "smtp.port"),
+        ("[smtp]\nport = 65536\n", "smtp.port"),
+        ("[smtp]\ntimeout = inf\n", "smtp.timeout"),
+        ("[smtp]\ntimeout = nan\n", "smtp.timeout"),
+        ("nameservers = ['::1:53:x']\n", "nameserver"),
+        ("nameservers = ['127.0.0.1:0']\n", "nameserver"),
+        ("nameservers = ['[::1]:70000']\n", "nameserver"),
+        ("nameservers = ['[::1']\n", "nameserver"),
+    ],
+)
+def test_values_that_cannot_work_are_refused_naming_the_key(tmp_path, text, key):
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(SettingsError) as refused:
+        load_settings(config=path, env={})
+    assert key in str(refused.value)
+
+
+@pytest.mark.parametrize("name, value", [("SENDERDECK_DNS_TIMEOUT", "inf"), ("SENDERDECK_DNS_RETRIES", "-2"), ("SENDERDECK_SMTP_PORT", "99999")])
+def test_the_environment_is_checked_the_same_way(name, value):
+    with pytest.raises(SettingsError, match=name.removeprefix("SENDERDECK_").lower().replace("_", ".", 1)):
+        load_settings(env={name: value})
+
+
+def test_an_ipv6_nameserver_with_a_port_is_written_in_brackets():
+    assert parse_nameserver("[::1]:53") == ("::1", 53)
+    assert parse_nameserver("2001:db8::53") == ("2001:db8::53", 53)
+    with pytest.raises(SettingsError, match=r"\[ADDRESS\]:PORT"):
+        parse_nameserver("::1:53:x")
+
+
+def test_control_characters_in_an_unknown_key_are_escaped(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('"evil\\u001b[2Jkey" = 1\n')
+    with pytest.raises(SettingsError) as refused:
+        load_settings(config=path, env={})
+    message = str(refused.value)
+    assert "\x1b" not in message and "evil\\x1b[2Jkey" in message and "unknown setting" in message
+    with pytest.raises(SettingsError) as refused:
+        load_settings(env={"SENDERDECK_EVIL\x1b]0;x\x07": "1"})
+    assert "\x1b" not in str(refused.value) and "\x07" not in str(refused.value)

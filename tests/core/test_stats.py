@@ -104,9 +104,19 @@ def test_fallback_never_counts_a_day_below_zero(ctx, alice, domain):
     assert sum(day["Delivered"] for day in stats.values()) == 990
 
 
-def test_recorded_zero_deliveries_is_not_a_fallback(ctx, alice, domain):
-    add(domain.id, 1, 100, bounced=0, delivered=0)
-    assert figures(ctx, alice, domain)["DeliveryRate"] == 0.0
+def test_a_window_without_delivered_events_falls_back(ctx, alice, domain):
+    # Issue 11.3: non-PMTA exports write delivered = 0 on every row; that is "not recorded",
+    # not "nothing arrived": (Sent - Bounced - Complaints) / Sent.
+    add(domain.id, 1, 1000, bounced=20, complaints=5, delivered=0)
+    add(domain.id, 2, 1000, bounced=30, delivered=0)
+    add(domain.id, 3, 500, bounced=5)  # NULL counts the same
+    assert figures(ctx, alice, domain)["DeliveryRate"] == round((2500 - 55 - 5) / 2500 * 100, 2)
+
+
+def test_a_recorded_zero_counts_when_the_window_has_delivered_events(ctx, alice, domain):
+    add(domain.id, 1, 100, bounced=0, delivered=0)  # a day where nothing arrived
+    add(domain.id, 2, 100, bounced=0, delivered=100)
+    assert figures(ctx, alice, domain)["DeliveryRate"] == 50.0
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from core.errors import ApiError
+from core import users
+from core.errors import INVALID_PARAMETER, ApiError
+from core.models import User
 from core.validation import normalize_domain, parse_bool, parse_domain_id, strip_control, to_unicode, validate_option_label
 
 
@@ -148,3 +150,12 @@ def test_valid_ldh_names_are_accepted(labels):
 def test_strip_control_leaves_no_control_characters(text):
     cleaned = strip_control(text)
     assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in cleaned)
+
+
+@pytest.mark.parametrize("name", ["evil\n", "evil\r\n", "ev\nil", "\nevil", "evil\x00", "évil", ""])
+def test_user_names_with_line_breaks_or_more_are_refused(ctx, name):
+    # Issue 11.14: `evil\n` passed the name check (a regex whose $ matches before a newline).
+    with pytest.raises(ApiError) as refused:
+        users.create_user(name, ctx.clock)
+    assert refused.value.code == INVALID_PARAMETER
+    assert User.select().count() == 0

@@ -6,11 +6,12 @@ import pytest
 
 from core.localdns import LocalDNS
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
+from core.dnsrecord import DnsRecord
 from core.verify import (
     MATCHED,
     MISMATCHED,
     MISSING,
-    UNKNOWN,
+    COULD_NOT_CHECK,
     Check,
     Target,
     apply_checks,
@@ -47,7 +48,7 @@ async def check(server, zone, host, rtype, value, *, dns_host=None, extra_zones=
         server.set_zone(origin, z)
     for key, names in server_opts.items():
         getattr(server, key).update(__import__("dns.name").name.from_text(n) for n in names)
-    target = Target(D, {host: [rtype, value]}, INCLUDE, host_is(dns_host))
+    target = Target(D, [DnsRecord(host, rtype, value)], INCLUDE, host_is(dns_host))
     return await check_record(prober_for(server, **(prober_opts or {})), target, host, rtype, value)
 
 
@@ -125,9 +126,9 @@ async def test_domain_appended_by_the_dns_host_is_spotted(server):
 
 async def test_servfail_and_timeout_are_could_not_check(server):
     servfail = await check(server, {}, "sl.example.com", "CNAME", RP, servfail=["sl.example.com"])
-    assert servfail.state == UNKNOWN and "SERVFAIL" in servfail.reason
+    assert servfail.state == COULD_NOT_CHECK and "SERVFAIL" in servfail.reason
     timeout = await check(server, {}, "tr.example.com", "CNAME", RP, prober_opts={"timeout": 0.2}, silent=["tr.example.com"])
-    assert timeout.state == UNKNOWN and "could not check" in timeout.reason
+    assert timeout.state == COULD_NOT_CHECK and "could not check" in timeout.reason
 
 
 # ---- SPF --------------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ async def test_spf_include_loop_is_detected(server):
 async def test_spf_include_that_cannot_be_checked_is_unknown(server):
     server.servfail.add(__import__("dns.name").name.from_text("_spf.corp.example"))
     result = await spf(server, ["v=spf1 include:_spf.corp.example ~all"], {"corp.example": {"x": [("A", "192.0.2.1")]}})
-    assert result.state == UNKNOWN
+    assert result.state == COULD_NOT_CHECK
 
 
 # ---- DKIM -------------------------------------------------------------------------------------
@@ -316,8 +317,8 @@ RECORDS = {"sl.example.com": ["CNAME", RP, True], "example.com": ["TXT", SPF, No
         ((MATCHED, MATCHED), STATUS_PENDING, STATUS_ENABLED, True),
         ((MATCHED, MISSING), STATUS_ENABLED, STATUS_PENDING, False),
         ((MISMATCHED, MATCHED), STATUS_PENDING, STATUS_PENDING, False),
-        ((UNKNOWN, MATCHED), STATUS_ENABLED, STATUS_ENABLED, False),
-        ((UNKNOWN, MATCHED), STATUS_PENDING, STATUS_PENDING, False),
+        ((COULD_NOT_CHECK, MATCHED), STATUS_ENABLED, STATUS_ENABLED, False),
+        ((COULD_NOT_CHECK, MATCHED), STATUS_PENDING, STATUS_PENDING, False),
         ((MATCHED, MATCHED), STATUS_DISABLED, STATUS_DISABLED, True),
         ((MISSING, MISSING), STATUS_SUSPENDED, STATUS_SUSPENDED, False),
     ],
@@ -330,14 +331,14 @@ def test_status_rules(states, status, expected_status, verified):
 
 
 def test_could_not_check_keeps_the_previous_flag():
-    checks = {"sl.example.com": Check(UNKNOWN), "example.com": Check(UNKNOWN)}
+    checks = {"sl.example.com": Check(COULD_NOT_CHECK), "example.com": Check(COULD_NOT_CHECK)}
     meta, _, _ = apply_checks({"DNSRecords": RECORDS}, checks, STATUS_ENABLED)
     assert meta["DNSRecords"]["sl.example.com"][2] is True
     assert meta["DNSRecords"]["example.com"][2] is None
-    assert meta["Checks"]["sl.example.com"]["State"] == UNKNOWN
+    assert meta["Checks"]["sl.example.com"]["State"] == COULD_NOT_CHECK
 
 
 def test_fingerprint_ignores_flags_but_not_values():
-    flagged = {"a": ["TXT", "x", True]}
-    assert fingerprint(flagged) == fingerprint({"a": ["TXT", "x"]})
-    assert fingerprint(flagged) != fingerprint({"a": ["TXT", "y"]})
+    flagged = [DnsRecord("a", "TXT", "x", True)]
+    assert fingerprint(flagged) == fingerprint([DnsRecord("a", "TXT", "x")])
+    assert fingerprint(flagged) != fingerprint([DnsRecord("a", "TXT", "y")])

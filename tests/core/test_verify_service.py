@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import dns.name
 import pytest
@@ -120,9 +121,10 @@ async def test_meta_is_written_only_when_it_changes_and_other_keys_survive(ctx, 
     SenderDomain.update(verification_meta={**meta, "Custom": {"kept": True}}).where(SenderDomain.id == domain_id).execute()
     publish(dns_server, "example.com", records)
     db = ctx.database
-    db.execute_sql("CREATE TEMP TABLE meta_writes (n INTEGER)")
+    # Not TEMP: the verify writes on a worker thread's connection, not this one.
+    db.execute_sql("CREATE TABLE meta_writes (n INTEGER)")
     db.execute_sql(
-        "CREATE TEMP TRIGGER count_meta AFTER UPDATE OF verification_meta ON sender_domain "
+        "CREATE TRIGGER count_meta AFTER UPDATE OF verification_meta ON sender_domain "
         "BEGIN INSERT INTO meta_writes VALUES (1); END"
     )
     writes = lambda: db.execute_sql("SELECT COUNT(*) FROM meta_writes").fetchone()[0]  # noqa: E731
@@ -195,9 +197,77 @@ async def test_bulk_verifies_pending_domains_of_the_caller_25_at_a_time(ctx, ali
 
     clock.advance(1)
     _, second = await call(ctx, alice, Command="user.senderdomain.verify", verifyall=True)
-    # The two never verified go first; then the oldest still-pending ones (from the cache).
-    assert [d["DomainID"] for d in second["Domains"]][:2] == ids[25:]
+    # The round goes on where the first call stopped, and ends there.
+    assert [d["DomainID"] for d in second["Domains"]] == ids[25:]
     assert second["Truncated"] is False
+
+
+@pytest.mark.parametrize("pending", [26, 50, 60])
+async def test_a_client_looping_while_truncated_stops_and_checks_each_once(ctx, alice, dns_server, clock, pending):
+    # Issue 11.4: domains that stay pending used to make every call say Truncated.
+    ids = []
+    for i in range(pending):
+        domain_id, _records = create(ctx, alice, f"p{i:02d}.example")
+        publish(dns_server, f"p{i:02d}.example", {})  # nothing published: they all stay pending
+        ids.append(domain_id)
+    bound = math.ceil(pending / 25) + 1
+    calls, checked = 0, []
+    while calls < bound + 5:
+        calls += 1
+        clock.advance(61)  # past the probe cache: every batch really probes
+        status, body = await call(ctx, alice, Command="user.senderdomain.verify", verifyall=True)
+        assert status == 200
+        checked += [d["DomainID"] for d in body["Domains"]]
+        assert all(d["Status"] == STATUS_PENDING for d in body["Domains"])
+        if not body["Truncated"]:
+            break
+    assert calls <= bound
+    assert sorted(checked) == ids  # each once
+    # The round is over: the next call starts another from the first pending domain.
+    _, again = await call(ctx, alice, Command="user.senderdomain.verify", verifyall=True)
+    assert [d["DomainID"] for d in again["Domains"]] == ids[:25] and again["Truncated"] is True
+
+
+async def test_the_round_skips_domains_that_left_pending_and_ends_when_none_are_left(ctx, alice, dns_server):
+    ids = [create(ctx, alice, f"r{i:02d}.example")[0] for i in range(30)]
+    _, first = await call(ctx, alice, Command="user.senderdomain.verify", verifyall=True)
+    assert first["Truncated"] is True
+    for domain_id in ids[25:]:  # the rest of the round is deleted before the client comes back
+        ctx.service.delete_domain(alice, domain_id)
+    _, second = await call(ctx, alice, Command="user.senderdomain.verify", verifyall=True)
+    assert second["Domains"] == [] and second["Truncated"] is False
+    assert second["Verified"] == 0 and second["Failed"] == 0
+
+
+async def test_verify_all_pending_yields_every_batch_of_a_new_round(ctx, alice, bob, dns_server, clock):
+    ids = []
+    for i in range(55):
+        domain_id, records = create(ctx, alice, f"a{i:02d}.example")
+        publish(dns_server, f"a{i:02d}.example", records if i % 5 == 0 else {})
+        ids.append(domain_id)
+    create(ctx, bob, "bob.example")
+    # An API client left a round half-way: verify all starts a new one, so the domains that
+    # round had already done are checked again too.
+    _, api_first = await call(ctx, alice, Command="user.senderdomain.verify", verifyall=True)
+    assert api_first["Truncated"] is True and api_first["Verified"] == 5  # a00, a05 … a20 published
+    still_pending = [domain_id for i, domain_id in enumerate(ids) if i >= 25 or i % 5]
+    clock.advance(61)
+    batches = [bulk async for bulk in ctx.service.verify_all_pending(alice)]
+    assert [len(b.domains) for b in batches] == [25, 25]
+    assert [b.truncated for b in batches] == [True, False]
+    outcomes = [d for b in batches for d in b.domains]
+    assert [d.domain_id for d in outcomes] == still_pending
+    assert {d.domain_id for d in outcomes if d.is_verified} == {ids[i] for i in range(25, 55, 5)}
+    # That round is over: the API's next call starts another, from the first pending domain.
+    _, api_second = await call(ctx, alice, Command="user.senderdomain.verify", verifyall=True)
+    assert [d["DomainID"] for d in api_second["Domains"]] == [ids[i] for i in range(55) if i % 5][:25]
+    assert api_second["Truncated"] is True
+
+
+async def test_verify_all_pending_with_nothing_pending_yields_one_empty_batch(ctx, alice, dns_server):
+    batches = [bulk async for bulk in ctx.service.verify_all_pending(alice)]
+    assert [(b.domains, b.truncated) for b in batches] == [([], False)]
+    assert dns_server.queries == []
 
 
 async def test_bulk_and_single_share_the_probe_cache(ctx, alice, dns_server):

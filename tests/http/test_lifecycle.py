@@ -65,7 +65,6 @@ def test_a_verify_waiting_on_dns_does_not_delay_a_get(start_server, held_dns):
         server.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="needs the contract branch: Api.dispatch_async runs database work in threads")
 def test_a_request_waiting_on_a_locked_database_does_not_stall_the_server(start_server):
     server = start_server()
     engine = bind(open_engine(server))

@@ -54,7 +54,6 @@ def test_access_log_can_be_turned_off(start_server):
         (["serve", "--port", "0"], {}, "server.port"),
         (["serve", "--workers", "0"], {}, "server.workers"),
         (["serve"], {"SENDERDECK_SERVER_SSL_CERTFILE": "/nonexistent/cert.pem", "SENDERDECK_SERVER_SSL_KEYFILE": "/nonexistent/key.pem"}, "not a readable file"),
-        (["--database", "postgresql://nobody@127.0.0.1:1/none", "serve"], {}, "database"),
     ],
 )
 def test_a_setting_that_cannot_work_is_a_message_and_exit_2(tmp_path, args, env, message):
@@ -64,6 +63,18 @@ def test_a_setting_that_cannot_work_is_a_message_and_exit_2(tmp_path, args, env,
     result = subprocess.run([str(SENDERDECK), *args], capture_output=True, text=True, env=environment | env, timeout=60)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("senderdeck: ") and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_database_that_does_not_answer_is_one_line_and_exit_75(tmp_path):
+    """Not a setting that cannot work but one to try again (EX_TEMPFAIL, as every command)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SENDERDECK_")} | {
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    args = ["--database", "postgresql://nobody@127.0.0.1:1/none", "serve"]
+    result = subprocess.run([str(SENDERDECK), *args], capture_output=True, text=True, env=environment, timeout=60)
+    assert result.returncode == 75, result.stderr
+    assert result.stderr.startswith("senderdeck: database ") and "try again" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_serve_help_names_its_flags():

@@ -200,7 +200,9 @@ def test_a_partial_answer_is_told_apart():
     from tui.verify_report import verify_message
 
     checks = {"a": {"State": "matched"}, "b": {"State": "missing"}, "c": {"State": "unknown", "Reason": "could not check c: the nameserver answered SERVFAIL"}}
-    outcome = VerifyOutcome(1, False, STATUS_PENDING, {h: ["TXT", "x", None] for h in checks}, checks)
+    from core.dnsrecord import DnsRecord
+
+    outcome = VerifyOutcome(1, False, STATUS_PENDING, [DnsRecord(h, "TXT", "x") for h in checks], checks)
     title, text, severity = verify_message("x.example", STATUS_PENDING, outcome)
     assert (title, severity) == ("Not verified yet", "warning")
     assert text == "x.example: 1 of 3 records verified, 1 wrong or missing, could not check 1 (the nameserver answered SERVFAIL); still Approval Pending"

@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--user", metavar="NAME", help="act as this user (local administration; or SENDERDECK_USER)")
     parser.add_argument("--demo", action="store_true", default=None, help="demo mode: no outbound mail")
     parser.add_argument(
+        "--debug", action="store_true", help="on an unexpected error, print its traceback too (it always goes to the log)"
+    )
+    parser.add_argument(
         "--watch",
         action="store_true",
         help="open the list with watch mode on: pending domains re-verified every 1 to 15 min (terminal UI only)",
@@ -52,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.watch and args.command not in (None, "demo"):
         parser.error("--watch applies to the terminal UI (no COMMAND, or demo), not to a command")
-    with handle_errors():
+    with handle_errors(debug=args.debug):
         if args.command is None:
             ctx = open_context(args)
             try:

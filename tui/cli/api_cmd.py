@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import sys
 
+from core.errors import SERVICE_UNAVAILABLE, ApiError, BackendUnavailable
+from core.options import param
 from tui.cli.common import dump_json, fail, open_context, resolve_user
 
 
@@ -41,13 +43,17 @@ def run(args) -> int:
     if "." not in name:
         name = f"user.senderdomain.{name}"
     params["Command"] = name
-    ctx = open_context(args)
+    try:
+        ctx = open_context(args)
+    except BackendUnavailable as exc:  # answered as the API answers it: code 17
+        print(dump_json(ApiError(SERVICE_UNAVAILABLE, str(exc), 503).to_json()))
+        return 1
     try:
         key = args.api_key or os.environ.get("SENDERDECK_API_KEY")
         user = None
         if key:
             params["APIKey"] = key
-        elif "APIKey" not in params:
+        elif not param(params, "APIKey")[0]:  # a key given as a parameter is authenticated, in any casing
             user = resolve_user(ctx, args)
         status, body = ctx.api.dispatch(params, user=user)
     finally:

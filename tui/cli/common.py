@@ -5,18 +5,26 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
-import re
 import sys
+import traceback
 from typing import Any
 
 from core import users
 from core.context import Context, build_context
-from core.errors import ApiError, SettingsError
+from core.errors import ApiError, BackendUnavailable, SettingsError, auth_failed
 from core.models import User
+from core.plaintext import escape_control, escape_in_json
+from core.redaction import redact_urls
 from core.settings import Settings, load_settings
+from tui.cli import errorlog
 
-_UNSAFE_IN_TERMINAL = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+EXIT_USAGE = 2  # a usage or configuration error
+EXIT_SOFTWARE = 70  # a bug (sysexits' EX_SOFTWARE)
+EXIT_TEMPFAIL = 75  # the database or Redis did not answer: try again (EX_TEMPFAIL)
+EXIT_BROKEN_PIPE = 141  # as if killed by SIGPIPE, the shell's usual status
+
 
 
 def settings_from_args(args, **sections: dict[str, Any]) -> Settings:
@@ -42,7 +50,7 @@ def resolve_user(ctx: Context, args, *, create_if_empty: bool = False) -> User:
     if key:
         user = users.authenticate(key)
         if user is None:
-            raise ApiError(0, "Authentication failed", 401)
+            raise auth_failed()
         return user
     name = args.user or os.environ.get("SENDERDECK_USER")
     if name:
@@ -65,22 +73,59 @@ def resolve_user(ctx: Context, args, *, create_if_empty: bool = False) -> User:
 def dump_json(value: Any) -> str:
     """JSON for a terminal: Unicode kept readable, but C1 controls and bidi overrides escaped."""
     text = json.dumps(value, ensure_ascii=False, indent=2)
-    return _UNSAFE_IN_TERMINAL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return escape_in_json(text)
 
 
-def fail(message: str, code: int = 2) -> int:
-    print(f"senderdeck: {message}", file=sys.stderr)
+def fail(message: str, code: int = EXIT_USAGE) -> int:
+    """One line on stderr (secrets masked, control characters escaped); returns ``code``."""
+    print(f"senderdeck: {escape_control(redact_urls(message))}", file=sys.stderr)
     return code
 
 
 @contextlib.contextmanager
-def handle_errors():
-    """Known failures become one line on stderr and exit status 2, never a traceback."""
+def handle_errors(debug: bool = False):
+    """Every failure is one line on stderr and an exit status, never a traceback:
+
+    2 a usage or configuration error; 1 an API error; 75 the database or Redis did not
+    answer (try again); 70 a bug: its traceback goes to the log (and to stderr with
+    ``--debug``), the line names the log; 130 interrupted; 141 the reader of our output
+    went away (``| head``): quietly.
+    """
+    errorlog.install()  # warnings and errors (an API call's code 16 included) go to the log
     try:
         yield
+        sys.stdout.flush()  # a closed pipe shows here, not as noise at exit
+    except BrokenPipeError:
+        _discard_stdout()
+        sys.exit(EXIT_BROKEN_PIPE)
     except SettingsError as exc:
         sys.exit(fail(str(exc)))
+    except BackendUnavailable as exc:
+        sys.exit(fail(str(exc), EXIT_TEMPFAIL))
     except ApiError as exc:
         sys.exit(fail(f"error {exc.code}: {exc.message}", 1))
     except KeyboardInterrupt:
         sys.exit(fail("interrupted", 130))
+    except Exception as exc:
+        sys.exit(_crashed(exc, debug))
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _crashed(exc: Exception, debug: bool) -> int:
+    handler = errorlog.install()
+    logging.getLogger("senderdeck").critical("unexpected error in %s", " ".join(sys.argv[:2]), exc_info=exc)
+    handler.flush()
+    if debug:
+        trace = "".join(traceback.format_exception(exc))
+        print(redact_urls(trace), file=sys.stderr, end="")
+    where = f"details in {errorlog.log_path()}" if handler.failed is None else f"the log could not be written ({handler.failed})"
+    hint = "" if debug else "; --debug shows the traceback"
+    return fail(f"unexpected error ({type(exc).__name__}: {exc}); {where}{hint}", EXIT_SOFTWARE)

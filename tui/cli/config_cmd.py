@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from core.db import redact_url
+from typing import Any
+
+from core.redaction import redact_urls
 from tui.cli.common import dump_json, settings_from_args
 
 
@@ -13,7 +15,14 @@ def register(sub) -> None:
 
 def run(args) -> int:
     settings = settings_from_args(args)
-    data = settings.redacted()
-    data["database"] = redact_url(data["database"])
-    print(dump_json(data))
+    print(dump_json(_without_secrets(settings.redacted())))
     return 0
+
+
+def _without_secrets(value: Any) -> Any:
+    """Every URL anywhere in the settings with its password masked (database, cache_url, …)."""
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return redact_urls(value) if isinstance(value, str) else value

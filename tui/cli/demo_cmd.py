@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 
 from core.context import build_context
-from core.db import redact_url
+from core.redaction import redact_url
 from core.models import SenderDomain
 from core.settings import xdg_dir
 from tui.cli.common import fail, settings_from_args

@@ -19,6 +19,7 @@ import time
 from core.importers import DEFAULT_WAIT, FAILED, SKIPPED, importer
 from core.importers.claims import describe
 from core.importers.streams import COMMIT_EVERY, PipeReader, Stop, follow
+from core.plaintext import escape_control
 from tui.cli.common import dump_json, open_context
 
 KIND_HELP = {
@@ -88,14 +89,7 @@ class ProgressBar:
 
 def _plain(text: str) -> str:
     """A file name or value from a log, safe to print: control and bidi characters escaped."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch.isprintable() and not (0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069):
-            out.append(ch)
-        else:
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    return "".join(out)
+    return escape_control(text)
 
 
 def format_summary(summary) -> str:

@@ -9,7 +9,9 @@ DNS through the configured resolvers (``--origin ZONE`` says it instead): for
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 from core.errors import ApiError
@@ -123,16 +125,42 @@ def export_dkim(args) -> int:
     finally:
         ctx.close()
     directory: Path = args.dir.expanduser()
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        return fail(f"--dir {directory}: {exc.strerror}")
+    if not directory.is_dir():
+        return fail(f"--dir {directory}: not a directory")
     targets = [(key, directory / f"{key.domain}.{key.selector}.pem") for key in keys]
+    links = [str(path) for _, path in targets if path.is_symlink()]
+    if links:  # someone could point it at a file of theirs (or ours): never write through it
+        return fail(f"refusing to write a key over the symbolic link {', '.join(links)}; remove it first")
     existing = [str(path) for _, path in targets if path.exists()]
     if existing and not args.force:
         return fail(f"not overwriting {', '.join(existing)} (use --force)")
     for key, path in targets:
-        # Created 0600 from the start: the key is never readable by others, even briefly.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(key.private_pem)
-        os.chmod(path, 0o600)
+        write_private(path, key.private_pem)
         print(key.pmta_line(str(path.resolve())))
     return 0
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by the owner only, all or nothing: a new file
+    (0600 from its creation, never through a link) is written, synced and renamed over
+    ``path``; renaming replaces whatever ``path`` was, and never follows it."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # O_EXCL, 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a crash
+    finally:
+        os.close(directory)
