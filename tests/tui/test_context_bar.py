@@ -21,6 +21,15 @@ def test_database_label_masks_passwords_and_shortens_home():
     assert database_label("sqlite:////tmp/\x1b]2;evil\x07.db", home="/root") == "/tmp/]2;evil.db"
 
 
+def test_a_long_database_is_shortened_keeping_its_end():
+    from tui.widgets.context_bar import fit_database
+
+    url = "postgresql://ops:***@db.internal:5432/senderdeck"
+    assert fit_database(url, 60) == url
+    assert fit_database(url, 45) == "postgresql://db.internal:5432/senderdeck"
+    assert fit_database("~/a/very/long/path/to/the/data/senderdeck/demo.db", 24).endswith("demo.db")
+
+
 def test_the_title_says_the_same():
     assert terminal_title(Place("~/demo.db", "alice", True), "shop.example") == "senderdeck — shop.example — alice @ ~/demo.db [DEMO]"
     assert terminal_title(Place("postgresql://ops:***@db/sd", None, False)) == "senderdeck — all tenants @ postgresql://ops:***@db/sd"

@@ -136,7 +136,7 @@ async def test_every_modal_shows_its_keys(app, ctx, alice, sample):
     wanted = {
         DomainFormModal: ("^s save", "esc cancel"),
         SendTestModal: ("^s send", "esc close", "enter send"),
-        ConfirmModal: ("y yes", "n/esc no"),
+        ConfirmModal: ("y yes", "n/esc no"),  # its buttons' words: "Yes" and "No" here
         ExportZoneModal: ("^s write", "esc cancel"),
         CopyTextModal: ("esc close",),
     }

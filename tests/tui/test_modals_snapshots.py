@@ -147,3 +147,15 @@ def test_copy_by_hand(snap_compare, ctx, alice, clock, size):
         "tmux has set-clipboard off, so the copy may not reach your clipboard",
     )
     assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=showing(modal))
+
+
+@SIZES
+def test_resume_asks_to_verify_now(snap_compare, ctx, alice, clock, view, size):
+    """Issue 14.2: resuming a paused domain whose records are not all verified asks, in the
+    UI's words, "Verify now?"."""
+    from core.models import SenderDomain
+    from tui.resume import question
+
+    SenderDomain.update(status="Disabled").where(SenderDomain.id == view.id).execute()
+    paused = ctx.service.get_domain(alice, view.id)
+    assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=showing(lambda: question(paused)))

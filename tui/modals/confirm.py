@@ -42,7 +42,7 @@ class ConfirmModal(ModalScreen[bool]):
             with Horizontal(id="buttons"):
                 yield Button(self._cancel_label, id="no", compact=True)
                 yield Button(self._confirm_label, id="yes", variant=self._confirm_variant, compact=True)
-            yield KeyHints(id="keys")
+            yield KeyHints(("y", self._confirm_label.lower()), ("n/esc", self._cancel_label.lower()), id="keys", from_bindings=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

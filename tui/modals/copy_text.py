@@ -31,7 +31,7 @@ class CopyTextModal(ModalScreen[None]):
             yield Static(plain(self._title), id="title")
             yield Static(plain(f"{self._why}. Select the text below to copy it."), id="why")
             yield TextArea(clean(self._text), id="text", read_only=True, soft_wrap=True, show_line_numbers=False)
-            yield KeyHints(("shift+drag", "select (most terminals)"), ("prefix [", "tmux copy mode"), id="keys")
+            yield KeyHints(("shift+drag", "select"), ("tmux", "prefix [ to copy"), id="keys")
 
     def action_close(self):
         return self.dismiss(None)  # awaited by the binding

@@ -86,7 +86,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
                 yield Label("Domain", classes="label")
                 yield Input(
                     value=to_unicode(self.view.domain) if self.view else "",
-                    placeholder="example.com",
+                    placeholder="e.g. news.yourbrand.example",
                     id="domain",
                     compact=True,
                     disabled=self.view is not None,
@@ -96,7 +96,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
                 yield Label("Subdomain", classes="label")
                 yield Input(
                     value=options.get("CustomSubdomain") or "",
-                    placeholder=f"{default_sub} (default)",
+                    placeholder=f"blank: {default_sub} (the default)",
                     id="CustomSubdomain",
                     compact=True,
                 )
@@ -105,7 +105,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
                 yield Label("Track prefix", classes="label")
                 yield Input(
                     value=options.get("CustomTrackPrefix") or "",
-                    placeholder=f"{default_prefix} (default)",
+                    placeholder=f"blank: {default_prefix} (the default)",
                     id="CustomTrackPrefix",
                     compact=True,
                 )

@@ -90,13 +90,13 @@ class ExportZoneModal(ModalScreen[Path | None]):
         if not self.path_input.value.strip():
             self._say("Enter the file to write", "-error")
             return
-        path = self.target()
+        path, typed = self.target(), self.path_input.value.strip()
         if path.is_dir():
-            self._say(f"{path} is a directory: add a file name", "-error")
+            self._say(f"{typed} is a directory: add a file name", "-error")
             return
         if path.exists() and self._replace != path:
             self._replace = path
-            self._say(f"{path} exists. Write again (ctrl+s or enter) to replace it, or change the name.", "-warning")
+            self._say(f"{typed} exists. Write again (ctrl+s or enter) to replace it, or change the name.", "-warning")
             return
         self._write(path)
 

@@ -75,6 +75,17 @@ def _middle_cut(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - tail :]
 
 
+def fit_database(label: str, width: int) -> str:
+    """The database label in ``width`` cells: whole if it fits, else without the URL's user
+    (``postgresql://db.internal:5432/senderdeck``), else cut in the middle."""
+    if cell_len(label) <= width:
+        return label
+    scheme, sep, rest = label.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        label = f"{scheme}://{rest.split('@', 1)[1]}"
+    return _middle_cut(label, width)
+
+
 class ContextBar(Static):
     """One line: senderdeck · database · whose domains · DEMO."""
 
@@ -111,7 +122,7 @@ class ContextBar(Static):
             who = Content.assemble(("user ", "dim"), (where.tenant, "bold"))
         app_name = Content.styled("senderdeck", "bold $text-accent")
         fixed = app_name.cell_length + who.cell_length + demo.cell_length + 2 * 3 + (1 if where.demo else 0)
-        database = _middle_cut(where.database, max(8, width - fixed))
+        database = fit_database(where.database, max(8, width - fixed))
         line = Content.assemble(app_name, "   ", Content(database), "   ", who)
         if where.demo:
             line = Content.assemble(line, "  ", demo)

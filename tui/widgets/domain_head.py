@@ -58,6 +58,10 @@ class DomainHead(Vertical):
         title.append(strip_control(view.status), style=STATUS_STYLES.get(view.status, "bold"))
         verified, total = view.verified_count()
         title.append(f"  DNS {verified}/{total}", style="green" if total and verified == total else "yellow")
+        if zone and zone != view.domain:
+            # Records go into the parent's zone: say so, since every name below is relative to it.
+            title.append("  in the zone ", style="dim")
+            title.append(strip_control(to_unicode(zone)), style="bold")
         self.title_line.update(title)
 
         sub = Text()
@@ -85,9 +89,4 @@ class DomainHead(Vertical):
             sub.append(f"DNS via unknown host ({ns})" if ns else "DNS host unknown", style="dim")
         else:
             sub.append(f"DNS via {strip_control(dns_host)}")
-        if zone and zone != view.domain:
-            # Records go into the parent's zone: say so, since every name below is relative to it.
-            sub.append(" · ")
-            sub.append("in the zone ", style="dim")
-            sub.append(strip_control(to_unicode(zone)), style="bold")
         self.subtitle.update(sub)

@@ -19,9 +19,12 @@ class KeyHints(Static):
     }
     """
 
-    def __init__(self, *extra: tuple[str, str], id: str | None = None) -> None:
+    def __init__(self, *extra: tuple[str, str], id: str | None = None, from_bindings: bool = True) -> None:
+        """``from_bindings`` False: only ``extra`` (a question whose buttons say more than its
+        bindings' "Yes" and "No")."""
         super().__init__(id=id)
         self.extra = extra
+        self.from_bindings = from_bindings
 
     def on_mount(self) -> None:
         self.update(self.hints())
@@ -30,7 +33,7 @@ class KeyHints(Static):
         app = self.app
         pairs: list[tuple[str, str]] = []
         seen: set[str] = set()
-        for binding in self.screen.BINDINGS:
+        for binding in self.screen.BINDINGS if self.from_bindings else ():
             if not isinstance(binding, Binding) or not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
