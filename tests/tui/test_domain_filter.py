@@ -69,6 +69,9 @@ def test_tokens_narrow_to_one_field():
     assert shown(store, "user:glob") == ["news.example", "old.example"]
     assert shown(store, "/poor pending user:acme".lstrip("/")) == ["shop.example"]  # the example
     assert shown(store, "STATUS:Pending") == ["news.example", "shop.example"]
+    suspended = store_of(view(7, "held.example", "Suspended"), *SAMPLE)
+    assert shown(suspended, "status:pend") == ["news.example", "shop.example"]  # "suspended" has "pend" inside, not first
+    assert shown(suspended, "status:susp") == ["held.example"] and shown(suspended, "status:approval") == ["news.example", "shop.example"]
 
 
 def test_a_token_being_typed_narrows_nothing_and_an_unknown_field_is_a_word():

@@ -8,7 +8,8 @@ ASCII, with or without accents: ``cafe`` finds ``café-lumière``), its status, 
 bucket, its DNS host and its owner. So ``poor`` finds the domains in the poor bucket (and
 ``poorman.example``), ``pending`` the Approval Pending ones. A **token** narrows to one field:
 
-- ``status:VALUE``: the status contains VALUE (``status:pend``, ``status:disabled``);
+- ``status:VALUE``: a word of the status starts with VALUE (``status:pend`` is Approval
+  Pending, not Suspended; ``status:disabled``);
 - ``bucket:VALUE``: the reputation bucket starts with VALUE (``bucket:exc``); ``bucket:none``
   (or ``unscored``) is the domains without a score;
 - ``user:VALUE``: the owner's name contains VALUE.
@@ -66,7 +67,8 @@ class DomainFilter:
         for word in self.words:
             if word not in haystack:
                 return False
-        if self.statuses and not any(value in status for value in self.statuses):
+        # A word of the status starts with it: status:pend is Approval Pending, not Suspended.
+        if self.statuses and not any(status.startswith(value) or f" {value}" in status for value in self.statuses):
             return False
         if self.buckets:
             if bucket is None:
