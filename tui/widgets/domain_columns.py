@@ -262,11 +262,11 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("domain", "Domain", 0, _domain, lambda r: r.name.casefold(), about="the sender domain, in Unicode"),
     Column("status", "Status", 9, _status, lambda r: STATUS_ORDER.get(r.view.status, 4), about="Enabled, Pending (Approval Pending), Disabled (paused) or Suspended"),
-    Column("reputation", "Reputation", 10, _reputation, lambda r: r.view.figures.reputation, about="score 0-100 over the last 30 days, and its bucket"),
-    Column("volume", "Sent 7d", 7, _volume, lambda r: r.view.figures.volume_7d, right=True, about="messages sent in the last 7 days"),
-    Column("delta", "Change", 6, _delta, lambda r: delta_value(r.view.figures.volume_delta), right=True, priority=2, about="the last 7 days' volume against the 7 days before"),
-    Column("delivery", "Delivery", 8, _delivery, lambda r: r.view.figures.delivery_rate, right=True, priority=2, about="% of the last 30 days' mail delivered"),
-    Column("bounce", "Bounce", 6, _bounce, lambda r: r.view.figures.bounce_rate, right=True, priority=1, about="% of the last 30 days' mail bounced"),
+    Column("reputation", "Reputation", 11, _reputation, lambda r: r.view.figures.reputation, about="score 0-100 over the last 30 days, and its bucket"),
+    Column("volume", "Sent 7d", 8, _volume, lambda r: r.view.figures.volume_7d, right=True, about="messages sent in the last 7 days"),
+    Column("delta", "Change", 7, _delta, lambda r: delta_value(r.view.figures.volume_delta), right=True, priority=2, about="the last 7 days' volume against the 7 days before"),
+    Column("delivery", "Delivery", 9, _delivery, lambda r: r.view.figures.delivery_rate, right=True, priority=2, about="% of the last 30 days' mail delivered"),
+    Column("bounce", "Bounce", 7, _bounce, lambda r: r.view.figures.bounce_rate, right=True, priority=1, about="% of the last 30 days' mail bounced"),
     Column("dns", "DNS", 4, _dns, lambda r: (r.verified / r.total) if r.total else None, right=True, about="DNS records verified, of those to publish"),
     # Never checked sorts as the oldest check of all: first under Checked▲ (least recently checked first).
     Column("checked", "Checked", 8, _checked, lambda r: r.view.last_verified_at or NEVER, right=True, about="when the records were last checked"),
@@ -310,8 +310,9 @@ def fit(text: str, width: int, right: bool) -> str:
 
 def header_line(width: int, sort_key: str, reverse: bool) -> str:
     """The header row at ``width`` cells: every label in full, and the sort arrow (▲ ascending,
-    ▼ descending) beside the sorted column's label, in the column when there is room, else in
-    the gap next to it (after a left-aligned label, before a right-aligned one)."""
+    ▼ descending) beside the sorted column's label. Every column is one cell wider than its
+    label, so the arrow sits inside it; a label that fills its column (none today) would have
+    the arrow in the gap next to it (after a left-aligned label, before a right-aligned one)."""
     columns = layout(width)
     arrow = "▼" if reverse else "▲"
     cells: list[str] = []  # column, gap, column, gap, …
