@@ -7,8 +7,6 @@ user and the clock are handed in, never looked up from globals. Screens reach th
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,16 +32,6 @@ from tui.widgets.context_bar import Place, place, terminal_title
 DEFAULT_THEME = "textual-dark"
 SAVE_TITLE, RESTORE_TITLE = "\x1b[22;0t", "\x1b[23;0t"
 NOT_CHECKED = object()
-KEY_HANDOVER_SECONDS = 1.0  # never wait longer than this for a widget to take a key
-
-
-async def _handled_by(widget) -> None:
-    """Wait until ``widget`` has handled the messages sent to it so far (the key just
-    forwarded): a letter is in the Input before the next key's binding looks at it."""
-    done = asyncio.Event()
-    if widget.call_later(done.set):
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(done.wait(), KEY_HANDOVER_SECONDS)
 
 
 class SenderdeckApp(App[int]):
@@ -156,10 +144,15 @@ class SenderdeckApp(App[int]):
             if await self._check_bindings(event.key, priority=True) or await self._check_bindings(event.key):
                 return
             target = self.focused
-            await super().on_event(event)  # no binding: the focused widget's (a letter for an Input)
-            if target is not None:
-                await _handled_by(target)
-            return
+            if isinstance(target, Input) and event.is_printable and event.character:
+                # Typed into the field now, as Input does on its own key event, so the next
+                # key's binding sees it (``/promo`` then ``enter d``: d acts on the match).
+                selection = target.selection
+                if selection.is_empty:
+                    target.insert_text_at_cursor(event.character)
+                else:
+                    target.replace(event.character, *selection)
+                return
         await super().on_event(event)
 
     def action_help(self):
