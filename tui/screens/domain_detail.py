@@ -62,7 +62,7 @@ class DomainDetailScreen(Screen):
         Binding("t", "send_test", "Send test", show=False, tooltip="Send a test message from this domain", id="detail.send_test"),
         Binding("e", "edit", "Edit", show=False, tooltip="Edit subdomain, tracking prefix and tracking options", id="detail.edit"),
         Binding("p", "pause", "Pause", show=False, tooltip="Pause: Disabled, its mail uses the group default", id="detail.pause"),
-        Binding("p", "resume", "Resume", show=False, tooltip="Resume a paused domain (not all verified: offers to verify now)", id="detail.resume"),
+        Binding("p", "resume", "Resume", show=False, tooltip="Resume a paused domain (offers to verify it first)", id="detail.resume"),
         Binding("d", "delete", "Delete", show=False, tooltip="Delete the domain (asks first)", id="detail.delete"),
         Binding("c", "copy_value", "Copy value", tooltip="Copy the highlighted record's value", id="detail.copy"),
         Binding("C", "copy_name", "Copy name", tooltip="Copy the highlighted record's name (as your DNS host wants it)", id="detail.copy_name"),

@@ -40,10 +40,11 @@ from tui.verify_report import verify_message
 from tui.watch import Watch
 from tui.widgets.activity_bar import ActivityBar
 from tui.widgets.context_bar import ContextBar
-from tui.widgets.domain_columns import COLUMN_KEYS, COLUMNS, layout
+from tui.widgets.domain_columns import COLUMN_HELP, COLUMN_KEYS, layout
 from tui.widgets.domain_hosts import HostSource
 from tui.widgets.domain_table import DomainTable
 from tui.widgets.empty_list import EmptyList
+from tui.widgets.domain_filter import FILTER_HELP
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.summary_bar import SummaryBar
 
@@ -54,14 +55,7 @@ class DomainListScreen(Screen):
     CSS_PATH = "domain_list.tcss"
     HELP_TITLE = "Domain list"
     HELP_WIDGETS = (DomainTable,)
-    HELP_NOTES = (
-        ("Filter words", [
-            ("word", "in the name (accents optional), status, bucket, DNS host or owner"),
-            ("status:pending", "one field only; also bucket:poor, bucket:none, user:NAME"),
-            ("poor pending", "every word must match"),
-        ]),
-        ("Columns", [(column.label, column.about) for column in COLUMNS]),
-    )
+    HELP_NOTES = (("Filter words", FILTER_HELP), ("Columns", COLUMN_HELP))  # besides the keys
     AUTO_FOCUS = "DomainTable"
 
     BINDINGS = [
@@ -70,7 +64,7 @@ class DomainListScreen(Screen):
         Binding("v", "verify", "Verify", tooltip="Verify the highlighted domain's DNS records now", id="list.verify"),
         Binding("V", "verify_all", "Verify all", tooltip="Verify every Approval Pending domain, batch after batch", id="list.verify_all"),
         Binding("p", "pause", "Pause", tooltip="Pause: Disabled, sends use the group default", id="list.pause"),
-        Binding("p", "resume", "Resume", tooltip="Resume a paused domain (not all verified: offers to verify now)", id="list.resume"),
+        Binding("p", "resume", "Resume", tooltip="Resume a paused domain (offers to verify it first)", id="list.resume"),
         Binding("d,delete", "delete", "Delete", tooltip="Delete the domain (asks first)", id="list.delete"),
         Binding("slash", "filter", "Filter", show=False, tooltip="Filter as you type; status: bucket: user: for one field", id="list.filter"),  # the placeholder says so
         Binding("f", "cycle_status", "Status filter", show=False, tooltip="Status filter: all, Enabled, Pending, Disabled, Suspended", id="list.status"),

@@ -273,6 +273,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("host", "DNS host", 14, _host, lambda r: r.dns_host.casefold() if isinstance(r.dns_host, str) else None, priority=3, about="who serves the domain's DNS (from its nameservers)"),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+COLUMN_HELP = [(c.label, c.about) for c in COLUMNS]  # the help screen's "Columns" section
 BY_KEY = {c.key: c for c in COLUMNS}
 FIGURE_KEYS = frozenset({"reputation", "volume", "delta", "delivery", "bounce"})  # sorted again when figures arrive
 

@@ -26,6 +26,11 @@ import unicodedata
 from dataclasses import dataclass
 
 FIELDS = ("status", "bucket", "user")
+FILTER_HELP = [  # the help screen's "Filter words" section
+    ("word", "name (accents optional), status, bucket, host, owner"),
+    ("status:pend", "that field only; also bucket:poor, user:NAME"),
+    ("poor pending", "every word must match"),
+]
 UNSCORED = ("none", "unscored")
 
 
