@@ -223,35 +223,12 @@ class Api:
     async def dispatch_async(self, params: Mapping[str, Any], user: User | None = None) -> tuple[int, dict]:
         """Run one command; never raises for bad input: every failure is a coded error body."""
         try:
-            if not isinstance(params, Mapping):
-                raise ApiError(errors.INVALID_PARAMETER, "Parameters must be a JSON object", 400)
-            # Database and cache work runs off the event loop: a slow query or a held lock
-            # never stalls the other calls this loop is serving.
-            if user is None:
-                user = await off_loop(self.authenticate, params)
-            if not user.can(PERMISSION_USER_UPDATE):
-                raise ApiError(errors.PERMISSION_DENIED, f"Permission denied: this account lacks {PERMISSION_USER_UPDATE}", 403)
-            present, name = param(params, "Command")
-            if not present or not isinstance(name, str) or not name.strip():
-                raise ApiError(errors.UNKNOWN_COMMAND, "Missing Command parameter", 400)
-            handler = COMMANDS.get(name.strip().lower())
-            if handler is None:
-                raise ApiError(errors.UNKNOWN_COMMAND, f"Unknown command {name.strip()[:80]!r}", 404)
-            for key, value in params.items():  # before anything counts or is written
-                require_unicode_text(str(key), key)
-                require_unicode_text(str(key), value)
-            limit, window = API_RATE_LIMIT
-            wait = await off_loop(self.service.limiter.hit, f"api:{user.id}", limit, window)
-            if wait is not None:
-                raise ApiError(
-                    errors.RATE_LIMITED,
-                    f"Rate limit exceeded: {limit} requests per {int(window)} seconds; try again in {math.ceil(wait)} s",
-                    429,
-                )
-            if inspect.iscoroutinefunction(handler):
-                result = await handler(self, user, params)  # awaits DNS or SMTP; its own database work is off the loop
-            else:
-                result = await off_loop(handler, self, user, params)
+            # Database and cache work runs off the event loop, in one hop for the commands
+            # that only read and write the database: a slow query or a held lock never stalls
+            # the other calls this loop is serving.
+            user, handler, result = await off_loop(self._admit_and_run, params, user)
+            if result is None:
+                result = await handler(self, user, params)  # DNS or SMTP; its database work is off the loop too
             return 200, result
         except ApiError as exc:
             return exc.http_status, exc.to_json()
@@ -263,6 +240,37 @@ class Api:
             # A bug, not bad input: log it, answer a coded 500.
             log.exception("command failed: %r", params.get("Command") if isinstance(params, Mapping) else None)
             return 500, ApiError(errors.INTERNAL_ERROR, f"Internal error ({type(exc).__name__}); see the log", 500).to_json()
+
+    def _admit_and_run(self, params: Mapping[str, Any], user: User | None) -> tuple[User, Handler, dict | None]:
+        """(user, handler, result): the checks every call passes, in the order the codes are
+        documented — key (0), permission (15), command (13), text (12), rate limit (14) —
+        then the handler when it is synchronous (``result`` None: it awaits DNS or SMTP)."""
+        if not isinstance(params, Mapping):
+            raise ApiError(errors.INVALID_PARAMETER, "Parameters must be a JSON object", 400)
+        if user is None:
+            user = self.authenticate(params)
+        if not user.can(PERMISSION_USER_UPDATE):
+            raise ApiError(errors.PERMISSION_DENIED, f"Permission denied: this account lacks {PERMISSION_USER_UPDATE}", 403)
+        present, name = param(params, "Command")
+        if not present or not isinstance(name, str) or not name.strip():
+            raise ApiError(errors.UNKNOWN_COMMAND, "Missing Command parameter", 400)
+        handler = COMMANDS.get(name.strip().lower())
+        if handler is None:
+            raise ApiError(errors.UNKNOWN_COMMAND, f"Unknown command {name.strip()[:80]!r}", 404)
+        for key, value in params.items():  # before anything counts or is written
+            require_unicode_text(str(key), key)
+            require_unicode_text(str(key), value)
+        limit, window = API_RATE_LIMIT
+        wait = self.service.limiter.hit(f"api:{user.id}", limit, window)
+        if wait is not None:
+            raise ApiError(
+                errors.RATE_LIMITED,
+                f"Rate limit exceeded: {limit} requests per {int(window)} seconds; try again in {math.ceil(wait)} s",
+                429,
+            )
+        if inspect.iscoroutinefunction(handler):
+            return user, handler, None
+        return user, handler, handler(self, user, params)
 
     def dispatch(self, params: Mapping[str, Any], user: User | None = None) -> tuple[int, dict]:
         """Synchronous entry point (CLI, tests); do not call from inside a running event loop."""

@@ -134,18 +134,31 @@ async def off_loop(fn: Callable[..., T], /, *args) -> T:
     """Run blocking database or cache work on a worker thread, so the event loop never waits
     on it (a verify waiting for DNS, or an HTTP request, keeps being served meanwhile).
 
-    Peewee keeps one connection per thread: the call opens one on first use, and it is closed
-    when the call ends, so no connection outlives its thread's work.
+    Peewee keeps one connection per thread, and the loop's executor keeps a few threads: each
+    keeps its connection between calls (opening one per call cost more than the call itself).
+    A call that failed on its connection closes it, so the next call on that thread connects
+    afresh — a restarted PostgreSQL is used again as soon as it answers.
     """
 
     def run() -> T:
         try:
             return fn(*args)
-        finally:
-            if database.obj is not None and not database.is_closed():
-                database.close()
+        except (peewee.OperationalError, peewee.InterfaceError):
+            _drop_connection()
+            raise
 
     return await asyncio.to_thread(run)
+
+
+def _drop_connection() -> None:
+    """Close this thread's connection after it failed (it may be broken); never raises."""
+    if database.obj is None:
+        return
+    try:
+        if not database.is_closed():
+            database.close()
+    except Exception:  # closing a broken connection may fail too; it is gone either way
+        database.obj._state.reset()
 
 
 def write_transaction():

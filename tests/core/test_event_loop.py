@@ -154,24 +154,34 @@ async def test_a_get_answers_while_a_verify_waits_for_dns(ctx, alice, dns_server
 
 
 @pytest.mark.backends("postgresql")
-async def test_a_pooled_postgresql_url_keeps_connections_between_calls(settings, clock, pg_server):
-    """Off-loop work closes its thread's connection after each call; with peewee's pool
-    (``postgresql+pool://``) closing hands it back to the pool, so calls reuse connections."""
+async def test_off_loop_threads_keep_their_connections_and_drop_a_broken_one(settings, clock, pg_server):
+    """Off-loop calls reuse their thread's connection (one per executor thread, not one per
+    call); a connection the server dropped fails one call at most (code 17), then its thread
+    connects afresh."""
     from core.context import build_context
+    from core.db import off_loop
     from tests.conftest import shared_dkim_key
     from core import users
 
-    settings.database = settings.database.replace("postgresql://", "postgresql+pool://", 1)
     ctx = build_context(settings, clock=clock, keygen=shared_dkim_key)
     try:
         alice, key = users.create_user("alice", clock)
         domain_id = ctx.service.create_domain(alice, {"SenderDomain": "example.com"}).id
-        ctx.database.close()  # this thread's: back to the pool too
-        for _ in range(20):
-            status, _body = await ctx.api.dispatch_async({"APIKey": key, "Command": "user.senderdomain.get", "DomainID": domain_id})
-            assert status == 200
-        pool = ctx.database
-        assert pool._in_use == {}  # every call handed its connection back
-        assert 1 <= len(pool._connections) <= 4  # and the next calls took them again
+
+        def backend_pid() -> int:
+            return ctx.database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+
+        pids = {await off_loop(backend_pid) for _ in range(40)}
+        assert 1 <= len(pids) <= 8  # the executor's few threads, each with its own connection
+
+        with pg_server.admin.cursor() as cur:
+            for pid in pids:
+                cur.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        get = {"APIKey": key, "Command": "user.senderdomain.get", "DomainID": domain_id}
+        statuses = [(await ctx.api.dispatch_async(get))[0] for _ in range(30)]
+        assert set(statuses) <= {200, 503}
+        assert statuses.count(503) <= len(pids)  # each dropped connection fails one call at most
+        assert statuses.count(200) >= len(statuses) - len(pids)
+        assert not pids & {await off_loop(backend_pid) for _ in range(20)}  # new connections
     finally:
         ctx.close()
