@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from core.validation import to_unicode
 from tui.text import plain
 from tui.widgets.key_hints import KeyHints
 
@@ -57,7 +58,7 @@ class ExportZoneModal(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(plain(f"Export the records of {self.domain}"), id="title")
+            yield Static(plain(f"Export the records of {to_unicode(self.domain)}"), id="title")
             with Horizontal(classes="field"):
                 yield Label("File", classes="label")
                 yield Input(default_path(self.domain), id="path", compact=True, select_on_focus=False)
