@@ -1,4 +1,5 @@
-"""Which DNS provider hosts a domain: NS records at the zone apex, mapped to a label.
+"""Which DNS provider hosts a domain, and the zone it sits in: NS records at the zone's apex
+(the SOA owner), mapped to a label.
 
 ``detect`` walks up from the sender domain to the apex (a negative answer's SOA names the
 zone, so a subdomain usually costs one extra query), maps the nameservers to one of the
@@ -90,6 +91,7 @@ class DnsHostOutcome:
     sender_domain: str
     dns_host: str
     nameservers: list[str]
+    zone: str | None = None  # the apex of the zone holding the domain (ASCII); None: not found
 
 
 def cache_key(domain: str) -> str:

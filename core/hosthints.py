@@ -1,9 +1,15 @@
 """How to type a record into a particular DNS host's control panel (pure; no I/O, no textual).
 
-``record_hint(dns_host, domain, host, rtype, value)`` answers a ``HostHint``: what to put in
+``record_hint(dns_host, zone, host, rtype, value)`` answers a ``HostHint``: what to put in
 the panel's name field, what to put in its value field, and notes that save a round trip
 (Cloudflare's proxy must be off for CNAMEs; consoles that want TXT values quoted). Host
 names are compared case-insensitively to the labels ``detect_dns_host`` returns.
+
+Names are relative to the **zone** the record goes into — its apex, the SOA owner — which is
+the sender domain itself only when the domain is a zone of its own: for
+``shop.fabrikam.example`` in the zone ``fabrikam.example`` the panel wants ``sl.shop``, and
+the domain's own SPF record goes at ``shop``, not at ``@`` (the parent's apex, whose own
+SPF record a second one would break).
 """
 
 from __future__ import annotations
@@ -70,10 +76,12 @@ def _split_txt(value: str) -> str:
     return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
 
 
-def record_hint(dns_host: str | None, domain: str, host: str, rtype: str, value: str) -> HostHint:
-    """How to enter one record (``host`` and ``domain`` in ASCII) at ``dns_host``."""
+def record_hint(dns_host: str | None, zone: str, host: str, rtype: str, value: str) -> HostHint:
+    """How to enter one record (``host``, ASCII) at ``dns_host``, in the zone whose apex is
+    ``zone`` (ASCII; the sender domain when its zone is not known)."""
     key = (dns_host or "").strip().lower()
     rtype = rtype.upper()
+    domain = zone.rstrip(".").lower()
     relative = relative_name(host, domain)
     provider = _PROVIDERS.get(key)
     if provider is None:
@@ -81,9 +89,9 @@ def record_hint(dns_host: str | None, domain: str, host: str, rtype: str, value:
         fqdn = host.rstrip(".") + "."
         shown = relative or "@"
         notes = [
-            f"If your DNS host adds the domain for you, enter '{shown}'; "
+            f"If your DNS host adds {domain} for you, enter '{shown}'; "
             f"if it wants the full name, enter '{fqdn}' (with the final dot).",
-            "Entering the full name where the domain is added gives "
+            f"Entering the full name where {domain} is added gives "
             f"{host.rstrip('.')}.{domain} — a common reason for a record not found.",
         ]
         if rtype == "TXT" and len(value) > 255:

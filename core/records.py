@@ -122,9 +122,15 @@ def longest_record_name(domain: str, options: Mapping, dkim_selector: str, defau
     return max(names, key=len)
 
 
-def zone_snippet(records: Mapping[str, list], ttl: int = 3600) -> str:
-    """The records as BIND zone-file lines, TXT values split into 255-byte strings."""
-    lines = []
+def zone_snippet(records: Mapping[str, list], ttl: int = 3600, origin: str | None = None) -> str:
+    """The records as BIND zone-file lines, TXT values split into 255-byte strings.
+
+    ``origin``: the apex of the zone the records go into (ASCII). Given, the snippet starts
+    with ``$ORIGIN origin.`` and names each record relative to it (``sl.shop`` in
+    ``fabrikam.example``, ``@`` for the apex itself), as it is entered in that zone; names
+    outside it stay absolute. Without it, every name is absolute (with its final dot).
+    """
+    lines = [f"$ORIGIN {fqdn(origin)}"] if origin else []
     for host, record in records.items():
         rtype, value = record[0], record[1]
         if rtype == "TXT":
@@ -132,5 +138,16 @@ def zone_snippet(records: Mapping[str, list], ttl: int = 3600) -> str:
             rdata = " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
         else:
             rdata = value
-        lines.append(f"{fqdn(host)}\t{ttl}\tIN\t{rtype}\t{rdata}")
+        lines.append(f"{name_in(host, origin) if origin else fqdn(host)}\t{ttl}\tIN\t{rtype}\t{rdata}")
     return "\n".join(lines) + "\n"
+
+
+def name_in(host: str, origin: str) -> str:
+    """``host`` relative to the zone apex ``origin``: ``@`` for the apex, ``sl.shop`` below
+    it, the absolute name (final dot) for a name outside the zone."""
+    host, origin = host.lower().rstrip("."), origin.lower().rstrip(".")
+    if host == origin:
+        return "@"
+    if host.endswith("." + origin):
+        return host[: -len(origin) - 1]
+    return fqdn(host)

@@ -83,24 +83,36 @@ class VerifyPlan:
 
 
 class HostHints:
-    """The DNS host of a domain, looked up (through the 1 h cache) only when a check's fix
-    needs it, once per domain per call; ``cancel()`` drops the lookups still running."""
+    """The DNS host of a domain and its zone's apex, looked up (through the 1 h cache) only
+    when a check's fix needs them, once per domain per call; ``cancel()`` drops the lookups still running."""
 
     def __init__(self, prober: Prober, cache: Cache) -> None:
         self.prober = prober
         self.cache = cache
         self._hosts: dict[str, asyncio.Future] = {}
 
+    async def _info(self, domain: str):
+        """The DNS host and the zone's apex of ``domain``: one (cached) lookup, shared."""
+        from core import dnshost
+
+        if domain not in self._hosts:
+            self._hosts[domain] = asyncio.ensure_future(dnshost.detect(self.prober, self.cache, domain))
+        return await asyncio.shield(self._hosts[domain])
+
     def hint(self, domain: str):
         async def hint() -> str | None:
             from core import dnshost
 
-            if domain not in self._hosts:
-                self._hosts[domain] = asyncio.ensure_future(dnshost.detect(self.prober, self.cache, domain))
-            found = await asyncio.shield(self._hosts[domain])
+            found = await self._info(domain)
             return None if found.dns_host == dnshost.UNKNOWN_HOST else found.dns_host
 
         return hint
+
+    def zone(self, domain: str):
+        async def zone() -> str | None:
+            return (await self._info(domain)).apex
+
+        return zone
 
     def cancel(self) -> None:
         for task in self._hosts.values():
@@ -457,7 +469,7 @@ class SenderDomainService:
         except SettingsError:  # e.g. a resolver named by a host that does not resolve
             return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), dnshost.UNKNOWN_HOST, [])
         info = await dnshost.detect(prober, self.cache, row.domain)
-        return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), info.dns_host, info.nameservers)
+        return dnshost.DnsHostOutcome(row.id, to_unicode(row.domain), info.dns_host, info.nameservers, info.apex)
 
     def new_prober(self) -> Prober:
         """A prober with the configured resolvers and lookup policy (core/probe.py); every
@@ -491,7 +503,9 @@ class SenderDomainService:
         """The verifier's input for one plan (core/verify.py)."""
         from core import verify
 
-        return verify.Target(plan.row.domain, plan.records, self.settings.platform.spf_include, hints.hint(plan.row.domain))
+        return verify.Target(
+            plan.row.domain, plan.records, self.settings.platform.spf_include, hints.hint(plan.row.domain), hints.zone(plan.row.domain)
+        )
 
     async def _verify_rows(self, rows: list[SenderDomain]) -> list[VerifyOutcome]:
         """Probe (or take from the probe cache) every row's records at once, then write each row."""
@@ -650,6 +664,27 @@ class SenderDomainService:
         except mailer.DeliveryError as exc:
             raise ApiError(errors.DELIVERY_FAILED, f"Test message delivery failed: {exc.reason}", 502) from None
         return mailer.SendTestOutcome(row.id, display, recipient, subject_text, test.message_id)
+
+    # ---- resuming a paused domain (core/status.py) ------------------------------------------
+
+    def resume_domain(self, user: User, domain_id: int) -> DomainView:
+        """Resume a paused (Disabled) domain: Enabled when every record is verified, else back
+        to Approval Pending (verify, Verify all and watch mode then take it from there), never
+        stuck Disabled. Code 9 for a domain that is not paused."""
+
+        def work() -> None:
+            with write_transaction():
+                row = self._owned(user, domain_id, lock=True)
+                if not status_rules.can_resume(row.status):
+                    raise ApiError(
+                        errors.INVALID_STATUS, f"Only a paused (Disabled) domain can be resumed; this one is {row.status}", 400
+                    )
+                stored = (row.verification_meta or {}).get("DNSRecords") or {}
+                status = status_rules.after_resume(records_verified=all_verified(records_from_stored(stored)))
+                SenderDomain.update(status=status).where(SenderDomain.id == row.id).execute()
+
+        retry_locked(work)
+        return self.get_domain(user, domain_id)
 
     # ---- reads for the terminal UI's list: rows first, figures and DNS hosts after ---------
     # ``user=None`` reads every tenant's domains (the operator's view; local access to the

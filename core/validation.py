@@ -44,9 +44,11 @@ def normalize_domain(raw: object) -> str:
     text = text.rstrip(".") if text.endswith(".") and not text.endswith("..") else text
     if not text:
         raise missing("SenderDomain")
-    if text.startswith("[") or _is_ip(text):
+    if _is_ip(text[1:-1] if text.startswith("[") and text.endswith("]") else text):
         raise _invalid("an IP address is not a domain name")
     text = unicodedata.normalize("NFC", text).lower()
+    if stray := _not_allowed(text):
+        raise _invalid(f"{stray} not allowed; a domain name has letters, digits, hyphens and dots")
     # Full-width and ideographic dots separate labels too (UTS #46).
     for dot in ("\u3002", "\uff0e", "\uff61"):
         text = text.replace(dot, ".")
@@ -64,6 +66,24 @@ def normalize_domain(raw: object) -> str:
     if ascii_labels[-1].isdigit():
         raise _invalid("the top-level label cannot be all digits")
     return name
+
+
+_DOTS = ".\u3002\uff0e\uff61"  # the full stop, and the ideographic and full-width ones (UTS #46)
+
+
+def _not_allowed(text: str) -> str:
+    """The characters of ``text`` no domain name can hold, quoted (``'[', ']' and '/' are``),
+    or "" when there are none. Letters and digits of any script, combining marks (they belong
+    to letters in many scripts), hyphens and dots pass; IDNA then judges the labels."""
+    stray = [
+        c for c in dict.fromkeys(text)
+        if not (c.isalnum() or c == "-" or c in _DOTS or unicodedata.category(c).startswith("M"))
+    ]
+    if not stray:
+        return ""
+    quoted = [repr(c) if c != "'" else '"\'"' for c in stray]
+    names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    return f"{names} {'is' if len(quoted) == 1 else 'are'}"
 
 
 def _is_ip(text: str) -> bool:

@@ -111,20 +111,37 @@ async def _no_host() -> str | None:
 
 @dataclass
 class Target:
-    """One domain to check: its ASCII name, expected records and (lazily) its DNS host."""
+    """One domain to check: its ASCII name, expected records and, looked up lazily (only when
+    a fix needs them), its DNS host and the apex of the zone it sits in (the SOA owner:
+    ``fabrikam.example`` for ``shop.fabrikam.example`` unless ``shop`` is a zone of its own)."""
 
     domain: str
     records: list[DnsRecord]
     spf_include: str
     dns_host: HostHint = _no_host
+    zone: HostHint = _no_host  # None: not found; the fixes then name records relative to the domain
+
+    async def name(self, host: str) -> str:
+        """``host`` as it is entered in the zone: relative to the zone's apex, ``@`` for the apex."""
+        return relative(host, await self.zone_apex())
+
+    async def zone_apex(self) -> str:
+        zone = await self.zone()
+        return zone if zone and in_zone(self.domain, zone) else self.domain
 
 
-def relative(host: str, domain: str) -> str:
-    """The name to type into a DNS host's form: ``sl`` for ``sl.example.com``, ``@`` for the apex."""
-    host, domain = host.lower().rstrip("."), domain.lower().rstrip(".")
-    if host == domain:
+def in_zone(host: str, zone: str) -> bool:
+    host, zone = host.lower().rstrip("."), zone.lower().rstrip(".")
+    return host == zone or host.endswith("." + zone)
+
+
+def relative(host: str, zone: str) -> str:
+    """The name to type into a DNS host's form for the zone whose apex is ``zone``:
+    ``sl.shop`` for ``sl.shop.fabrikam.example`` in ``fabrikam.example``, ``@`` for the apex."""
+    host, zone = host.lower().rstrip("."), zone.lower().rstrip(".")
+    if host == zone:
         return "@"
-    return host[: -len(domain) - 1] if host.endswith("." + domain) else host
+    return host[: -len(zone) - 1] if host.endswith("." + zone) else host
 
 
 def _could_not(result: Result, what: str) -> Check:
@@ -149,22 +166,23 @@ def _missing_reason(result: Result, name: str, rtype: str) -> str:
 
 
 async def _appended(prober: Prober, target: Target, host: str, rtype: str) -> Result | None:
-    """The record published at ``<host>.<domain>``: the DNS host appended the domain again."""
-    doubled = f"{host.rstrip('.')}.{target.domain}"
+    """The record published at ``<host>.<zone>``: the DNS host appended the zone's name to a
+    full name typed into its form."""
+    doubled = f"{host.rstrip('.')}.{await target.zone_apex()}"
     result = await prober.lookup(doubled, rtype)
     return result if result.status == OK and result.values else None
 
 
 async def _missing(prober: Prober, target: Target, host: str, rtype: str, result: Result, add: str) -> Check:
-    rel = relative(host, target.domain)
     doubled = await _appended(prober, target, host, rtype)
     if doubled is not None:
+        rel = await target.name(host)
         provider = await target.dns_host()
-        prefix = f"{provider} adds the domain to the name: " if provider else ""
+        prefix = f"{provider} adds the zone's name to the record name: " if provider else ""
         return Check(
             MISSING,
             [f"{doubled.name.rstrip('.')}: {v}" for v in doubled.values],
-            f"no {rtype} at {host}, but {doubled.name.rstrip('.')} has one: the domain was appended to the name",
+            f"no {rtype} at {host}, but {doubled.name.rstrip('.')} has one: the zone's name was appended to the name",
             f"{prefix}enter `{rel}`, not `{host}`, as the record name",
             result.negative_ttl,
         )
@@ -172,8 +190,6 @@ async def _missing(prober: Prober, target: Target, host: str, rtype: str, result
 
 
 async def check_cname(prober: Prober, target: Target, host: str, expected: str) -> Check:
-    rel = relative(host, target.domain)
-    add = f"Add a CNAME record: name `{rel}`, target `{absolute(expected)}`"
     result = await prober.lookup(host, "CNAME")
     if not result.answered:
         return _could_not(result, f"the CNAME at {host}")
@@ -189,6 +205,7 @@ async def check_cname(prober: Prober, target: Target, host: str, expected: str) 
         if same_name(chain[-1], expected):
             reason = f"CNAME to {chain[-1]}" if len(chain) == 1 else "CNAME chain " + " → ".join([host, *chain])
             return Check(MATCHED, chain, reason)
+        rel = await target.name(host)
         return Check(
             MISMATCHED,
             chain,
@@ -201,6 +218,7 @@ async def check_cname(prober: Prober, target: Target, host: str, expected: str) 
         a, aaaa = await asyncio.gather(prober.lookup(host, "A"), prober.lookup(host, "AAAA"))
         addresses = [*a.values, *aaaa.values] if a.status == OK or aaaa.status == OK else []
         if addresses:
+            rel = await target.name(host)
             provider = await target.dns_host()
             if provider == "Cloudflare":
                 fix = f"Cloudflare: turn the proxy off for {rel} (DNS only, grey cloud) so the CNAME is visible"
@@ -213,6 +231,7 @@ async def check_cname(prober: Prober, target: Target, host: str, expected: str) 
                 f"expected a CNAME to {absolute(expected)} but {host} answers with addresses: the record is proxied or flattened",
                 fix,
             )
+    add = f"Add a CNAME record: name `{await target.name(host)}`, target `{absolute(expected)}`"
     return await _missing(prober, target, host, "CNAME", result, add)
 
 
@@ -223,14 +242,18 @@ async def check_spf(prober: Prober, target: Target, host: str, expected: str) ->
         return _could_not(result, f"the SPF record at {host}")
     records = [v for v in result.values if is_spf(v)]
     if not records:
+        # At the sender domain's own name in its zone: `@` only when the domain is the zone's
+        # apex; for shop.fabrikam.example in fabrikam.example, `shop` (the parent's `@` holds
+        # the parent's SPF record, which a second one there would break).
+        at = await target.name(host)
         if result.values:
             return Check(
                 MISSING,
                 list(result.values),  # shown so the user sees what is published instead
                 f"{host} has {len(result.values)} TXT record{'s' if len(result.values) != 1 else ''} but none is SPF (v=spf1)",
-                f"Add a TXT record at `@`: {expected}",
+                f"Add a TXT record at `{at}`: {expected}",
             )
-        return await _missing(prober, target, host, "TXT", result, f"Add a TXT record at `@`: {expected}")
+        return await _missing(prober, target, host, "TXT", result, f"Add a TXT record at `{at}`: {expected}")
     if len(records) > 1:
         return Check(
             MISMATCHED,
@@ -256,7 +279,7 @@ async def check_spf(prober: Prober, target: Target, host: str, expected: str) ->
     lowered = records[0].lower()
     if f"include:{include.rstrip('.').lower()}" in lowered:
         reason += " (it comes after the all term, or has a qualifier that does not pass)"
-    return Check(MISMATCHED, records, reason, f"Change the TXT record at `@` to: {with_include(records[0], include)}")
+    return Check(MISMATCHED, records, reason, f"Change the TXT record at `{await target.name(host)}` to: {with_include(records[0], include)}")
 
 
 def parse_tags(text: str) -> dict[str, str] | None:
@@ -271,6 +294,21 @@ def parse_tags(text: str) -> dict[str, str] | None:
             return None
         tags.setdefault(name.strip().lower(), value.strip())
     return tags
+
+
+def _dkim_matches(result: Result, expected: str) -> bool:
+    """The one TXT answer is the expected DKIM key (no fix text needed, so no zone lookup)."""
+    if len(result.values) != 1:
+        return False
+    tags, want = parse_tags(result.values[0]), parse_tags(expected) or {}
+    if tags is None or "p" not in tags:
+        return False
+    same_key = "".join(tags["p"].split()) == "".join(want.get("p", "").split())
+    return (
+        same_key
+        and tags.get("v", "DKIM1").upper() == want.get("v", "DKIM1").upper()
+        and tags.get("k", "rsa").lower() == want.get("k", "rsa").lower()
+    )
 
 
 def _key_problem(found: str, expected: str) -> str:
@@ -289,10 +327,10 @@ def _key_problem(found: str, expected: str) -> str:
 
 
 async def check_dkim(prober: Prober, target: Target, host: str, expected: str) -> Check:
-    rel = relative(host, target.domain)
     result = await prober.lookup(host, "TXT")
     if not result.answered:
         return _could_not(result, f"the DKIM record at {host}")
+    rel = await target.name(host) if not _dkim_matches(result, expected) else ""
     if not result.values:
         return await _missing(prober, target, host, "TXT", result, f"Add a TXT record at `{rel}` with the DKIM value shown")
     if len(result.values) > 1:
@@ -331,12 +369,13 @@ _DMARC = re.compile(r"^\s*v\s*=\s*DMARC1\s*(;|$)", re.I)
 
 
 async def check_dmarc(prober: Prober, target: Target, host: str, expected: str) -> Check:
-    rel = relative(host, target.domain)
-    add = f"Add a TXT record at `{rel}`: {expected}"
     result = await prober.lookup(host, "TXT")
     if not result.answered:
         return _could_not(result, f"the DMARC record at {host}")
     records = [v for v in result.values if _DMARC.match(v)]
+    valid = len(records) == 1 and (parse_tags(records[0]) or {}).get("p", "").lower() in DMARC_POLICIES
+    rel = await target.name(host) if not valid else ""
+    add = f"Add a TXT record at `{rel}`: {expected}"
     if not records:
         if result.values:
             return Check(MISSING, [], f"{host} has TXT records but none starts with v=DMARC1", add)
@@ -361,28 +400,28 @@ async def check_dmarc(prober: Prober, target: Target, host: str, expected: str) 
 
 
 async def check_txt(prober: Prober, target: Target, host: str, expected: str) -> Check:
-    rel = relative(host, target.domain)
     result = await prober.lookup(host, "TXT")
     if not result.answered:
         return _could_not(result, f"the TXT record at {host}")
-    if not result.values:
-        return await _missing(prober, target, host, "TXT", result, f"Add a TXT record at `{rel}`: {expected}")
     if any(v.strip() == expected.strip() for v in result.values):
         return Check(MATCHED, [expected], "TXT record matches")
+    rel = await target.name(host)
+    if not result.values:
+        return await _missing(prober, target, host, "TXT", result, f"Add a TXT record at `{rel}`: {expected}")
     return Check(MISMATCHED, list(result.values), f"no TXT record at {host} has the expected value", f"Add a TXT record at `{rel}`: {expected}")
 
 
 async def check_set(prober: Prober, target: Target, host: str, rtype: str, expected: str) -> Check:
     """A / AAAA / MX / anything else: the expected value is one of the answers."""
-    rel = relative(host, target.domain)
     result = await prober.lookup(host, rtype)
     if not result.answered:
         return _could_not(result, f"the {rtype} record at {host}")
+    norm = lambda v: " ".join(v.lower().rstrip(".").split())  # noqa: E731
+    if result.values and any(norm(v) == norm(expected) for v in result.values):
+        return Check(MATCHED, list(result.values), f"{rtype} record matches")
+    rel = await target.name(host)
     if not result.values:
         return await _missing(prober, target, host, rtype, result, f"Add a {rtype} record at `{rel}`: {expected}")
-    norm = lambda v: " ".join(v.lower().rstrip(".").split())  # noqa: E731
-    if any(norm(v) == norm(expected) for v in result.values):
-        return Check(MATCHED, list(result.values), f"{rtype} record matches")
     return Check(MISMATCHED, list(result.values), f"found {rtype} {', '.join(result.values)}, expected {expected}", f"Set the {rtype} record at `{rel}` to {expected}")
 
 

@@ -23,6 +23,7 @@ FROZEN_NOW = dt.datetime(2026, 5, 23, 9, 11)
 THEME = "textual-dark"
 LARGE = (120, 34)
 SMALL = (80, 24)
+DATABASE_LABEL = "~/.local/share/senderdeck/demo.db"
 
 
 async def settle(pilot) -> None:
@@ -70,7 +71,8 @@ async def shoot(ctx, clock, result) -> None:
     await warm_dns_hosts(ctx, user, result)
 
     def new_app():
-        return make_app(ctx, user, clock=clock, theme=THEME, cursor_blink=False)
+        # The header shows where `senderdeck demo` keeps its database, not this temp copy.
+        return make_app(ctx, user, clock=clock, theme=THEME, cursor_blink=False, database_label=DATABASE_LABEL)
 
     # 1. The list at a roomy size, with the DNS host column.
     app = new_app()
@@ -87,6 +89,8 @@ async def shoot(ctx, clock, result) -> None:
     async with app.run_test(size=LARGE) as pilot:
         await settle(pilot)
         app.push_screen(DomainDetailScreen(target.id))
+        await settle(pilot)
+        await pilot.press("down", "down")  # the wrong SPF record: what was found, why, and the fix
         await settle(pilot)
         save(app, "detail", "senderdeck — domain detail")
 

@@ -1,4 +1,4 @@
-"""Pause, resume and delete from the domain list.
+"""Pause and delete from the domain list (resume: tui/resume.py, shared with the detail screen).
 
 Each runs a thread worker on the list screen (group ``list-write``) that writes through the
 service, says how it went, and hands the row back to the screen: re-read, or gone. Delete
@@ -24,16 +24,18 @@ class ListWrites:
     def __init__(self, screen: DomainListScreen) -> None:
         self.screen = screen
 
-    def set_status(self, domain_id: int, status: str) -> None:
-        """``status``: Disabled (pause) or Enabled (resume)."""
-        self._run(partial(self._set_status, domain_id, status))
+    def pause(self, domain_id: int) -> None:
+        """Disabled: the domain's mail uses the group default (resuming: tui/resume.py)."""
+        self._run(partial(self._set_status, domain_id, "Disabled"))
 
-    def delete(self, domain_id: int, name: str) -> None:
+    def delete(self, domain_id: int, name: str):
+        """Ask, then delete; returns the question's AwaitMount (the binding awaits it)."""
+
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._run(partial(self._delete, domain_id, name))
 
-        self.screen.app.push_screen(
+        return self.screen.app.push_screen(
             ConfirmModal(
                 f"Delete {name}?",
                 f"{name} stops sending and disappears from the list. Its DNS records and stats are kept; "

@@ -14,7 +14,7 @@ from textual.content import Content
 
 from core.validation import strip_control
 
-__all__ = ["plain", "clean", "ago"]
+__all__ = ["plain", "clean", "ago", "count"]
 
 
 def clean(value: object) -> str:
@@ -46,3 +46,8 @@ def ago(then: "dt.datetime | None", now: "dt.datetime") -> str:
     if hours < 48:
         return f"{hours}h ago"
     return f"{hours // 24}d ago"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 domain``, ``2 domains``, ``10,000 domains``."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

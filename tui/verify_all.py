@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import ApiError
 from core.models import STATUS_ENABLED, STATUS_PENDING
-from tui.text import clean
+from tui.text import clean, count
 
 if TYPE_CHECKING:
     from tui.screens.domain_list import DomainListScreen
@@ -33,7 +33,7 @@ class VerifyAll:
         table.refresh()
         # Greyed out from the key press on, not from when the worker gets going.
         screen.bulk_running = True
-        self._show(f"Verifying {len(pending_ids):,} pending domains…", 0, len(pending_ids))
+        self._show(f"Verifying {count(len(pending_ids), 'pending domain')}…", 0, len(pending_ids))
         screen.run_worker(self._run(len(pending_ids)), group=WORKER_GROUP, exclusive=True, exit_on_error=False)
 
     def _show(self, text: str, done: int, total: int) -> None:
@@ -65,7 +65,7 @@ class VerifyAll:
         verified = [r for r in results if r.is_verified]
         enabled = [r for r in verified if r.status == STATUS_ENABLED]
         app.notify(
-            f"{len(results):,} checked · {len(verified):,} verified · {len(results) - len(verified):,} still pending",
+            f"{count(len(results), 'domain')} checked · {len(verified):,} verified · {len(results) - len(verified):,} still pending",
             title="Verify all pending",
             markup=False,
         )

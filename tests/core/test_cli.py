@@ -94,11 +94,13 @@ def test_zone_snippet_and_dkim_export(run, tmp_path):
     created = json.loads(run("api", "create", "SenderDomain=bücher.example", check=0).stdout)
     records = created["SenderDomain"]["VerificationMeta"]["DNSRecords"]
 
-    zone = run("zone", "bücher.example", "--ttl", "300", check=0).stdout
+    zone = run("zone", "bücher.example", "--ttl", "300", "--origin", "bücher.example", check=0).stdout
     lines = [line for line in zone.splitlines() if not line.startswith(";")]
-    assert [line.split("\t")[0] for line in lines] == [host + "." for host in records]
-    assert all(line.split("\t")[1:3] == ["300", "IN"] for line in lines)
-    assert lines[0].endswith("CNAME\trp.senderdeck.example.")
+    assert lines[0] == "$ORIGIN xn--bcher-kva.example."
+    assert [line.split("\t")[0] for line in lines[1:]] == ["sl", "track-sl", "@", "sd1._domainkey", "_dmarc"]
+    assert all(line.split("\t")[1:3] == ["300", "IN"] for line in lines[1:])
+    assert lines[1].endswith("CNAME\trp.senderdeck.example.")
+    assert len(lines) == len(records) + 1
 
     keys = tmp_path / "keys"
     out = run("dkim", "export", str(created["DomainID"]), "--dir", str(keys), check=0).stdout.strip()
@@ -116,7 +118,42 @@ def test_zone_snippet_and_dkim_export(run, tmp_path):
 
     again = run("dkim", "export", "bücher.example", "--dir", str(keys), check=2)
     assert "--force" in again.stderr
-    assert "Sender domain not found" in run("zone", "other.example", check=1).stderr
+    assert "no sender domain other.example" in run("zone", "other.example", "--origin", "other.example", check=1).stderr
+
+
+def test_zone_names_every_missing_domain_and_prints_nothing(run):
+    """Issue 14.14: `senderdeck zone a.example nope.example` names the missing one."""
+    run("user", "add", "alice", check=0)
+    run("api", "create", "SenderDomain=a.example", check=0)
+    result = run("zone", "a.example", "nope.example", "999", "--origin", "a.example", check=1)
+    assert result.stdout == ""
+    assert "no sender domains nope.example, 999" in result.stderr and "Traceback" not in result.stderr
+    single = run("zone", "a.example", "nope", "--origin", "a.example", check=1)
+    assert "no sender domain nope (" in single.stderr
+    assert "not in that zone" in run("zone", "a.example", "--origin", "other.example", check=2).stderr
+    export = run("dkim", "export", "a.example", "gone.example", "--dir", "/nonexistent/keys", check=1)
+    assert "no sender domain gone.example" in export.stderr
+
+
+def test_zone_below_its_parent_is_named_relative_to_the_parent(run):
+    """Issue 14.1: shop.fabrikam.example in the zone fabrikam.example (found in DNS, from the
+    SOA of a loopback server): $ORIGIN fabrikam.example., names sl.shop, shop, …"""
+    from core.localdns import LocalDNS
+
+    run("user", "add", "alice", check=0)
+    run("api", "create", "SenderDomain=shop.fabrikam.example", check=0)
+    with LocalDNS() as silent:  # serves no zone: every lookup refused
+        without_dns = run("--nameserver", silent.address, "zone", "shop.fabrikam.example", check=0).stdout
+    assert "its zone was not found in DNS" in without_dns and "$ORIGIN shop.fabrikam.example." in without_dns
+    cloudflare = [("NS", "ada.ns.cloudflare.com."), ("NS", "bob.ns.cloudflare.com.")]
+    with LocalDNS({"fabrikam.example": {"@": [*cloudflare, ("TXT", "v=spf1 include:_spf.fabrikam.example -all")]}}) as dns:
+        out = run("--nameserver", dns.address, "zone", "shop.fabrikam.example", check=0).stdout
+    lines = out.splitlines()
+    assert lines[0] == "; shop.fabrikam.example (Approval Pending), in the zone fabrikam.example"
+    assert lines[1] == "$ORIGIN fabrikam.example."
+    names = [line.split("\t")[0] for line in lines[2:]]
+    assert names == ["sl.shop", "track-sl.shop", "shop", "sd1._domainkey.shop", "_dmarc.shop"]
+    assert "@" not in names  # the parent's apex, whose own SPF record a second one would break
 
 
 def test_two_api_processes_in_a_row_share_the_probe_cache(run):

@@ -121,7 +121,7 @@ async def test_domain_appended_by_the_dns_host_is_spotted(server):
     result = await check(server, zone, "sl.example.com", "CNAME", RP, dns_host="GoDaddy")
     assert result.state == MISSING
     assert "sl.example.com.example.com" in result.reason
-    assert result.fix == "GoDaddy adds the domain to the name: enter `sl`, not `sl.example.com`, as the record name"
+    assert result.fix == "GoDaddy adds the zone's name to the record name: enter `sl`, not `sl.example.com`, as the record name"
 
 
 async def test_servfail_and_timeout_are_could_not_check(server):

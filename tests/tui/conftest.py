@@ -21,6 +21,8 @@ from tests.tui.seed import seed_sample
 THEME = "textual-dark"
 SIZE_SMALL = (80, 24)
 SIZE_LARGE = (120, 36)
+# The header shows this for the temp databases (their paths change from run to run).
+DATABASE_LABEL = "~/.local/share/senderdeck/senderdeck.db"
 
 
 async def settle(pilot) -> None:
@@ -56,11 +58,30 @@ async def settle_except_watch(pilot) -> None:
     await pilot.pause()
 
 
+def burst(pilot, *keys: str) -> None:
+    """Send ``keys`` the way a terminal delivers a paste or a burst over SSH: every key event
+    handed to the app at once, with no pause for the app to catch up in between (unlike
+    ``pilot.press``, which waits for the app to go idle after each key)."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    app = pilot.app
+    specials = {"enter": "\r", "escape": "\x1b", "tab": "\t", "space": " ", "backspace": "\x7f"}
+    for key in keys:
+        char = specials.get(key, key if len(key) == 1 else None)
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
 def build_app(ctx, user, clock, **kwargs):
     from tui.app import make_app
 
     kwargs.setdefault("theme", THEME)
     kwargs.setdefault("cursor_blink", False)
+    kwargs.setdefault("database_label", DATABASE_LABEL)
     return make_app(ctx, user, clock=clock, **kwargs)
 
 

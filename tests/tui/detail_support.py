@@ -1,26 +1,29 @@
-"""Helpers for the detail-screen and modal tests: a small host app until tui/app.py's make_app lands."""
+"""Helpers for the detail-screen and modal tests: the app as ``make_app`` builds it, opened on
+one screen instead of the list."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from textual.app import App
+
+import tui.app
+from tests.tui.conftest import DATABASE_LABEL
+from tui.app import SenderdeckApp
 
 
-class HostApp(App):
-    """An app that carries the injected service, user and clock and shows one screen."""
+class HostApp(SenderdeckApp):
+    """The real app (injected service, user and clock), showing the screen ``screen_factory``
+    builds instead of the domain list (none: an empty screen to push onto)."""
+
+    CSS_PATH = str(Path(tui.app.__file__).with_name("app.tcss"))  # relative paths follow the subclass
 
     def __init__(self, ctx, user, screen_factory=None) -> None:
-        super().__init__()
-        self.service = ctx.service
-        self.user = user
-        self.clock = ctx.clock
-        self.ctx = ctx
+        super().__init__(ctx, user, clock=ctx.clock, theme="textual-dark", cursor_blink=False, database_label=DATABASE_LABEL)
         self._factory = screen_factory
 
-    def on_mount(self) -> None:
-        self.theme = "textual-dark"
-        if self._factory is not None:
-            self.push_screen(self._factory())
+    def first_screen(self):
+        return self._factory() if self._factory is not None else None
 
 
 async def settle(pilot, rounds: int = 20) -> None:

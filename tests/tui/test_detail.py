@@ -93,33 +93,128 @@ async def test_hostile_values_are_shown_literally(ctx, alice, domain):
         assert str(found_cell).startswith("[/x] [bold]")
 
 
-async def test_copy_puts_the_record_value_on_the_clipboard(ctx, alice, domain):
+def osc52(app) -> list[str]:
+    """What the app asked the terminal to copy (OSC 52), decoded."""
+    import base64
+
+    out = []
+    for data in getattr(app, "_written", []):
+        if data.startswith("\x1b]52;c;"):
+            out.append(base64.b64decode(data[len("\x1b]52;c;") :].rstrip("\a")).decode())
+    return out
+
+
+def record_writes(app) -> None:
+    app._written = []
+    real = app._driver.write
+
+    def write(data: str) -> None:
+        app._written.append(data)
+        real(data)
+
+    app._driver.write = write
+
+
+@pytest.fixture
+def no_multiplexer(monkeypatch):
+    for name in ("TMUX", "STY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+
+
+async def test_c_copies_the_value_and_shift_c_the_name(ctx, alice, domain, no_multiplexer):
+    """Issue 14.13: c the value, C the name (relative to the zone, @ for its apex)."""
+    app = host_app(ctx, alice, domain.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        record_writes(app)
+        await pilot.press("down", "down", "c")
+        value = list(domain.verification_meta["DNSRecords"].values())[2][1]
+        assert app.clipboard == value and osc52(app) == [value]
+        await pilot.press("C")
+        assert app.clipboard == "@"
+        await pilot.press("up", "C")
+        assert app.clipboard == "track-sl" and osc52(app)[-1] == "track-sl"
+        assert any("Copied the name of the CNAME record track-sl" in n for n in notifications(app))
+
+
+async def test_when_tmux_blocks_the_clipboard_the_text_is_shown_to_select(ctx, alice, domain, tmp_path, monkeypatch):
+    """tmux with set-clipboard off drops OSC 52: say so and show the text selectable."""
+    from textual.widgets import TextArea
+
+    from tui.modals.copy_text import CopyTextModal
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    tmux = bin_dir / "tmux"
+    tmux.write_text('#!/bin/sh\n[ "$*" = "show-options -gv set-clipboard" ] && echo off\n')
+    tmux.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
     app = host_app(ctx, alice, domain.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("down", "down", "c")
-        assert app.clipboard == list(domain.verification_meta["DNSRecords"].values())[2][1]
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, CopyTextModal)
+        value = list(domain.verification_meta["DNSRecords"].values())[2][1]
+        assert modal.query_one(TextArea).text == value
+        assert "tmux has set-clipboard off" in str(modal.query_one("#why").render())
+        assert modal.query_one(TextArea).has_focus
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, CopyTextModal)
 
 
-async def test_export_writes_a_bind_snippet(ctx, alice, domain, tmp_path):
+async def test_export_asks_where_then_writes(ctx, alice, domain, tmp_path):
+    from tui.modals.export_zone import ExportZoneModal
+
     app = host_app(ctx, alice, domain.id, export_dir=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("x")
         await settle(pilot)
+        assert isinstance(app.screen, ExportZoneModal)
+        assert app.screen.path_input.value == "./example.com.zone"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, ExportZoneModal)
         text = (tmp_path / "example.com.zone").read_text()
-        assert "sl.example.com.\t3600\tIN\tCNAME\trp.senderdeck.example." in text.replace("  ", "\t") or "sl.example.com." in text
-        assert text.count("\n") == 5 and "_dmarc.example.com." in text
-        assert any("Wrote the records" in n for n in notifications(app))
+        assert "_dmarc" in text and "rp.senderdeck.example." in text
+        assert any("Wrote 5 records to" in n and "example.com.zone" in n for n in notifications(app))
 
 
-async def test_export_failure_is_a_notification(ctx, alice, domain, tmp_path):
+async def test_export_never_overwrites_silently(ctx, alice, domain, tmp_path):
+    target = tmp_path / "example.com.zone"
+    target.write_text("keep me\n")
+    app = host_app(ctx, alice, domain.id, export_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        modal = app.screen
+        assert "exists" in str(modal.query_one("#note").render()) and target.read_text() == "keep me\n"
+        await pilot.press("end", "backspace", *"e")  # a change of path asks again
+        await pilot.press("enter")
+        await settle(pilot)
+        assert target.read_text() == "keep me\n" and app.screen is modal
+        await pilot.press("enter")  # the second time: replace
+        await settle(pilot)
+        assert "_dmarc" in target.read_text()
+
+
+async def test_export_failure_stays_in_the_dialog(ctx, alice, domain, tmp_path):
     app = host_app(ctx, alice, domain.id, export_dir=tmp_path / "missing" / "dir")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("x")
         await settle(pilot)
-        assert any(n.startswith("Export failed") for n in notifications(app))
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Could not write" in str(app.screen.query_one("#note").render())
 
 
 async def test_pause_and_resume(ctx, alice, domain):
@@ -127,12 +222,12 @@ async def test_pause_and_resume(ctx, alice, domain):
     app = host_app(ctx, alice, domain.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert str(app.screen.query_one("#toggle_pause").label) == "Pause"
+        assert str(app.screen.query_one("#toggle_pause").label) == "p Pause"
         await pilot.press("p")
         await settle(pilot)
         assert SenderDomain.get_by_id(domain.id).status == STATUS_DISABLED
         assert app.screen.view.status == STATUS_DISABLED
-        assert str(app.screen.query_one("#toggle_pause").label) == "Resume"
+        assert str(app.screen.query_one("#toggle_pause").label) == "p Resume"
         await pilot.press("p")
         await settle(pilot)
         assert SenderDomain.get_by_id(domain.id).status == STATUS_ENABLED
@@ -149,15 +244,26 @@ async def test_pause_is_not_offered_for_a_pending_domain(ctx, alice, domain):
         assert SenderDomain.get_by_id(domain.id).status == STATUS_PENDING
 
 
-async def test_resume_of_an_unverified_paused_domain_shows_code_10(ctx, alice, domain):
+async def test_resume_of_an_unverified_paused_domain_offers_to_verify_now(ctx, alice, domain, loopback_dns):
+    """Issue 14.2 on the detail screen: the same rule and the same question as the list; with
+    the records published, verifying turns the domain Enabled."""
+    from tests.core.dnskit import publish
+
     set_records(domain.id, [True, False, None, None, None], status=STATUS_DISABLED)
     app = host_app(ctx, alice, domain.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        assert str(app.screen.query_one("#toggle_pause").label) == "p Resume"
         await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal) and "Verify now?" in str(app.screen.query_one("#message").render())
+        publish(loopback_dns, "example.com", domain.verification_meta["DNSRecords"])
+        await pilot.press("y")
         await settle(pilot)
-        assert SenderDomain.get_by_id(domain.id).status == STATUS_DISABLED
-        assert any("Cannot enable an unverified domain" in n and "code 10" in n for n in notifications(app))
+        assert SenderDomain.get_by_id(domain.id).status == STATUS_ENABLED
+        assert app.screen.view.status == STATUS_ENABLED
+        assert any("is now Enabled: every record verified" in n for n in notifications(app))
+        assert not any("code 10" in n or "Cannot enable" in n for n in notifications(app))
         assert not app.screen.busy
 
 
@@ -184,7 +290,7 @@ async def test_someone_elses_domain_is_not_found(ctx, alice, bob, domain):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.screen.view is None
-        assert "Sender domain not found (code 2)" in str(app.screen.query_one("#subtitle").render())
+        assert "Sender domain not found" == str(app.screen.query_one("#subtitle").render())
         assert app.screen.query_one("#verify").disabled
         await pilot.press("v", "e", "d", "x")
         await settle(pilot)

@@ -137,3 +137,30 @@ def test_detail_while_verify_runs(snap_compare, ctx, alice, clock, mixed, size, 
         await pilot.pause()
 
     assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_detail_when_dns_did_not_answer(snap_compare, ctx, alice, clock, size):
+    """Issue 14.7: the last try got no answer: "Last try …: no answer from DNS", badges "?"."""
+    view = ctx.service.create_domain(alice, {"SenderDomain": "quiet.example"})
+    hosts = list(view.verification_meta["DNSRecords"])
+    checks = {h: {"State": "unknown", "Found": [], "Reason": f"could not check {h}: no answer before the deadline", "Fix": "Try again in a minute"} for h in hosts}
+    set_records(view.id, [None] * 5, checks, status=STATUS_PENDING, last_verified=clock.now() - dt.timedelta(minutes=1))
+    assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=opener(view.id))
+
+
+@SIZES
+def test_detail_help(snap_compare, ctx, alice, clock, sample, size):
+    """Issue 14.14: the help over the detail screen is titled in words."""
+    assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=opener(sample["shop.example"], "f1"))
+
+
+@SIZES
+def test_detail_below_its_zone(snap_compare, ctx, alice, clock, loopback_dns, size):
+    """Issue 14.1: shop.fabrikam.example in the zone fabrikam.example at Cloudflare (served on
+    loopback): names sl.shop and shop, the SPF hint at shop, the zone named in the head."""
+    from tests.core.test_zone_apex import parent_zone
+
+    view = ctx.service.create_domain(alice, {"SenderDomain": "shop.fabrikam.example"})
+    loopback_dns.set_zone("fabrikam.example", parent_zone())
+    assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=opener(view.id, "down", "down"))

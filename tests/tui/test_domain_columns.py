@@ -8,7 +8,7 @@ import datetime as dt
 from core.models import STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.stats import Figures
 from core.views import DomainView
-from tui.widgets.domain_columns import BY_KEY, COLUMN_KEYS, NOT_LOOKED_UP, CellContext, DomainRow, fit, human_count, layout
+from tui.widgets.domain_columns import BY_KEY, COLUMN_KEYS, COLUMNS, NOT_LOOKED_UP, CellContext, DomainRow, fit, header_line, human_count, layout
 
 NOW = dt.datetime(2026, 5, 23, 9, 11)
 READY = CellContext(figures_loaded=True, busy=set(), now=NOW)
@@ -70,8 +70,11 @@ def test_sort_keys_put_missing_values_apart():
 def test_narrow_terminals_drop_the_least_important_columns_first():
     wide = [c.key for c, _ in layout(120)]
     assert wide == list(COLUMN_KEYS)
-    assert [c.key for c, _ in layout(80)] == [k for k in COLUMN_KEYS if k != "host"]
-    assert "delta" not in [c.key for c, _ in layout(60)]
+    # 80 columns: full labels, and room for most names in full, leave out the DNS host, the
+    # change and the delivery rate (the bounce rate stays).
+    assert [c.key for c, _ in layout(80)] == [k for k in COLUMN_KEYS if k not in ("host", "delta", "delivery")]
+    assert dict((c.key, w) for c, w in layout(80))["domain"] >= 26
+    assert "bounce" not in [c.key for c, _ in layout(60)]
     for width in (60, 80, 120, 200):
         columns = layout(width)
         assert sum(w for _, w in columns) + len(columns) - 1 == width
@@ -81,3 +84,21 @@ def test_narrow_terminals_drop_the_least_important_columns_first():
 def test_fit_and_counts():
     assert fit("例え.example", 6, False) == "例え.…" and fit("7", 3, True) == "  7"
     assert [human_count(n) for n in (999, 1000, 1049, 12_345, 999_999, 2_500_000)] == ["999", "1k", "1k", "12k", "1M", "2.5M"]
+
+
+def test_the_header_shows_every_label_in_full_and_the_arrow_beside_the_sorted_one():
+    for width in (79, 80, 120):
+        for key in [c.key for c, _ in layout(width)]:
+            for reverse in (False, True):
+                line = header_line(width, key, reverse)
+                assert len(line) == width
+                assert line.count("▼" if reverse else "▲") == 1 and line.count("▲" if reverse else "▼") == 0
+                for column, _ in layout(width):
+                    assert column.label in line, (width, key, column.label)
+    assert "Checked▲" not in header_line(80, "checked", False) and "▲Checked" in header_line(80, "checked", False)
+    assert "Domain▲" in header_line(80, "domain", False)
+    line = header_line(80, "volume", True)  # right-aligned: the arrow before the label, inside its column
+    assert "Reputation  ▼Sent 7d" in line
+    for column in COLUMNS:  # room for the arrow in every column: it never sits between two labels
+        assert column.width == 0 or column.width > len(column.label), column.key
+    assert "Reputation▲" in header_line(80, "reputation", False)

@@ -3,10 +3,11 @@ resume, delete, untrusted text, help and palette. Verification flows are in test
 
 from __future__ import annotations
 
-import datetime as dt
 
 from core.models import STATUS_DELETED, STATUS_DISABLED, STATUS_ENABLED, SenderDomain
 from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
+from textual.widgets import Button
+
 from tui.modals.confirm import ConfirmModal
 from tui.screens.domain_list import DomainListScreen
 from tui.screens.help import HelpScreen
@@ -43,7 +44,7 @@ async def test_rows_summary_and_columns(app, sample):
         assert "2 excellent" in summary and "2 poor" in summary and "3 unscored" in summary
         text = table_text(app)
         header = text.splitlines()[0]
-        for label in ("Domain", "Status", "Rep", "Vol7d", "Dlv%", "Bnc%", "DNS", "Checked", "DNS host"):
+        for label in ("Domain", "Status", "Reputation", "Sent 7d", "Change", "Delivery", "Bounce", "DNS", "Checked", "DNS host"):
             assert label in header
         line = next(l for l in text.splitlines() if l.startswith("shop.example"))
         assert "Enabled" in line and "96 exc" in line and "5/5" in line and "3m ago" in line
@@ -178,16 +179,45 @@ async def test_pause_and_resume(app, sample):
         assert SenderDomain.get_by_id(shop).status == STATUS_ENABLED
 
 
-async def test_resume_of_an_unverified_domain_shows_the_core_error(app, sample):
+async def test_a_pending_domain_is_not_paused(app, sample):
+    """Issue 14.2: p on a never-verified pending domain does nothing (core/status.py: pause is
+    for a domain that sends as itself), so it can never be stranded Disabled."""
+    new_brand = sample["new-brand.example"]
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        app.screen.table.move_to(new_brand)
+        assert app.screen.check_action("pause", ()) is None and app.screen.check_action("resume", ()) is False
+        await pilot.press("p")
+        await settle(pilot)
+        assert SenderDomain.get_by_id(new_brand).status == "Approval Pending"
+
+
+async def test_resume_of_an_unverified_domain_offers_to_verify_now(app, sample):
+    """Issue 14.2: the way back, in the UI's words: "Verify now?" — not the API's message."""
     alerts = sample["alerts.example.io"]
     SenderDomain.update(status=STATUS_DISABLED).where(SenderDomain.id == alerts).execute()
     async with app.run_test(size=SIZE_SMALL) as pilot:
         await settle(pilot)
         app.screen.table.move_to(alerts)
         await pilot.press("p")
+        await pilot.pause()
+        question = app.screen
+        assert isinstance(question, ConfirmModal)
+        text = str(question.query_one("#message").render())
+        assert "Verify now?" in text and "0 of 5" in text and "user.senderdomain" not in text
+        assert str(question.query_one("#yes", Button).label) == "Verify now"
+        await pilot.press("n")  # not now: nothing changes
         await settle(pilot)
         assert SenderDomain.get_by_id(alerts).status == STATUS_DISABLED
-        assert any("Cannot enable an unverified domain" in n for n in notes(app))
+        await pilot.press("p", "y")
+        await settle(pilot)
+        # Back to Approval Pending (the test's DNS serves nothing: still not verified), so
+        # Verify all and watch mode pick it up again; never the API's "run … verify first".
+        assert SenderDomain.get_by_id(alerts).status == "Approval Pending"
+        assert app.screen.table.get_row(alerts).view.status == "Approval Pending"
+        assert not any("Cannot enable" in n or "user.senderdomain" in n for n in notes(app))
+        assert any("Approval Pending again; checking its DNS records now" in n for n in notes(app))
+        assert app.screen.check_action("verify_all", ()) is True
 
 
 async def test_suspended_cannot_be_paused(app, sample):
@@ -293,9 +323,42 @@ async def test_palette_offers_the_main_actions(app):
         opener = next(h for h in hits if "Open bücher.example" in str(h.prompt))
         from tui.screens.domain_detail import DomainDetailScreen
 
-        opener.command()
+        await opener.command()
         await pilot.pause()
         assert isinstance(app.screen, DomainDetailScreen)
+
+
+async def test_the_palette_offers_the_domains_commands_on_its_detail_screen(app, sample):
+    """Issue 14.10: not only Textual's built-ins on the detail screen."""
+    from tui.palette import SenderdeckCommands
+    from tui.screens.domain_detail import DomainDetailScreen
+
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        app.screen.table.move_to(sample["shop.example"])
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen
+        provider = SenderdeckCommands(detail)
+        labels = [str(hit.display) async for hit in provider.discover()]
+        for wanted in ("Verify this domain", "Send a test message", "Pause this domain", "Copy the record's value",
+                       "Copy the record's name", "Export the records as a zone file", "Back to the list", "Help: every key"):
+            assert wanted in labels, wanted
+        assert "Resume this domain" not in labels  # shop.example is Enabled
+        best = max([hit async for hit in provider.search("export zone")], key=lambda h: h.score)
+        await best.command()
+        await settle(pilot)
+        from tui.modals.export_zone import ExportZoneModal
+
+        assert isinstance(app.screen, ExportZoneModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        # Open another domain by name from the detail screen: back to the list, then that one.
+        opener = next(h for h in [hit async for hit in provider.search("news")] if "Open news.example.org" in str(h.prompt))
+        await opener.command()
+        await settle(pilot)
+        assert isinstance(app.screen, DomainDetailScreen) and app.screen.domain_id == sample["news.example.org"]
+        assert len(app.screen_stack) == 3  # the default screen, the list, this domain
 
 
 async def test_enter_opens_the_detail_screen_and_escape_comes_back(app, sample):
@@ -312,21 +375,35 @@ async def test_enter_opens_the_detail_screen_and_escape_comes_back(app, sample):
         assert isinstance(app.screen, DomainListScreen)
 
 
-async def test_new_domain_appears_highlighted(app):
+async def test_new_domain_shows_its_records_then_is_highlighted(app):
+    """Issue 14.11: after n the records to publish are on screen; back on the list the new
+    row is highlighted and visible, even when a filter would have hidden it."""
     from tui.modals.domain_form import DomainFormModal
+    from tui.screens.domain_detail import DomainDetailScreen
+    from tui.widgets.record_detail import RecordDetail
 
     async with app.run_test(size=SIZE_SMALL) as pilot:
         await settle(pilot)
+        await pilot.press("slash", *"promo", "enter", "f")  # a text filter and a status filter
+        assert names(app) == ["promo.example.com"] or names(app) == []
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, DomainFormModal)
         await pilot.press(*"fresh.example", "ctrl+s")
         await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, DomainDetailScreen) and detail.view.domain == "fresh.example"
+        assert all(r.verified is None for r in detail.view.records())
+        assert "Not checked yet: publish the record" in str(detail.query_one(RecordDetail).render())
+        await pilot.press("escape")
+        await settle(pilot)
         assert isinstance(app.screen, DomainListScreen)
         table = app.screen.table
-        assert table.highlighted.name == "fresh.example"
+        assert table.highlighted.name == "fresh.example" and table.cursor_on_screen
         assert table.highlighted.view.status == "Approval Pending"
+        assert app.screen.filter_input.value == "" and table.status_filter is None
         assert "10 domains" in text_of(app, "#summary")
+        assert any("Filters cleared to show fresh.example" in n for n in notes(app))
 
 
 async def test_back_from_detail_reflects_what_happened_there(app, sample):

@@ -107,3 +107,51 @@ def test_help_large(snap_compare, app):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE_LARGE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [SIZE_SMALL, SIZE_LARGE], ids=["80x24", "120x36"])
+def test_list_filter_tokens(snap_compare, app, size):
+    """Issue 14.14 and 13.1: a bare word without its accent, and field tokens."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("slash", *"bucket:poor status:dis", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [SIZE_SMALL, SIZE_LARGE], ids=["80x24", "120x36"])
+def test_list_header_all_tenants_in_demo_mode(snap_compare, ctx, alice, clock, sample, size):
+    """Issue 14.8 and 13.1: the header as the operator view will show it."""
+    from tests.tui.conftest import build_app
+
+    ctx.settings.demo = True
+    app = build_app(ctx, alice, clock, database_label="postgresql://ops:***@db.internal:5432/senderdeck")
+    app.all_tenants = True
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", [SIZE_SMALL, SIZE_LARGE], ids=["80x24", "120x36"])
+def test_list_while_reloading(snap_compare, app, ctx, size, monkeypatch):
+    """Issue 14.9: r keeps the table and says so on the activity line."""
+    import threading
+
+    gate = threading.Event()
+    real = ctx.service.domain_rows
+
+    def held(*args, **kwargs):
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        monkeypatch.setattr(ctx.service, "domain_rows", held)
+        await pilot.press("r")
+        await pilot.pause()
+        assert pilot.app.screen.reloading
+
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+    finally:
+        gate.set()

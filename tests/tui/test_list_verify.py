@@ -67,9 +67,12 @@ async def test_verify_selected_that_fails_says_how_far_it_got(app, sample, dns_s
         await pilot.press("v")
         await settle(pilot)
         assert SenderDomain.get_by_id(sample["new-brand.example"]).status == STATUS_PENDING
-        assert any("new-brand.example: 0/5 records verified, still Approval Pending" in n for n in notes(app))
+        # The loopback server serves no zone for it and refuses: nothing was checked, and the
+        # message says so rather than "0/5 records verified" (issue 14.7).
+        assert any("new-brand.example: could not check 5 of 5 records (the nameserver refused to answer); "
+                   "status unchanged (Approval Pending)" in n for n in notes(app))
         row = app.screen.table.get_row(sample["new-brand.example"])
-        assert row.view.last_verified_at is not None  # "Checked just now"
+        assert row.view.last_verified_at is not None  # the last try, shown as such on its detail screen
 
 
 async def test_verify_all_continues_truncated_batches(app, ctx, alice, sample, dns_server, monkeypatch):
@@ -105,7 +108,7 @@ async def test_verify_all_continues_truncated_batches(app, ctx, alice, sample, d
         assert not screen.bulk_running and not screen.query_one("#activity").display
         enabled = {r.id for r in screen.table.all_rows if r.view.status == STATUS_ENABLED}
         assert set(extra[:10]) <= enabled and not set(extra[10:]) & enabled
-        assert any("33 checked · 10 verified · 23 still pending" in n for n in notes(app))
+        assert any("33 domains checked · 10 verified · 23 still pending" in n for n in notes(app))
         assert any("is now Enabled" in n for n in notes(app))
         assert "14 enabled" in str(screen.query_one("#summary").render())
 

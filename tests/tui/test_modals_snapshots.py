@@ -110,3 +110,52 @@ def test_send_test_sent(snap_compare, ctx, alice, clock, view, relay, size, monk
         assert f"Message-ID: {message_id}" in outcome and "Sent to ops@example.net" in outcome
 
     assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_send_test_in_demo_mode(snap_compare, ctx, alice, clock, view, size):
+    """Issue 14.12: demo mode is said before anything is typed; Send is off."""
+    ctx.settings.demo = True
+    assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=showing(lambda: SendTestModal(view)))
+
+
+@SIZES
+def test_create_form_without_colour(snap_compare, ctx, alice, clock, size, monkeypatch):
+    """Issue 14.14: under NO_COLOR the boxes read [X] and [ ]."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=showing(DomainFormModal))
+
+
+@SIZES
+def test_export_asks_before_replacing(snap_compare, ctx, alice, clock, view, size, tmp_path, monkeypatch):
+    """Issue 14.13: x asks where (./<domain>.zone) and never replaces a file silently."""
+    from tui.modals.export_zone import ExportZoneModal
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "example.com.zone").write_text("kept\n")
+    modal = lambda: ExportZoneModal("example.com", "zone\n")  # noqa: E731
+    assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=showing(modal, "enter"))
+
+
+@SIZES
+def test_copy_by_hand(snap_compare, ctx, alice, clock, size):
+    """Issue 14.13: when tmux drops the copy, the text is shown to select."""
+    from tui.modals.copy_text import CopyTextModal
+
+    modal = lambda: CopyTextModal(  # noqa: E731
+        "Copy the TXT value of shop", "v=spf1 include:spf.senderdeck.example ~all",
+        "tmux has set-clipboard off, so the copy may not reach your clipboard",
+    )
+    assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=showing(modal))
+
+
+@SIZES
+def test_resume_asks_to_verify_now(snap_compare, ctx, alice, clock, view, size):
+    """Issue 14.2: resuming a paused domain whose records are not all verified asks, in the
+    UI's words, "Verify now?"."""
+    from core.models import SenderDomain
+    from tui.resume import question
+
+    SenderDomain.update(status="Disabled").where(SenderDomain.id == view.id).execute()
+    paused = ctx.service.get_domain(alice, view.id)
+    assert snap_compare(build_app(ctx, alice, clock), terminal_size=size, run_before=showing(lambda: question(paused)))

@@ -2,7 +2,9 @@
 
 By default the database is ``demo.db`` in the XDG data directory, rebuilt from scratch on
 every run; ``--database URL`` (before or after ``demo``) seeds another database instead,
-which must not hold any sender domains yet. Demo mode is on (no outbound mail), and a
+which must not hold any sender domains yet. While a demo builds or its terminal UI runs it
+holds a lock beside ``demo.db``: another ``senderdeck demo`` (``--build-only`` too) refuses
+rather than replace a database in use. Demo mode is on (no outbound mail), and a
 loopback DNS server serves the demo domains' zones, some correct and some misconfigured, so
 Verify works offline.
 """
@@ -17,6 +19,7 @@ from core.redaction import redact_url
 from core.models import SenderDomain
 from core.settings import xdg_dir
 from tui.cli.common import fail, settings_from_args
+from tui.cli.file_lock import FileLock, LockBusy
 from tui.cli.launch import run_tui
 
 
@@ -53,10 +56,20 @@ def run(args) -> int:
 
     settings = settings_from_args(args)
     explicit = getattr(args, "demo_database", None) or args.database
+    lock = None
     if explicit:
         settings.database = explicit
     else:
         path = default_demo_path()
+        lock = FileLock(path.with_name(path.name + ".lock"))
+        try:
+            lock.acquire()  # held until this process exits: the UI below runs on this database
+        except LockBusy as busy:
+            who = f"process {busy.pid}" if busy.pid else "another process"
+            return fail(
+                f"a demo is open on {path} ({who}); not rebuilding a database in use. "
+                "Quit that demo first, or build another with --database sqlite:///PATH"
+            )
         _remove_sqlite(path)
         settings.database = f"sqlite:///{path}"
     settings.demo = True
@@ -81,3 +94,5 @@ def run(args) -> int:
         if server is not None:
             server.stop()
         ctx.close()
+        if lock is not None:
+            lock.release()

@@ -16,13 +16,15 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
 from core.validation import normalize_domain, to_unicode, validate_option_label
 from core.views import DomainView
 from tui.text import clean, plain
+from tui.widgets.check_box import CheckBox
+from tui.widgets.key_hints import KeyHints
 
 FLAGS = (
     ("LinkTracking", "Link tracking", True),
@@ -32,11 +34,16 @@ FLAGS = (
 
 
 def _error_text(exc: ApiError) -> str:
-    return f"{exc.message} (code {exc.code})"
+    """What the form says: the engine's message; the API's error code is for scripts."""
+    return exc.message
 
 
 class DomainFormModal(ModalScreen[DomainView | None]):
     CSS_PATH = "domain_form.tcss"
+    HELP_TITLE = "Domain form"
+    # The first field that can take text (the domain; on edit, the subdomain), focused as the
+    # form is composed, so letters typed right after n are not lost.
+    AUTO_FOCUS = "Input"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "save", "Save", id="form.save"),
@@ -79,7 +86,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
                 yield Label("Domain", classes="label")
                 yield Input(
                     value=to_unicode(self.view.domain) if self.view else "",
-                    placeholder="example.com",
+                    placeholder="e.g. news.yourbrand.example",
                     id="domain",
                     compact=True,
                     disabled=self.view is not None,
@@ -89,7 +96,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
                 yield Label("Subdomain", classes="label")
                 yield Input(
                     value=options.get("CustomSubdomain") or "",
-                    placeholder=f"{default_sub} (default)",
+                    placeholder=f"blank: {default_sub} (the default)",
                     id="CustomSubdomain",
                     compact=True,
                 )
@@ -98,17 +105,17 @@ class DomainFormModal(ModalScreen[DomainView | None]):
                 yield Label("Track prefix", classes="label")
                 yield Input(
                     value=options.get("CustomTrackPrefix") or "",
-                    placeholder=f"{default_prefix} (default)",
+                    placeholder=f"blank: {default_prefix} (the default)",
                     id="CustomTrackPrefix",
                     compact=True,
                 )
             yield Static("", id="CustomTrackPrefix-msg", classes="msg")
             with Horizontal(classes="checks"):
                 for key, label, default in FLAGS[:2]:
-                    yield Checkbox(label, bool(options.get(key, default)), id=key, compact=True)
+                    yield CheckBox(label, bool(options.get(key, default)), id=key, compact=True)
             with Horizontal(classes="checks"):
-                yield Checkbox("Unsubscribe link", bool(options.get("UnsubscribeLink", False)), id="UnsubscribeLink", compact=True)
-                yield Checkbox(
+                yield CheckBox("Unsubscribe link", bool(options.get("UnsubscribeLink", False)), id="UnsubscribeLink", compact=True)
+                yield CheckBox(
                     "Use tracking subdomain",
                     not bool(options.get("TrackPrefixDisabled", False)),
                     id="UseTrackingSubdomain",
@@ -118,9 +125,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Save" if self.view else "Create", id="save", variant="primary", compact=True)
-
-    def on_mount(self) -> None:
-        (self.query_one("#CustomSubdomain", Input) if self.view else self.domain_input).focus()
+            yield KeyHints(("tab", "next field"), ("space", "tick a box"), id="keys")
 
     # ---- live validation ---------------------------------------------------------------
 
@@ -177,8 +182,8 @@ class DomainFormModal(ModalScreen[DomainView | None]):
     def params(self) -> dict:
         """What to send: everything on create; only what changed on edit (a partial update)."""
         values = {field: self.query_one(f"#{field}", Input).value.strip() for field in ("CustomSubdomain", "CustomTrackPrefix")}
-        checks = {key: self.query_one(f"#{key}", Checkbox).value for key, _, _ in FLAGS}
-        use_tracking = self.query_one("#UseTrackingSubdomain", Checkbox).value
+        checks = {key: self.query_one(f"#{key}", CheckBox).value for key, _, _ in FLAGS}
+        use_tracking = self.query_one("#UseTrackingSubdomain", CheckBox).value
         if self.view is None:
             params: dict = {"SenderDomain": self.domain_input.value.strip(), **checks}
             params["UseTrackingSubdomain"] = use_tracking
@@ -213,7 +218,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
             self._show(field, self.query_one(f"#{field}", Input).value)
         if self._errors:
             first = next(iter(self._errors))
-            self.query_one(f"#{first}", Input).focus()
+            self.set_focus(self.query_one(f"#{first}", Input))
             return
         params = self.params()
         if self.view is not None and not params:
@@ -286,5 +291,5 @@ class DomainFormModal(ModalScreen[DomainView | None]):
         else:
             self.action_cancel()
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def action_cancel(self):
+        return self.dismiss(None)  # awaited by the binding: the keys after escape are the screen's below

@@ -24,10 +24,15 @@ from core.errors import ApiError
 from core.validation import to_unicode
 from core.views import DomainView
 from tui.text import clean, plain
+from tui.widgets.key_hints import KeyHints
+
+DEMO_NOTE = "Demo mode: no mail leaves this machine, so Send is off. Run senderdeck on your own database to send tests."
 
 
 class SendTestModal(ModalScreen[Any]):
     CSS_PATH = "send_test.tcss"
+    HELP_TITLE = "Send a test message"
+    AUTO_FOCUS = "#to"
     BINDINGS = [
         Binding("escape", "close", "Close", id="sendtest.close"),
         Binding("ctrl+s", "send", "Send", id="sendtest.send"),
@@ -53,32 +58,38 @@ class SendTestModal(ModalScreen[Any]):
         self.view = view
         self.outcome: Any = None
 
+    @property
+    def demo(self) -> bool:
+        return bool(getattr(self.app.service.settings, "demo", False))
+
     def compose(self) -> ComposeResult:
         name = to_unicode(self.view.domain)
         with Vertical(id="dialog"):
             yield Static(plain(f"Send a test message from {name}"), id="title")
+            if self.demo:
+                # Said before anything is typed: in demo mode nothing can be sent.
+                yield Static(DEMO_NOTE, id="demo-note")
             with Horizontal(classes="field"):
                 yield Label("To", classes="label")
-                yield Input(placeholder="ops@example.com", id="to", compact=True)
+                # The placeholders describe the fields; an address there would look filled in.
+                yield Input(placeholder="recipient's address (required)", id="to", compact=True)
             with Horizontal(classes="field"):
                 yield Label("Subject", classes="label")
-                yield Input(placeholder=f"Sender domain test from {name}", id="subject", compact=True)
+                yield Input(placeholder="optional; blank: a standard test subject", id="subject", compact=True)
             yield Static("", id="outcome")
             with Horizontal(id="buttons"):
                 yield Button("Close", id="close", compact=True)
-                yield Button("Send", id="send", variant="primary", compact=True)
-
-    def on_mount(self) -> None:
-        self.to_input.focus()
+                yield Button("Send", id="send", variant="primary", compact=True, disabled=self.demo)
+            yield KeyHints(("enter", "send"), ("tab", "next field"), id="keys")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "send" and self.sending:
+        if action == "send" and (self.sending or self.demo):
             return None
         return True
 
     def watch_sending(self, sending: bool) -> None:
         if self.is_mounted:
-            self.send_button.disabled = sending
+            self.send_button.disabled = sending or self.demo
 
     def _outcome(self, text: str | list[str], kind: str) -> None:
         lines = [text] if isinstance(text, str) else text
@@ -89,10 +100,13 @@ class SendTestModal(ModalScreen[Any]):
     def action_send(self) -> None:
         if self.sending:
             return
+        if self.demo:
+            self._outcome(DEMO_NOTE, "-error")
+            return
         to = self.to_input.value.strip()
         if not to:
-            self._outcome("Enter a recipient address (code 3: Missing To parameter)", "-error")
-            self.to_input.focus()
+            self._outcome("Enter the address to send the test message to", "-error")
+            self.set_focus(self.to_input)
             return
         subject = self.subject_input.value.strip() or None
         self.sending = True
@@ -104,7 +118,7 @@ class SendTestModal(ModalScreen[Any]):
         try:
             outcome = await self.app.service.send_test(self.app.user, self.view.id, to, subject)
         except ApiError as exc:
-            self.post_message(self.Failed(f"{exc.message} (code {exc.code})"))
+            self.post_message(self.Failed(exc.message))
             return
         except NotImplementedError:
             self.post_message(self.Failed("Test sending is not available in this build"))
@@ -131,11 +145,15 @@ class SendTestModal(ModalScreen[Any]):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
+        """Enter in either field sends (the subject may stay blank)."""
         event.stop()
-        if event.input.id == "to":
-            self.subject_input.focus()
-        else:
-            self.action_send()
+        self.action_send()
+
+    @on(Input.Changed)
+    def _edited(self) -> None:
+        """An error no longer applies once the fields change; a result stays until the next send."""
+        if self.outcome_line.has_class("-error") and not self.sending:
+            self._outcome("", "")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -144,5 +162,5 @@ class SendTestModal(ModalScreen[Any]):
         else:
             self.action_close()
 
-    def action_close(self) -> None:
-        self.dismiss(self.outcome)
+    def action_close(self):
+        return self.dismiss(self.outcome)  # awaited by the binding

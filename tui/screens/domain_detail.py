@@ -15,6 +15,7 @@ from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -22,37 +23,54 @@ from textual.widgets import Button, DataTable, Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
-from core.models import STATUS_DISABLED, STATUS_ENABLED
+from core.models import STATUS_DISABLED
+from core.status import can_pause, can_resume
 from core.records import zone_snippet
 from core.validation import to_unicode
 from core.views import DomainView
 from tui.text import clean
+from tui.resume import Resume
+from tui.verify_report import verify_message
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
+from tui.modals.export_zone import ExportZoneModal
 from tui.modals.send_test import SendTestModal
+from tui.widgets.context_bar import ContextBar
 from tui.widgets.domain_head import DomainHead
 from tui.widgets.domain_stats import DomainStats
 from tui.widgets.record_detail import RecordDetail
-from tui.widgets.record_table import RecordTable
+from tui.widgets.record_table import RecordTable, name_of
 
 STATS_DAYS = 30
 AGO_REFRESH_SECONDS = 30.0  # "Checked 3m ago" counts in minutes: at most half a minute late
 
 
+def button_label(key: str, label: str) -> Content:
+    """A button's label with its key first (``v Verify``), as the footer shows keys."""
+    return Content.assemble((key, "bold $text-accent"), " ", label)
+
+
 class DomainDetailScreen(Screen):
     CSS_PATH = "domain_detail.tcss"
+    HELP_TITLE = "Domain detail"
+    AUTO_FOCUS = "#records"  # focused as the screen is composed: keys typed right after enter land here
+    # The actions on the domain are buttons that show their keys (v, t, e, p, d): the footer
+    # keeps to the rest, so it fits a terminal 80 columns wide.
     BINDINGS = [
-        Binding("escape", "back", "Back", id="detail.back"),
-        Binding("v", "verify", "Verify", id="detail.verify"),
-        Binding("t", "send_test", "Send test", id="detail.send_test"),
-        Binding("e", "edit", "Edit", id="detail.edit"),
-        Binding("p", "toggle_pause", "Pause/Resume", id="detail.pause"),
-        Binding("d", "delete", "Delete", id="detail.delete"),
-        Binding("c", "copy_value", "Copy value", id="detail.copy"),
-        Binding("x", "export", "Export zone", id="detail.export"),
-        Binding("r", "refresh", "Refresh", id="detail.refresh", show=False),
-        Binding("s", "toggle_tab", "Records/Stats", id="detail.tab", show=False),
+        Binding("escape", "back", "Back", tooltip="Back to the list", id="detail.back"),
+        Binding("v", "verify", "Verify", show=False, tooltip="Verify the DNS records now", id="detail.verify"),
+        Binding("t", "send_test", "Send test", show=False, tooltip="Send a test message from this domain", id="detail.send_test"),
+        Binding("e", "edit", "Edit", show=False, tooltip="Edit subdomain, tracking prefix and tracking options", id="detail.edit"),
+        Binding("p", "pause", "Pause", show=False, tooltip="Pause: Disabled, its mail uses the group default", id="detail.pause"),
+        Binding("p", "resume", "Resume", show=False, tooltip="Resume a paused domain (offers to verify it first)", id="detail.resume"),
+        Binding("d", "delete", "Delete", show=False, tooltip="Delete the domain (asks first)", id="detail.delete"),
+        Binding("c", "copy_value", "Copy value", tooltip="Copy the highlighted record's value", id="detail.copy"),
+        Binding("C", "copy_name", "Copy name", tooltip="Copy the highlighted record's name (as your DNS host wants it)", id="detail.copy_name"),
+        Binding("x", "export", "Export", tooltip="Export the records as a zone file (asks where)", id="detail.export"),
+        Binding("s", "toggle_tab", "Stats", tooltip="Switch between the records and the 30-day stats", id="detail.tab"),
+        Binding("r", "refresh", "Refresh", show=False, tooltip="Read the domain again", id="detail.refresh"),
     ]
+    ACTION_BUTTONS = (("verify", "v", "Verify"), ("send_test", "t", "Send test"), ("edit", "e", "Edit"), ("toggle_pause", "p", "Pause"), ("delete", "d", "Delete"))
 
     head = getters.query_one(DomainHead)
     record_table = getters.query_one(RecordTable)
@@ -87,6 +105,7 @@ class DomainDetailScreen(Screen):
         domain_id: int
         dns_host: str
         nameservers: list
+        zone: str | None = None
 
     @dataclass
     class ActionDone(Message):
@@ -107,12 +126,15 @@ class DomainDetailScreen(Screen):
         self.export_dir = export_dir
         self.stats: dict = {}
         self.nameservers: list = []
+        self.found_zone: str | None = None  # the apex of the domain's zone, once DNS has said
         self._generation = 0
         self._loaded_generation = -1
+        self.resumer = Resume(self, lambda domain_id: self.load())
 
     # ---- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield ContextBar(self.app.place, id="context")
         yield DomainHead(id="head")
         with TabbedContent(id="tabs", initial="records-tab"):
             with TabPane("Records", id="records-tab"):
@@ -122,16 +144,14 @@ class DomainDetailScreen(Screen):
             with TabPane("Stats (30 days)", id="stats-tab"):
                 yield DomainStats()
         with Horizontal(id="actions"):
-            yield Button("Verify", id="verify", variant="primary", compact=True)
-            yield Button("Send test", id="send_test", compact=True)
-            yield Button("Edit", id="edit", compact=True)
-            yield Button("Pause", id="toggle_pause", compact=True)
-            yield Button("Delete", id="delete", variant="error", compact=True)
-        yield Footer()
+            for action, key, label in self.ACTION_BUTTONS:
+                variant = {"verify": "primary", "delete": "error"}.get(action, "default")
+                yield Button(button_label(key, label), id=action, variant=variant, compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p: in help
 
     def on_mount(self) -> None:
         self.head.show_loading(self.domain_id)
-        self.record_table.focus()
+        self.app.show_title(f"domain #{self.domain_id}")
         self._sync_buttons()
         self.set_interval(AGO_REFRESH_SECONDS, self._refresh_ago)
         self.load()
@@ -168,7 +188,7 @@ class DomainDetailScreen(Screen):
             return
         self._loaded_generation = message.generation
         self.view = None
-        self.head.show_error(f"{message.error.message} (code {message.error.code})")
+        self.head.show_error(message.error.message)
         self.app.notify(markup=False, message=clean(message.error.message), title="Cannot show domain", severity="error")
 
     @work(exclusive=True, group="detail-dnshost", exit_on_error=False)
@@ -177,13 +197,16 @@ class DomainDetailScreen(Screen):
             found = await self.app.service.detect_dns_host(self.app.user, self.domain_id)
         except (ApiError, NotImplementedError):
             return  # "DNS via" is a nice-to-have: say nothing rather than something wrong
-        self.post_message(self.DnsHostFound(self.domain_id, found.dns_host, list(found.nameservers or [])))
+        self.post_message(self.DnsHostFound(self.domain_id, found.dns_host, list(found.nameservers or []), getattr(found, "zone", None)))
 
     @on(DnsHostFound)
     def _host_found(self, message: DnsHostFound) -> None:
         if message.domain_id != self.domain_id:
             return
         self.nameservers = message.nameservers
+        self.found_zone = message.zone
+        if self.view is not None and message.zone and self.zone != self.view.domain:
+            self.record_table.show(self.view.records(), self.zone)  # names relative to the zone
         self.dns_host = message.dns_host
 
     # ---- rendering ---------------------------------------------------------------------
@@ -193,11 +216,17 @@ class DomainDetailScreen(Screen):
             self._sync_buttons()
             return
         self._render_head()
-        self.record_table.show(view.records(), view.domain)
+        if self.app.screen is self:
+            self.app.show_title(view.display_name)
+        self.record_table.show(view.records(), self.zone)
         self._render_record_detail()
         self._render_stats()
-        self.query_one("#toggle_pause", Button).label = "Resume" if view.status == STATUS_DISABLED else "Pause"
+        self.query_one("#toggle_pause", Button).label = button_label("p", "Resume" if view.status == STATUS_DISABLED else "Pause")
         self._sync_buttons()
+
+    def on_screen_resume(self) -> None:
+        if self.view is not None:
+            self.app.show_title(self.view.display_name)
 
     def watch_dns_host(self) -> None:
         if self.view is not None:
@@ -220,7 +249,10 @@ class DomainDetailScreen(Screen):
 
     def _render_head(self) -> None:
         assert self.view is not None
-        self.head.show(self.view, now=self.app.clock.now(), verifying=self.verifying, dns_host=self.dns_host, nameservers=self.nameservers)
+        self.head.show(
+            self.view, now=self.app.clock.now(), verifying=self.verifying, dns_host=self.dns_host,
+            nameservers=self.nameservers, zone=self.zone,
+        )
 
     def _refresh_ago(self) -> None:
         """Redraw the head, so "Checked X ago" follows ``app.clock`` (no database read)."""
@@ -229,7 +261,7 @@ class DomainDetailScreen(Screen):
 
     def _render_record_detail(self) -> None:
         view = self.view
-        self.record_detail.show(self.record_table.current if view is not None else None, view.domain if view else None, self.dns_host)
+        self.record_detail.show(self.record_table.current if view is not None else None, self.zone, self.dns_host)
 
     def _render_stats(self) -> None:
         self.domain_stats.show(self.stats, self.app.clock.now().date(), STATS_DAYS)
@@ -241,25 +273,36 @@ class DomainDetailScreen(Screen):
     # ---- actions -----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        needs_view = {"verify", "send_test", "edit", "toggle_pause", "delete", "copy_value", "export"}
+        needs_view = {"verify", "send_test", "edit", "toggle_pause", "pause", "resume", "delete", "copy_value", "copy_name", "export"}
         if action in needs_view and self.view is None:
             return None if self.is_mounted else True
         if action == "verify" and self.verifying:
             return None
-        if action in ("toggle_pause", "delete", "edit") and self.busy:
+        if action in ("toggle_pause", "pause", "resume", "delete", "edit") and self.busy:
             return None
-        if action == "toggle_pause" and self.view is not None and self.view.status not in (STATUS_ENABLED, STATUS_DISABLED):
-            return None
+        status = self.view.status if self.view is not None else None
+        if action == "pause":
+            # One key, two bindings: Pause unless the domain is paused, then Resume.
+            return True if can_pause(status) else (False if can_resume(status) else None)
+        if action == "resume":
+            return True if can_resume(status) else False
+        if action == "toggle_pause":
+            return True if (can_pause(status) or can_resume(status)) else None
         return True
+
+    def action_available(self, action: str) -> bool:
+        """Whether ``action`` could run now (the palette offers only these)."""
+        return self.check_action(action.split("(", 1)[0], ()) is True
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id:
             self.run_action(event.button.id)
 
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
+    def action_back(self):
+        if self.app.screen is self and len(self.app.screen_stack) > 1:
+            return self.app.pop_screen()  # awaited by the binding: the keys after escape are the list's
+        return None
 
     def action_refresh(self) -> None:
         self.load()
@@ -270,10 +313,10 @@ class DomainDetailScreen(Screen):
         # Focus follows the tab: TabbedContent brings back the pane that holds the focus.
         if tabs.active == "records-tab":
             tabs.active = "stats-tab"
-            self.domain_stats.table.focus()
+            self.set_focus(self.domain_stats.table)
         else:
             tabs.active = "records-tab"
-            self.record_table.focus()
+            self.set_focus(self.record_table)
 
     def action_verify(self) -> None:
         if self.verifying:
@@ -286,7 +329,7 @@ class DomainDetailScreen(Screen):
         try:
             outcome = await self.app.service.verify_domain(self.app.user, self.domain_id)
         except ApiError as exc:
-            self.post_message(self.ActionFailed("Verify failed", f"{exc.message} (code {exc.code})"))
+            self.post_message(self.ActionFailed("Verify failed", exc.message))
             return
         except NotImplementedError:
             self.post_message(self.ActionFailed("Verify failed", "DNS verification is not available in this build"))
@@ -299,46 +342,55 @@ class DomainDetailScreen(Screen):
         if message.domain_id != self.domain_id:
             return
         outcome = message.outcome
-        if outcome.is_verified:
-            self.app.notify(markup=False, message=clean(f"All records verified: status {outcome.status}"), title="Verified")
-        else:
-            self.app.notify(markup=False, message=clean(f"Some records are not right yet: status {outcome.status}"), title="Verify", severity="warning")
+        before = self.view.status if self.view is not None else outcome.status
+        name = self.view.display_name if self.view is not None else f"Domain #{self.domain_id}"
+        title, text, severity = verify_message(name, before, outcome)
+        self.app.notify(markup=False, message=clean(text), title=title, severity=severity)
         self.load()
 
-    def action_send_test(self) -> None:
-        if self.view is not None:
-            self.app.push_screen(SendTestModal(self.view))
+    def action_send_test(self):
+        return self.app.push_screen(SendTestModal(self.view)) if self.view is not None else None
 
-    def action_edit(self) -> None:
+    def action_edit(self):
         if self.view is None:
-            return
+            return None
 
         def edited(result: DomainView | None) -> None:
             if result is not None:
                 self.load()
 
-        self.app.push_screen(DomainFormModal(self.view), edited)
+        return self.app.push_screen(DomainFormModal(self.view), edited)
 
-    def action_toggle_pause(self) -> None:
-        if self.view is None or self.busy:
+    def action_toggle_pause(self):
+        """The Pause/Resume button: whichever the domain's status allows."""
+        if self.view is not None and can_resume(self.view.status):
+            return self.action_resume()
+        return self.action_pause()
+
+    def action_pause(self) -> None:
+        if self.view is None or self.busy or not can_pause(self.view.status):
             return
-        target = STATUS_ENABLED if self.view.status == STATUS_DISABLED else STATUS_DISABLED
         self.busy = True
-        self._set_status(target)
+        self._pause()
+
+    def action_resume(self):
+        """Enabled when every record is verified; otherwise "Verify now?" (tui/resume.py)."""
+        if self.view is None or self.busy or not can_resume(self.view.status):
+            return None
+        return self.resumer.start(self.view)
 
     @work(thread=True, exclusive=True, group="detail-write", exit_on_error=False)
-    def _set_status(self, target: str) -> None:
+    def _pause(self) -> None:
         try:
-            view, _ = self.app.service.update_domain(self.app.user, self.domain_id, {"status": target})
+            view, _ = self.app.service.update_domain(self.app.user, self.domain_id, {"status": STATUS_DISABLED})
         except ApiError as exc:
-            self.post_message(self.ActionFailed("Cannot change status", f"{exc.message} (code {exc.code})"))
+            self.post_message(self.ActionFailed("Cannot pause", exc.message))
             return
-        verb = "Resumed" if target == STATUS_ENABLED else "Paused"
-        self.post_message(self.ActionDone(f"{verb} {to_unicode(view.domain)}: status {view.status}"))
+        self.post_message(self.ActionDone(f"Paused {to_unicode(view.domain)}: status {view.status}"))
 
-    def action_delete(self) -> None:
+    def action_delete(self):
         if self.view is None or self.busy:
-            return
+            return None
         name = self.view.display_name
 
         def answered(yes: bool | None) -> None:
@@ -346,7 +398,7 @@ class DomainDetailScreen(Screen):
                 self.busy = True
                 self._delete()
 
-        self.app.push_screen(
+        return self.app.push_screen(
             ConfirmModal(
                 f"Delete {name}?",
                 f"{name} stops sending as its own domain; its stats are kept. "
@@ -361,7 +413,7 @@ class DomainDetailScreen(Screen):
         try:
             self.app.service.delete_domain(self.app.user, self.domain_id)
         except ApiError as exc:
-            self.post_message(self.ActionFailed("Cannot delete", f"{exc.message} (code {exc.code})"))
+            self.post_message(self.ActionFailed("Cannot delete", exc.message))
             return
         name = self.view.display_name if self.view else f"#{self.domain_id}"
         self.post_message(self.ActionDone(f"Deleted {name}", gone=True))
@@ -390,26 +442,39 @@ class DomainDetailScreen(Screen):
             return
         self.post_message(self.ActionFailed("Unexpected error", f"{type(event.worker.error).__name__}: {event.worker.error}"))
 
-    def action_copy_value(self) -> None:
+    def action_copy_value(self):
         record = self.record_table.current
         if record is None:
-            return
-        self.app.copy_to_clipboard(record.value)
-        self.app.notify(markup=False, message=clean(f"Copied the {record.type} value for {record.host}"))
+            return None
+        return self.app.copy_text(record.value, f"the {record.type} value of {name_of(record.host, self.zone)}")
 
-    def action_export(self) -> None:
+    def action_copy_name(self):
+        """The record's name as the Name column shows it: relative to the zone, @ for its apex."""
+        record = self.record_table.current
+        if record is None:
+            return None
+        name = name_of(record.host, self.zone)
+        return self.app.copy_text(name, f"the name of the {record.type} record {name}")
+
+    @property
+    def zone(self) -> str | None:
+        """The apex of the DNS zone the records go into (ASCII): the one DNS names (the SOA
+        owner, e.g. fabrikam.example for shop.fabrikam.example), else the domain itself."""
         if self.view is None:
-            return
-        directory = self.export_dir or getattr(self.app, "export_dir", None) or Path.cwd()
-        path = Path(directory) / f"{self.view.domain}.zone"
-        records = {r.host: [r.type, r.value] for r in self.view.records()}
-        self._export(path, zone_snippet(records))
+            return None
+        domain, zone = self.view.domain, self.found_zone
+        if zone and (domain == zone or domain.endswith("." + zone)):
+            return zone
+        return domain
 
-    @work(thread=True, exclusive=True, group="detail-export", exit_on_error=False)
-    def _export(self, path: Path, text: str) -> None:
-        try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            self.post_message(self.ActionFailed("Export failed", f"{path}: {exc.strerror or exc}"))
-            return
-        self.post_message(self.ActionDone(f"Wrote the records to {path}", reload=False))
+    def action_export(self):
+        if self.view is None:
+            return None
+        records = {r.host: [r.type, r.value] for r in self.view.records()}
+        modal = ExportZoneModal(self.view.domain, zone_snippet(records, origin=self.zone), base=self.export_dir)
+
+        def written(path: Path | None) -> None:
+            if path is not None:
+                self.app.notify(markup=False, message=clean(f"Wrote {len(records)} records to {path}"), title="Exported")
+
+        return self.app.push_screen(modal, written)  # awaited by the binding

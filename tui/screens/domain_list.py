@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
@@ -26,19 +27,24 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
+from core.status import can_pause, can_resume
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.views import DomainView
 from tui.list_writes import ListWrites
+from tui.resume import Resume
 from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
 from tui.text import clean
 from tui.verify_all import VerifyAll
+from tui.verify_report import verify_message
 from tui.watch import Watch
 from tui.widgets.activity_bar import ActivityBar
-from tui.widgets.domain_columns import COLUMN_KEYS
+from tui.widgets.context_bar import ContextBar
+from tui.widgets.domain_columns import COLUMN_HELP, COLUMN_KEYS, layout
 from tui.widgets.domain_hosts import HostSource
 from tui.widgets.domain_table import DomainTable
 from tui.widgets.empty_list import EmptyList
+from tui.widgets.domain_filter import FILTER_HELP
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.summary_bar import SummaryBar
 
@@ -49,6 +55,7 @@ class DomainListScreen(Screen):
     CSS_PATH = "domain_list.tcss"
     HELP_TITLE = "Domain list"
     HELP_WIDGETS = (DomainTable,)
+    HELP_NOTES = (("Filter words", FILTER_HELP), ("Columns", COLUMN_HELP))  # besides the keys
     AUTO_FOCUS = "DomainTable"
 
     BINDINGS = [
@@ -57,15 +64,17 @@ class DomainListScreen(Screen):
         Binding("v", "verify", "Verify", tooltip="Verify the highlighted domain's DNS records now", id="list.verify"),
         Binding("V", "verify_all", "Verify all", tooltip="Verify every Approval Pending domain, batch after batch", id="list.verify_all"),
         Binding("p", "pause", "Pause", tooltip="Pause: Disabled, sends use the group default", id="list.pause"),
-        Binding("p", "resume", "Resume", tooltip="Resume: set a paused domain back to Enabled", id="list.resume"),
+        Binding("p", "resume", "Resume", tooltip="Resume a paused domain (offers to verify it first)", id="list.resume"),
         Binding("d,delete", "delete", "Delete", tooltip="Delete the domain (asks first)", id="list.delete"),
-        Binding("slash", "filter", "Filter", show=False, tooltip="Filter by name, status or DNS host as you type", id="list.filter"),  # the placeholder says so
+        Binding("slash", "filter", "Filter", show=False, tooltip="Filter as you type; status: bucket: user: for one field", id="list.filter"),  # the placeholder says so
         Binding("f", "cycle_status", "Status filter", show=False, tooltip="Status filter: all, Enabled, Pending, Disabled, Suspended", id="list.status"),
         Binding("s", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column (or click a header)", id="list.sort"),
         Binding("S", "reverse_sort", "Reverse", show=False, tooltip="Reverse the sort order", id="list.reverse"),
         Binding("r", "refresh", "Refresh", show=False, tooltip="Reload domains, figures and DNS hosts", id="list.refresh"),
         Binding("w", "watch", "Watch", tooltip="Watch: re-verify pending domains every 1 to 15 min", id="list.watch"),
         Binding("escape", "clear", "Clear filters / back to the list", show=False, id="list.clear"),
+        # Priority: ahead of the Input's own enter, so the focus is on the table before the next key.
+        Binding("enter", "leave_filter", "Done filtering", show=False, priority=True, tooltip="In the filter: keep it, back to the rows", id="list.leave_filter"),
     ]
 
     table = getters.query_one(DomainTable)
@@ -75,7 +84,9 @@ class DomainListScreen(Screen):
     activity = getters.query_one(ActivityBar)
     empty = getters.query_one(EmptyList)
 
-    loading: reactive[bool] = reactive(True, bindings=True)
+    # Not ``loading``: that is Textual's own reactive, which covers the screen with a spinner.
+    rows_loaded: reactive[bool] = reactive(False, bindings=True)  # the first load has answered
+    reloading: reactive[bool] = reactive(False)  # a load is under way (the rows shown stay)
     bulk_running: reactive[bool] = reactive(False, bindings=True)
     watching: reactive[bool] = reactive(False, bindings=True)
 
@@ -104,12 +115,14 @@ class DomainListScreen(Screen):
         self.watcher = Watch(self)
         self.bulk_verify = VerifyAll(self)
         self.writes = ListWrites(self)
+        self.resumer = Resume(self, self.refresh_domain)
         self._status_index = 0
         self._gone: set[int] = set()  # deleted (here or elsewhere) since the last full load
 
     # ---- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield ContextBar(self.app.place, id="context")
         yield SummaryBar(id="summary")
         yield FilterBar(id="filter-bar")
         yield DomainTable(id="domains", now=self.app.clock.now, hosts=HostSource.of_app(self.app))
@@ -118,7 +131,14 @@ class DomainListScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p: in help
 
     def on_mount(self) -> None:
+        user = self.app.user
+        if user is not None:  # one tenant's list: every row is this user's (user: in the filter)
+            self.table.store.owner_names = {user.id: user.name}
+        remembered = getattr(self.app, "ui_state", None)
+        if remembered is not None and remembered.sort_key in COLUMN_KEYS:
+            self.table.store.sort_by(remembered.sort_key, remembered.sort_reverse)  # before the rows come
         self.table.empty_message = "Loading…"
+        self.app.show_title()
         self.set_interval(1.0, self._tick)
         self._update_view_info()
         self.update_activity()
@@ -130,9 +150,12 @@ class DomainListScreen(Screen):
     # ---- loading -------------------------------------------------------------------------
 
     def load(self) -> None:
-        """(Re)load every row, then the figures; results of an older load are dropped."""
+        """(Re)load every row, then the figures; results of an older load are dropped. A
+        reload keeps the table as it is (figures included) and says so on the activity line
+        until the new rows and figures are in."""
         self._generation += 1
-        self.loading = True
+        self.reloading = True
+        self.update_activity()
         self._load_rows(self._generation)
 
     @work(thread=True, exclusive=True, group="list-load", exit_on_error=False)
@@ -147,16 +170,19 @@ class DomainListScreen(Screen):
         if message.generation != self._generation:
             return  # a newer load is under way
         table = self.table
-        table.figures_loaded = False
+        if not self.rows_loaded:
+            table.figures_loaded = False  # "…" until they come; a reload keeps the last ones
         table.set_views(message.views)
         self._gone -= {view.id for view in message.views}
-        self.loading = False
+        self.rows_loaded = True
         self._after_rows_changed()
 
     def on_domain_list_screen_figures_loaded(self, message: FiguresLoaded) -> None:
         if message.generation != self._generation:
             return
         self.table.set_figures(message.figures)
+        self.reloading = False
+        self.update_activity()
         self._update_summary()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -166,10 +192,12 @@ class DomainListScreen(Screen):
             return
         self.app.notify_error(event.worker.error)
         if event.worker.group == "list-load":
-            self.loading = False
-            self.table.empty_message = "Could not load the domains — press r to try again"
-            self.table.refresh()
-            self.summary.show_failed()
+            self.reloading = False
+            self.update_activity()
+            if not self.rows_loaded:
+                self.table.empty_message = "Could not load the domains — press r to try again"
+                self.table.refresh()
+                self.summary.show_failed()
 
     def refresh_domain(self, domain_id: int) -> None:
         """Re-read one domain (after a verify, an edit, or coming back from its detail)."""
@@ -198,29 +226,36 @@ class DomainListScreen(Screen):
         self._after_rows_changed()
 
     def on_screen_resume(self) -> None:
+        self.app.show_title()
         # Back from the detail screen or a modal: that domain may have changed or gone, and
         # its DNS host may have been found there (it is in the cache now).
         row_id = self.table.highlighted_id
-        if row_id is not None and not self.loading:
+        if row_id is not None and self.rows_loaded:
             self.table.recheck_host(row_id)
             self.refresh_domain(row_id)
 
     # ---- what is shown around the table ----------------------------------------------------
 
     def _after_rows_changed(self) -> None:
+        """Rows came, went or changed: the summary counts them again."""
+        self._update_summary()
+        self._after_filter_changed()
+
+    def _after_filter_changed(self) -> None:
+        """The rows shown changed, not the rows: the summary (over every row) stays as it is,
+        which keeps a keystroke in the filter cheap at 10,000 rows."""
         table = self.table
-        empty = table.total_count == 0 and not self.loading
+        empty = table.total_count == 0 and self.rows_loaded
         table.display = not empty
         self.filter_bar.display = not empty
         self.empty.display = empty
         if table.total_count and not table.row_count:
             table.empty_message = self.filter_bar.no_match(table.status_filter)
-        self._update_summary()
         self._update_view_info()
         self.refresh_bindings()
 
     def _update_summary(self) -> None:
-        if self.loading:
+        if not self.rows_loaded:
             self.summary.show_loading()
         else:
             self.summary.show((row.view for row in self.table.all_rows), self.table.figures_loaded)
@@ -232,6 +267,8 @@ class DomainListScreen(Screen):
     def update_activity(self) -> None:
         if self.bulk_running:
             self.activity.show_progress(*self.bulk_verify.progress)
+        elif self.reloading and self.rows_loaded:
+            self.activity.show_line(Content.styled("Reloading the domains and their figures…", "$text-accent"))
         elif self.watching:
             self.activity.show_line(self.watcher.line())
         else:
@@ -254,49 +291,73 @@ class DomainListScreen(Screen):
         return self._check(name) is True
 
     def _check(self, action: str) -> bool | None:
+        if action == "leave_filter":
+            return self.is_mounted and self.focused is self.filter_input
+        if action in self.ROW_ACTIONS and self.is_mounted:
+            self._sync_filter()
         row = self.table.highlighted if self.is_mounted else None
         status = row.view.status if row else None
         if action in ("open", "verify", "delete", "pause", "resume"):
-            if row is None or self.loading:
+            if row is None or not self.rows_loaded:
                 return None
         if action == "verify":
             return None if (row.id in self.verifying or self.bulk_running) else True
         if action == "verify_all":
-            if self.bulk_running or self.loading or self.watcher.state.running:
+            if self.bulk_running or not self.rows_loaded or self.watcher.state.running:
                 return None
             return True if any(r.view.status == STATUS_PENDING for r in self.table.all_rows) else None
         if action == "pause":
-            # One key, two bindings: "Pause" shows unless the domain is paused.
-            if status == STATUS_DISABLED:
-                return False
-            return None if status == STATUS_SUSPENDED else True
+            # One key, two bindings: Pause, or Resume when the domain is paused. The rule is
+            # the engine's (core/status.py), the same as the detail screen's.
+            return True if can_pause(status) else (False if can_resume(status) else None)
         if action == "resume":
-            return True if status == STATUS_DISABLED else False
+            return True if can_resume(status) else False
         if action == "delete":
             return None if row.id in self.verifying else True
         return True
 
     # ---- actions -------------------------------------------------------------------------
 
-    def action_new(self) -> None:
-        def created(view: DomainView | None) -> None:
+    def action_new(self):
+        async def created(view: DomainView | None) -> None:
             if view is not None:
                 self._gone.discard(view.id)  # a deleted domain added again keeps its id
                 self.table.upsert_view(view)
-                self.table.move_to(view.id)
+                self.show_row(view.id)
                 self._after_rows_changed()
                 self.refresh_domain(view.id)  # with its figures
+                # What to do next is publish its records: show them (badges "never checked",
+                # and how to enter each one at the DNS host).
+                await self.open_domain(view.id)
 
-        self.app.push_screen(DomainFormModal(), created)
+        return self.app.push_screen(DomainFormModal(), created)  # awaited: keys after n go to the form
 
-    def action_open(self) -> None:
+    def show_row(self, domain_id: int) -> None:
+        """Put the cursor on ``domain_id``, clearing the filters if they hide it (and saying so)."""
+        table = self.table
+        if table.move_to(domain_id):
+            return
+        row = table.get_row(domain_id)
+        if row is None:
+            return
+        self._status_index = 0
+        self.filter_input.value = ""
+        table.set_filter("", None)
+        table.move_to(domain_id)
+        self.app.notify(clean(f"Filters cleared to show {row.name}"), markup=False)
+
+    def action_open(self):
         row = self.table.highlighted
-        if row is not None:
-            self.open_domain(row.id)
+        return self.open_domain(row.id) if row is not None else None
 
-    def open_domain(self, domain_id: int) -> None:
+    def open_domain(self, domain_id: int):
+        """Show ``domain_id``'s detail screen (awaitable: mounted and focused)."""
         self.table.move_to(domain_id)
-        self.app.push_screen(DomainDetailScreen(domain_id))
+        return self.app.push_screen(DomainDetailScreen(domain_id))
+
+    @on(DomainTable.SortChanged)
+    def _sort_changed(self, message: DomainTable.SortChanged) -> None:
+        self.app.remember_sort(message.key, message.reverse)
 
     @on(DomainTable.Selected)
     def _selected(self, message: DomainTable.Selected) -> None:
@@ -322,27 +383,38 @@ class DomainListScreen(Screen):
         super().refresh_bindings()
 
     def action_filter(self) -> None:
-        self.filter_input.focus()
+        self.set_focus(self.filter_input)  # at once, not later: the next keys of a burst are the filter's
+
+    def action_leave_filter(self) -> None:
+        """Enter in the filter: back to the table, at once (the next key may be d or enter)."""
+        self.set_focus(self.table)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
-        self._after_rows_changed()
+        self._sync_filter()
+
+    def _sync_filter(self) -> None:
+        """Apply the filter as typed so far. Called on each change and before a key acts on
+        the highlighted row: in a burst (``/promo⏎d``) the d may be handled before the
+        Input's change messages, and must act on the row the typed filter shows."""
+        if self.filter_input.value != self.table.store.query:
+            self.table.set_filter(self.filter_input.value)
+            self._after_filter_changed()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
 
     def action_clear(self) -> None:
         table = self.table
         if self.filter_input.has_focus and self.filter_input.value == "" and table.status_filter is None:
-            table.focus()
+            self.set_focus(table)
             return
         self._status_index = 0
         self.filter_input.value = ""
         table.set_filter("", None)
-        table.focus()
-        self._after_rows_changed()
+        self.set_focus(table)
+        self._after_filter_changed()
 
     def action_cycle_status(self) -> None:
         self._status_index = (self._status_index + 1) % len(STATUS_CYCLE)
@@ -351,11 +423,16 @@ class DomainListScreen(Screen):
     def action_show_status(self, status: str | None) -> None:
         self._status_index = STATUS_CYCLE.index(status) if status in STATUS_CYCLE else 0
         self.table.set_filter(status=status)
-        self._after_rows_changed()
+        self._after_filter_changed()
 
     def action_cycle_sort(self) -> None:
+        """Sort by the next column on screen (a column too wide for the terminal is skipped)."""
         table = self.table
-        key = COLUMN_KEYS[(COLUMN_KEYS.index(table.sort_key) + 1) % len(COLUMN_KEYS)]
+        shown = [column.key for column, _ in layout(table.scrollable_content_region.width)]
+        order = [key for key in COLUMN_KEYS if key in shown or key == table.sort_key]
+        key = order[(order.index(table.sort_key) + 1) % len(order)]
+        if key not in shown:
+            key = shown[0]
         self.action_sort_by(key)
 
     def action_sort_by(self, key: str) -> None:
@@ -371,16 +448,19 @@ class DomainListScreen(Screen):
     # pause, resume, delete (tui/list_writes.py) ---------------------------------------------
 
     def action_pause(self) -> None:
-        if (row := self.table.highlighted) is not None:
-            self.writes.set_status(row.id, "Disabled")
+        if (row := self.table.highlighted) is not None and can_pause(row.view.status):
+            self.writes.pause(row.id)
 
-    def action_resume(self) -> None:
-        if (row := self.table.highlighted) is not None:
-            self.writes.set_status(row.id, "Enabled")
+    def action_resume(self):
+        """Enabled when every record is verified; otherwise "Verify now?" (tui/resume.py)."""
+        if (row := self.table.highlighted) is not None and can_resume(row.view.status):
+            return self.resumer.start(row.view)
+        return None
 
-    def action_delete(self) -> None:
+    def action_delete(self):
         if (row := self.table.highlighted) is not None:
-            self.writes.delete(row.id, row.name)
+            return self.writes.delete(row.id, row.name)  # the question, awaited: y and n go to it
+        return None
 
     # verify one ----------------------------------------------------------------------------
 
@@ -406,20 +486,8 @@ class DomainListScreen(Screen):
             self.table.set_busy(domain_id, False)
             self.refresh_bindings()
         self.refresh_domain(domain_id)
-        records = outcome.records
-        good = sum(1 for r in records if r.verified is True)
-        if outcome.is_verified:
-            if before != outcome.status and outcome.status == STATUS_ENABLED:
-                app.notify(clean(f"{name} is now Enabled: every record verified"), title="Verified", markup=False)
-            else:
-                app.notify(clean(f"{name}: every record verified ({outcome.status})"), title="Verified", markup=False)
-        else:
-            app.notify(
-                clean(f"{name}: {good}/{len(records)} records verified, still {outcome.status}"),
-                title="Not verified yet",
-                severity="warning",
-                markup=False,
-            )
+        title, text, severity = verify_message(name, before, outcome)
+        app.notify(clean(text), title=title, severity=severity, markup=False)
 
     # verify all pending --------------------------------------------------------------------
 

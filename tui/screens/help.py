@@ -6,6 +6,8 @@ by being declared.
 
 from __future__ import annotations
 
+import re
+
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import Vertical, VerticalScroll
@@ -14,13 +16,22 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
+def words_of(class_name: str) -> str:
+    """A class name as a title a person reads: ``DomainDetailScreen`` -> "Domain detail"."""
+    words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", class_name)
+    while len(words) > 1 and words[-1] in ("Screen", "Modal"):
+        words.pop()
+    return " ".join([words[0], *(w.lower() for w in words[1:])]) if words else class_name
+
+
 def _key_names(app, bindings: list[Binding]) -> str:
     return ", ".join(dict.fromkeys(app.get_key_display(b) for b in bindings))
 
 
 class HelpScreen(ModalScreen[None]):
     CSS_PATH = "help.tcss"
-    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close")]
+    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help.close")]
+    AUTO_FOCUS = "#help-body"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog"):
@@ -28,6 +39,9 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-body"):
                 yield Static(self._help_content(), id="help-keys")
             yield Static("escape closes · ctrl+p opens the command palette", id="help-hint")
+
+    def action_close(self):
+        return self.dismiss()  # awaited by the binding: the keys after escape are the screen's below
 
     def _underneath(self) -> Screen | None:
         stack = self.app.screen_stack
@@ -40,10 +54,13 @@ class HelpScreen(ModalScreen[None]):
         sections: list[tuple[str, list[tuple[str, str]]]] = []
         screen = self._underneath()
         if screen is not None:
-            title = getattr(screen, "HELP_TITLE", None) or type(screen).__name__
+            title = getattr(screen, "HELP_TITLE", None) or words_of(type(screen).__name__)
             sections.append((title, self._rows(screen.BINDINGS)))
             for widget_class in getattr(screen, "HELP_WIDGETS", ()):
-                sections.append((getattr(widget_class, "HELP_TITLE", widget_class.__name__), self._rows(widget_class.BINDINGS)))
+                title = getattr(widget_class, "HELP_TITLE", None) or words_of(widget_class.__name__)
+                sections.append((title, self._rows(widget_class.BINDINGS)))
+            # What a screen explains besides its keys (the list: its columns and filter words).
+            sections += list(getattr(screen, "HELP_NOTES", ()))
         sections.append(
             (
                 "Everywhere",

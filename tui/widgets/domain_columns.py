@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Literal
@@ -19,6 +20,7 @@ from rich.cells import cell_len, set_cell_size
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.views import DomainView
 from tui.text import ago, clean
+from tui.widgets.domain_filter import DomainFilter, fold
 
 
 class HostLookup(enum.Enum):
@@ -42,22 +44,42 @@ STATUS_TONES: dict[str, Tone] = {
 STATUS_ORDER = {STATUS_ENABLED: 0, STATUS_PENDING: 1, STATUS_DISABLED: 2, STATUS_SUSPENDED: 3}
 BUCKET_TONES: dict[str, Tone] = {"excellent": "good", "good": "ok", "fair": "warn", "poor": "bad"}
 BUCKET_SHORT = {"excellent": "exc", "good": "good", "fair": "fair", "poor": "poor"}
-MIN_DOMAIN_WIDTH = 20
+MIN_DOMAIN_WIDTH = 26  # room for most names in full: the delivery rate and the change go first
+NEVER = dt.datetime.min  # the "last checked" of a domain never checked
 MAX_DOMAIN_SHARE = 36  # beyond this, extra width goes to the DNS host column
 MAX_HOST_WIDTH = 24
 
 
+@functools.lru_cache(maxsize=64)
+def _folded_status(status: str) -> str:
+    return fold(status)
+
+
+@functools.lru_cache(maxsize=4096)
+def _owner_names(owner: str) -> tuple[str, str]:
+    """An owner's name as shown and as matched (a list has few owners and many rows)."""
+    shown = clean(owner)
+    return shown, fold(shown)
+
+
 class DomainRow:
-    """One domain as the table sees it: the view plus what filtering and sorting need."""
+    """One domain as the table sees it: the view plus what filtering and sorting need.
 
-    __slots__ = ("view", "id", "name", "haystack", "dns_host", "_counts")
+    ``owner``: the owner's name — ``view.owner`` when the view carries it, else the name the
+    list knows for ``view.user_id``."""
 
-    def __init__(self, view: DomainView, dns_host: str | None | HostLookup = NOT_LOOKED_UP) -> None:
+    __slots__ = ("view", "id", "name", "owner", "haystack", "_words", "_status", "_owner", "dns_host", "_counts")
+
+    def __init__(self, view: DomainView, dns_host: str | None | HostLookup = NOT_LOOKED_UP, owner: str = "") -> None:
         self.view = view
         self.id = view.id
         self.name = clean(view.display_name)
+        self.owner, self._owner = _owner_names(getattr(view, "owner", None) or owner)
         self._counts: tuple[int, int] | None = None  # computed when first shown or sorted on
         self.dns_host = dns_host
+        # What never changes for this view, folded once (tui/widgets/domain_filter.py).
+        self._status = _folded_status(view.status)
+        self._words = f"{fold(self.name)}\n{view.domain}\n{self._status}\n{self._owner}"
         self._index()
 
     @property
@@ -76,8 +98,19 @@ class DomainRow:
         return self._counts
 
     def _index(self) -> None:
-        host = self.dns_host if isinstance(self.dns_host, str) else ""
-        self.haystack = f"{self.name}\n{self.view.domain}\n{self.view.status}\n{host}".casefold()
+        """The folded words a bare filter word is looked for in (figures and host change)."""
+        host = fold(self.dns_host) if isinstance(self.dns_host, str) else ""
+        self.haystack = f"{self._words}\n{self.bucket or ''}\n{host}"
+
+    @property
+    def bucket(self) -> str | None:
+        return self.view.figures.reputation_bucket
+
+    def matches(self, query: DomainFilter) -> bool:
+        return query.matches(self.haystack, self._status, self.bucket, self._owner)
+
+    def figures_changed(self) -> None:
+        self._index()
 
     def set_host(self, host: str | None) -> None:
         """The host label ("unknown": nameservers found, provider not known); None: no answer."""
@@ -223,21 +256,24 @@ class Column:
     sort: Callable[[DomainRow], object]  # None sorts last, whichever the direction
     right: bool = False
     priority: int = 0  # columns with the highest priority number are dropped first
+    about: str = ""  # what the column shows, for the help screen
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("domain", "Domain", 0, _domain, lambda r: r.name.casefold()),
-    Column("status", "Status", 9, _status, lambda r: STATUS_ORDER.get(r.view.status, 4)),
-    Column("reputation", "Rep", 8, _reputation, lambda r: r.view.figures.reputation),
-    Column("volume", "Vol7d", 5, _volume, lambda r: r.view.figures.volume_7d, right=True),
-    Column("delta", "Δ", 5, _delta, lambda r: delta_value(r.view.figures.volume_delta), right=True, priority=2),
-    Column("delivery", "Dlv%", 5, _delivery, lambda r: r.view.figures.delivery_rate, right=True, priority=1),
-    Column("bounce", "Bnc%", 5, _bounce, lambda r: r.view.figures.bounce_rate, right=True, priority=1),
-    Column("dns", "DNS", 4, _dns, lambda r: (r.verified / r.total) if r.total else None, right=True),
-    Column("checked", "Checked", 8, _checked, lambda r: r.view.last_verified_at, right=True),
-    Column("host", "DNS host", 14, _host, lambda r: r.dns_host.casefold() if isinstance(r.dns_host, str) else None, priority=3),
+    Column("domain", "Domain", 0, _domain, lambda r: r.name.casefold(), about="the sender domain, in Unicode"),
+    Column("status", "Status", 9, _status, lambda r: STATUS_ORDER.get(r.view.status, 4), about="Enabled, Pending (Approval Pending), Disabled (paused) or Suspended"),
+    Column("reputation", "Reputation", 11, _reputation, lambda r: r.view.figures.reputation, about="score 0-100 over the last 30 days, and its bucket"),
+    Column("volume", "Sent 7d", 8, _volume, lambda r: r.view.figures.volume_7d, right=True, about="messages sent in the last 7 days"),
+    Column("delta", "Change", 7, _delta, lambda r: delta_value(r.view.figures.volume_delta), right=True, priority=2, about="the last 7 days' volume against the 7 days before"),
+    Column("delivery", "Delivery", 9, _delivery, lambda r: r.view.figures.delivery_rate, right=True, priority=2, about="% of the last 30 days' mail delivered"),
+    Column("bounce", "Bounce", 7, _bounce, lambda r: r.view.figures.bounce_rate, right=True, priority=1, about="% of the last 30 days' mail bounced"),
+    Column("dns", "DNS", 4, _dns, lambda r: (r.verified / r.total) if r.total else None, right=True, about="DNS records verified, of those to publish"),
+    # Never checked sorts as the oldest check of all: first under Checked▲ (least recently checked first).
+    Column("checked", "Checked", 8, _checked, lambda r: r.view.last_verified_at or NEVER, right=True, about="when the records were last checked"),
+    Column("host", "DNS host", 14, _host, lambda r: r.dns_host.casefold() if isinstance(r.dns_host, str) else None, priority=3, about="who serves the domain's DNS (from its nameservers)"),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+COLUMN_HELP = [(c.label, c.about) for c in COLUMNS]  # the help screen's "Columns" section
 BY_KEY = {c.key: c for c in COLUMNS}
 FIGURE_KEYS = frozenset({"reputation", "volume", "delta", "delivery", "bounce"})  # sorted again when figures arrive
 
@@ -271,3 +307,31 @@ def fit(text: str, width: int, right: bool) -> str:
         return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
     pad = " " * (width - length)
     return pad + text if right else text + pad
+
+
+def header_line(width: int, sort_key: str, reverse: bool) -> str:
+    """The header row at ``width`` cells: every label in full, and the sort arrow (▲ ascending,
+    ▼ descending) beside the sorted column's label. Every column is one cell wider than its
+    label, so the arrow sits inside it; a label that fills its column (none today) would have
+    the arrow in the gap next to it (after a left-aligned label, before a right-aligned one)."""
+    columns = layout(width)
+    arrow = "▼" if reverse else "▲"
+    cells: list[str] = []  # column, gap, column, gap, …
+    for n, (column, cell_width) in enumerate(columns):
+        label = column.label
+        if column.key == sort_key and cell_len(label) < cell_width:
+            label = arrow + label if column.right else label + arrow
+        cells.append(fit(label, cell_width, column.right))
+        if n < len(columns) - 1:
+            cells.append(" ")
+    for n, (column, cell_width) in enumerate(columns):
+        if column.key == sort_key and cell_len(column.label) >= cell_width:
+            at = 2 * n
+            if column.right and at > 0:
+                cells[at - 1] = arrow
+            elif at + 1 < len(cells):
+                cells[at + 1] = arrow
+            else:
+                cells[at] = set_cell_size(cells[at], cell_width - 1) + arrow
+    line = "".join(cells)
+    return line + " " * max(0, width - cell_len(line))

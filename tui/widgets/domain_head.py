@@ -15,9 +15,10 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING
-from core.validation import strip_control
+from core.validation import strip_control, to_unicode
 from core.views import DomainView
 from tui.text import ago, plain
+from tui.verify_report import Tally
 
 STATUS_STYLES = {
     STATUS_ENABLED: "bold green",
@@ -43,8 +44,12 @@ class DomainHead(Vertical):
     def show_error(self, text: str) -> None:
         self.subtitle.update(plain(text))
 
-    def show(self, view: DomainView, *, now: dt.datetime, verifying: bool, dns_host: str | None, nameservers: list) -> None:
-        """``dns_host`` None: still looking; "unknown": nameservers of no known provider."""
+    def show(
+        self, view: DomainView, *, now: dt.datetime, verifying: bool, dns_host: str | None, nameservers: list,
+        zone: str | None = None,
+    ) -> None:
+        """``dns_host`` None: still looking; "unknown": nameservers of no known provider.
+        ``zone``: the apex of the domain's zone, said when it is not the domain itself."""
         title = Text()
         title.append(strip_control(view.display_name), style="bold")
         if view.display_name != view.domain:
@@ -53,6 +58,10 @@ class DomainHead(Vertical):
         title.append(strip_control(view.status), style=STATUS_STYLES.get(view.status, "bold"))
         verified, total = view.verified_count()
         title.append(f"  DNS {verified}/{total}", style="green" if total and verified == total else "yellow")
+        if zone and zone != view.domain:
+            # Records go into the parent's zone: say so, since every name below is relative to it.
+            title.append("  in the zone ", style="dim")
+            title.append(strip_control(to_unicode(zone)), style="bold")
         self.title_line.update(title)
 
         sub = Text()
@@ -63,8 +72,13 @@ class DomainHead(Vertical):
             sub.append(f"Reputation {f.reputation} ")
             sub.append(str(f.reputation_bucket), style=BUCKET_STYLES.get(f.reputation_bucket or "", ""))
         sub.append(" · ")
+        checks = view.verification_meta.get("Checks") or {}
+        tally = Tally.of(checks, [r.host for r in view.records()]) if checks else None
         if verifying:
             sub.append("Checking DNS…", style="bold yellow")
+        elif tally is not None and tally.nothing_checked:
+            # The last try got no answer at all: it checked nothing, so do not say "Checked".
+            sub.append(f"Last try {ago(view.last_verified_at, now)}: {tally.why_unchecked}", style="bold yellow")
         else:
             sub.append(f"Checked {ago(view.last_verified_at, now)}")
         sub.append(" · ")

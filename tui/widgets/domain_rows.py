@@ -3,7 +3,8 @@ ones the filter shows.
 
 Sorting and filtering work on lists of references, so they stay fast with tens of thousands
 of rows: a sort is two stable sorts (by name, then by the column), rows without a value go
-last whichever the direction, and the filter is a substring test on each row's haystack.
+last whichever the direction, and the filter (words and ``field:value`` tokens, see
+``tui/widgets/domain_filter.py``) is a few substring tests on each row's folded words.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from core.stats import Figures
 from core.views import DomainView
 from tui.widgets.domain_columns import BY_KEY, FIGURE_KEYS, NOT_LOOKED_UP, DomainRow
+from tui.widgets.domain_filter import DomainFilter
 
 KEEP = object()  # set_filter(status=KEEP): leave the status filter as it is
 
@@ -22,8 +24,10 @@ class DomainRows:
         self.all: list[DomainRow] = []  # every row, in sort order
         self.shown: list[DomainRow] = []  # the rows the filter lets through, in sort order
         self.by_id: dict[int, DomainRow] = {}
-        self.filter_text = ""  # casefolded
+        self.query = ""  # the filter as typed
+        self.filter = DomainFilter()
         self.status: str | None = None
+        self.owner_names: dict[int, str] = {}  # user id -> name, for views that carry no owner
         self.sort_key = "domain"
         self.sort_reverse = False
 
@@ -38,12 +42,16 @@ class DomainRows:
     # ---- changing the rows -------------------------------------------------------------------
 
     def replace(self, views: Iterable[DomainView]) -> None:
-        """Every row anew; a domain listed before keeps its DNS host."""
+        """Every row anew; a domain listed before keeps its DNS host, and its figures until
+        new ones come (``set_figures``), so a reload changes the table in place."""
         old = self.by_id
         rows = []
+        empty = Figures()
         for view in views:
             previous = old.get(view.id)
-            rows.append(DomainRow(view, previous.dns_host if previous else NOT_LOOKED_UP))
+            if previous is not None and view.figures == empty:
+                view.figures = previous.view.figures
+            rows.append(DomainRow(view, previous.dns_host if previous else NOT_LOOKED_UP, self._owner(view)))
         self.by_id = {row.id: row for row in rows}
         self.all = rows
         self.resort()
@@ -51,10 +59,10 @@ class DomainRows:
     def upsert(self, view: DomainView) -> None:
         """Add or replace one domain, keeping its figures and host when the view has none."""
         previous = self.by_id.get(view.id)
-        row = DomainRow(view, previous.dns_host if previous else NOT_LOOKED_UP)
+        if previous is not None and view.figures == type(view.figures)() and previous.view.figures != view.figures:
+            view.figures = previous.view.figures
+        row = DomainRow(view, previous.dns_host if previous else NOT_LOOKED_UP, self._owner(view))
         if previous is not None:
-            if view.figures == type(view.figures)() and previous.view.figures != view.figures:
-                view.figures = previous.view.figures
             self.all[self.all.index(previous)] = row
         else:
             self.all.append(row)
@@ -74,9 +82,12 @@ class DomainRows:
         empty = Figures()
         for row in self.all:
             row.view.figures = figures.get(row.id, empty)
+            row.figures_changed()  # its bucket is a filter word now
         if self.sort_key in FIGURE_KEYS:
             self.resort()
             return True
+        if not self.filter.empty:
+            self.refilter()
         return False
 
     def set_hosts(self, hosts: Mapping[int, str | None]) -> None:
@@ -87,14 +98,23 @@ class DomainRows:
 
     # ---- filter and sort -----------------------------------------------------------------------
 
-    def set_filter(self, text: str | None = None, status: str | None | object = KEEP) -> None:
-        """Show rows whose name, status or DNS host contains ``text`` (case-insensitive) and
-        whose status is ``status`` (None: any); ``text`` None keeps the text filter."""
-        if text is not None:
-            self.filter_text = text.strip().casefold()
-        if status is not KEEP:
-            self.status = status  # type: ignore[assignment]
-        self.refilter()
+    @property
+    def filter_text(self) -> str:
+        """The filter as typed, trimmed and case-folded."""
+        return self.query.strip().casefold()
+
+    def set_filter(self, text: str | None = None, status: str | None | object = KEEP) -> bool:
+        """Show the rows ``text`` matches (tui/widgets/domain_filter.py) whose status is
+        ``status`` (None: any); ``text`` None keeps the text filter. False: nothing changed."""
+        changed = False
+        if text is not None and text != self.query:
+            self.query, changed = text, True
+            self.filter = DomainFilter.parse(text)
+        if status is not KEEP and status != self.status:
+            self.status, changed = status, True  # type: ignore[assignment]
+        if changed:
+            self.refilter()
+        return changed
 
     def sort_by(self, key: str, reverse: bool | None = None) -> None:
         """Sort by column ``key``; ``reverse`` None: the other way when already sorted by it."""
@@ -118,12 +138,23 @@ class DomainRows:
         self.refilter()
 
     def refilter(self) -> None:
-        needle, status = self.filter_text, self.status
+        query, status = self.filter, self.status
         rows = self.all
         if status is not None:
             rows = [r for r in rows if r.view.status == status]
-        if needle:
-            rows = [r for r in rows if needle in r.haystack]
+        if query.words and not (query.statuses or query.buckets or query.users):
+            # Words alone (the usual filter): substring tests inline, no call per row.
+            if len(query.words) == 1:
+                word = query.words[0]
+                rows = [r for r in rows if word in r.haystack]
+            else:
+                words = query.words
+                rows = [r for r in rows if all(w in r.haystack for w in words)]
+        elif not query.empty:
+            rows = [r for r in rows if r.matches(query)]
         elif rows is self.all:
             rows = list(rows)
         self.shown = rows
+
+    def _owner(self, view: DomainView) -> str:
+        return self.owner_names.get(view.user_id, "")

@@ -29,7 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.views import DomainView
-from tui.widgets.domain_columns import NOT_LOOKED_UP, CellContext, DomainRow, fit, layout
+from tui.widgets.domain_columns import NOT_LOOKED_UP, CellContext, DomainRow, fit, header_line, layout
 from tui.widgets.domain_hosts import HostLookups, HostSource, HostsLoaded
 from tui.widgets.domain_rows import KEEP, DomainRows
 
@@ -103,7 +103,8 @@ class DomainTable(ScrollView, can_focus=True):
             return self.table
 
     class Selected(Message):
-        """Enter (or a click on the highlighted row) on a domain."""
+        """A double click on a domain (enter is the screen's own binding, so it acts in order
+        with the keys after it)."""
 
         def __init__(self, table: "DomainTable", domain_id: int) -> None:
             super().__init__()
@@ -228,11 +229,16 @@ class DomainTable(ScrollView, can_focus=True):
         return self.store.sort_reverse
 
     def set_filter(self, text: str | None = None, status: str | None | object = KEEP) -> None:
-        """Show rows whose name, status or DNS host contains ``text`` (case-insensitive) and
-        whose status is ``status`` (None: any)."""
+        """Show the rows ``text`` matches (words and ``field:value`` tokens,
+        tui/widgets/domain_filter.py) whose status is ``status`` (None: any).
+
+        A new filter puts the cursor on its first row, never on a row the user did not pick;
+        clearing every filter keeps the domain that was highlighted, scrolled into view."""
         keep = self.highlighted_id
-        self.store.set_filter(text, status)
-        self._shown_changed(keep)
+        if not self.store.set_filter(text, status):
+            return
+        cleared = self.store.filter.empty and self.store.status is None
+        self._shown_changed(keep if cleared else None)
 
     def sort_by(self, key: str, reverse: bool | None = None) -> None:
         keep = self.highlighted_id
@@ -241,7 +247,8 @@ class DomainTable(ScrollView, can_focus=True):
         self.post_message(self.SortChanged(self, self.sort_key, self.sort_reverse))
 
     def _shown_changed(self, keep: int | None) -> None:
-        """The rows shown changed: the cursor stays on ``keep`` if it is still shown."""
+        """The rows shown changed: the cursor stays on ``keep`` if it is still shown, else it
+        goes to the first row; either way it is scrolled into view."""
         self.virtual_size = Size(self.size.width, self.row_count + 1)
         self._move_cursor(self.store.index_of(keep) or 0, force=True)
         self.refresh()
@@ -270,6 +277,28 @@ class DomainTable(ScrollView, can_focus=True):
     @property
     def _page(self) -> int:
         return max(1, self.scrollable_content_region.height - 2)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._keep_cursor_in_view()
+
+    def _keep_cursor_in_view(self) -> None:
+        """Scrolled by the mouse wheel or the scrollbar: the cursor comes along, so a key never
+        acts on a row that is off screen."""
+        height = self.scrollable_content_region.height
+        if height <= 1 or not self.store.shown:
+            return
+        top = round(self.scroll_y)
+        bottom = top + height - 2  # the header takes the first line
+        if not top <= self.cursor_row <= bottom:
+            self._move_cursor(min(max(self.cursor_row, top), bottom))
+
+    @property
+    def cursor_on_screen(self) -> bool:
+        """Whether the highlighted row is on screen (it always is once the table is sized)."""
+        height = self.scrollable_content_region.height
+        top = round(self.scroll_y)
+        return self.highlighted is not None and (height <= 1 or top <= self.cursor_row < top + height - 1)
 
     def _scroll_cursor_into_view(self) -> None:
         height = self.scrollable_content_region.height
@@ -304,14 +333,6 @@ class DomainTable(ScrollView, can_focus=True):
         row = self.highlighted
         if row is not None:
             self.post_message(self.Selected(self, row.id))
-
-    async def _on_key(self, event: events.Key) -> None:
-        # Enter selects; declared here rather than in BINDINGS so the screen's own "enter"
-        # binding (open) and this one do not fight.
-        if event.key == "enter" and self.highlighted is not None:
-            event.stop()
-            event.prevent_default()
-            self.action_select()
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, len(self.store.shown) + 1)
@@ -382,19 +403,7 @@ class DomainTable(ScrollView, can_focus=True):
 
     def _render_header(self, width: int, base: Style) -> Strip:
         style = base + self._style("domain-table--header")
-        segments = []
-        columns = layout(width)
-        for n, (column, cell_width) in enumerate(columns):
-            label = column.label
-            if column.key == self.sort_key:
-                label = label[: cell_width - 1] + ("▼" if self.sort_reverse else "▲")
-            segments.append(Segment(fit(label, cell_width, column.right), style))
-            if n < len(columns) - 1:
-                segments.append(Segment(" ", style))
-        used = sum(w for _, w in columns) + len(columns) - 1
-        if used < width:
-            segments.append(Segment(" " * (width - used), style))
-        return Strip(segments, width)
+        return Strip([Segment(header_line(width, self.sort_key, self.sort_reverse), style)], width)
 
     # ---- DNS hosts, looked up lazily for the rows on screen --------------------------------
 

@@ -10,12 +10,15 @@ from textual.widgets import Input, Static
 from tui.text import clean, plain
 
 
+PLACEHOLDER = "/ filter: name, status, bucket, DNS host · status:… bucket:… user:…"
+
+
 class FilterBar(Horizontal):
     input = getters.child_by_id("filter", Input)
     counts = getters.child_by_id("view-info", Static)
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="/ filter by name, status or DNS host", id="filter", compact=True)
+        yield Input(placeholder=PLACEHOLDER, id="filter", compact=True)
         yield Static(id="view-info")
 
     def show_counts(self, shown: int, total: int, status: str | None) -> None:

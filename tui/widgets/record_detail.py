@@ -27,8 +27,9 @@ BADGE_STYLES = {
 Part = str | tuple[str, str]
 
 
-def describe(record: RecordState, domain: str | None, dns_host: str | None) -> Content:
-    """The explanation of ``record`` of ``domain`` (ASCII), hosted at ``dns_host`` (None: not known yet)."""
+def describe(record: RecordState, zone: str | None, dns_host: str | None) -> Content:
+    """The explanation of ``record``, entered in the zone whose apex is ``zone`` (ASCII; the
+    domain itself when its zone is not known), hosted at ``dns_host`` (None: not known yet)."""
     badge = badge_of(record)
     parts: list[Part] = [
         (f"{strip_control(record.type)} {strip_control(record.host)}  ", "bold"),
@@ -54,8 +55,8 @@ def describe(record: RecordState, domain: str | None, dns_host: str | None) -> C
         parts.append(("\nNot checked yet: publish the record, then press v to verify.", "dim"))
     if badge == "unknown_was_verified":
         parts.append(("\nAn earlier check verified it; the last one got no answer, so it is not confirmed now.", "dim"))
-    if badge not in ("verified", "unknown_was_verified") and domain is not None:
-        hint = record_hint(dns_host, domain, record.host, record.type, record.value)
+    if badge not in ("verified", "unknown_was_verified") and zone is not None:
+        hint = record_hint(dns_host, zone, record.host, record.type, record.value)
         where = f"At {hint.provider}" if hint.known else "At your DNS host"
         parts += [(f"\n{where}: ", "bold"), ("name ", "dim"), (strip_control(hint.name), "bold")]
         if hint.value != record.value:
@@ -68,6 +69,6 @@ def describe(record: RecordState, domain: str | None, dns_host: str | None) -> C
 class RecordDetail(Static):
     """The explanation of the record highlighted in the table above it."""
 
-    def show(self, record: RecordState | None, domain: str | None = None, dns_host: str | None = None) -> None:
-        """``record`` of ``domain`` (None: nothing to explain, e.g. before the domain loaded)."""
-        self.update(describe(record, domain, dns_host) if record is not None else "")
+    def show(self, record: RecordState | None, zone: str | None = None, dns_host: str | None = None) -> None:
+        """``record`` in ``zone`` (None: nothing to explain, e.g. before the domain loaded)."""
+        self.update(describe(record, zone, dns_host) if record is not None else "")

@@ -67,11 +67,12 @@ def badge_text(badge: str) -> Text:
     return Text(label, style=style, no_wrap=True)
 
 
-def name_of(host: str, domain: str | None) -> str:
-    """The record's name as most DNS panels want it: relative to the domain, "@" for the apex."""
-    if not domain:
+def name_of(host: str, zone: str | None) -> str:
+    """The record's name as most DNS panels want it: relative to the apex of its zone (``sl.shop``
+    in ``fabrikam.example``), "@" for the apex itself."""
+    if not zone:
         return host
-    relative = relative_name(host, domain)
+    relative = relative_name(host, zone)
     return relative or "@"
 
 
@@ -107,7 +108,7 @@ class RecordTable(DataTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.records: list[RecordState] = []
-        self.domain: str | None = None
+        self.domain: str | None = None  # the zone's apex the names are relative to
         self._widths: Widths | None = None
 
     def _target_widths(self) -> Widths:
@@ -128,11 +129,12 @@ class RecordTable(DataTable):
             self._widths = widths
         return widths
 
-    def show(self, records: list[RecordState], domain: str | None = None) -> None:
-        """Replace the rows; names are shown relative to ``domain`` (ASCII) when given."""
+    def show(self, records: list[RecordState], zone: str | None = None) -> None:
+        """Replace the rows; names are shown relative to ``zone`` (ASCII: the apex of the zone
+        the records go into) when given."""
         row = self.cursor_row
         self.records = list(records)
-        self.domain = domain if domain is not None else self.domain
+        self.domain = zone if zone is not None else self.domain
         self.clear()
         widths = self._ensure_columns()
         for record in records:

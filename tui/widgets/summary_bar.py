@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.views import DomainView
-from tui.text import plain
+from tui.text import count as count_of, plain
 
 BUCKETS = ("excellent", "good", "fair", "poor")
 STATUS_LABELS = {
@@ -80,7 +80,7 @@ class SummaryBar(Static):
         if not counts.domains:
             self.update(Content.styled("No sender domains yet", "bold"))
             return
-        parts: list[Content | str | tuple[str, str]] = [(f"{counts.domains:,} domains", "bold")]
+        parts: list[Content | str | tuple[str, str]] = [(count_of(counts.domains, "domain"), "bold")]
         for status, count in counts.by_status.items():
             if status in STATUS_LABELS and (count or status in ALWAYS_SHOWN):
                 label, style = STATUS_LABELS[status]
