@@ -41,6 +41,7 @@ from tui.widgets.context_bar import ContextBar
 from tui.widgets.domain_head import DomainHead
 from tui.widgets.domain_history import DomainHistory
 from tui.widgets.domain_stats import DomainStats
+from tui.widgets.drift_note import DriftNote
 from tui.widgets.record_detail import RecordDetail
 from tui.widgets.record_table import RecordTable, name_of
 
@@ -147,6 +148,7 @@ class DomainDetailScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ContextBar(self.app.place, id="context")
         yield DomainHead(id="head")
+        yield DriftNote(id="drift")  # shown for a drifted domain only
         with TabbedContent(id="tabs", initial="records-tab"):
             with TabPane("Records", id="records-tab"):
                 yield RecordTable(id="records")
@@ -233,6 +235,7 @@ class DomainDetailScreen(Screen):
             self._sync_buttons()
             return
         self._render_head()
+        self.query_one(DriftNote).show(view, self.app.clock.now())
         if self.app.screen is self:
             self.app.show_title(view.display_name)
         self.record_table.show(view.records(), self.zone)

@@ -19,6 +19,7 @@ from rich.cells import cell_len, set_cell_size
 
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.views import DomainView
+from tui.drifted import is_drifted
 from tui.text import ago, clean
 from tui.widgets.domain_filter import DomainFilter, fold
 
@@ -42,6 +43,9 @@ STATUS_TONES: dict[str, Tone] = {
     STATUS_SUSPENDED: "bad",
 }
 STATUS_ORDER = {STATUS_ENABLED: 0, STATUS_PENDING: 1, STATUS_DISABLED: 2, STATUS_SUSPENDED: 3}
+# An Enabled domain a sweep found drifted (tui/drifted.py): its own badge, sorted right after Enabled.
+DRIFTED_CELL: Cell = ("Drifted", "bad")
+DRIFTED_ORDER = 0.5
 BUCKET_TONES: dict[str, Tone] = {"excellent": "good", "good": "ok", "fair": "warn", "poor": "bad"}
 BUCKET_SHORT = {"excellent": "exc", "good": "good", "fair": "fair", "poor": "poor"}
 MIN_DOMAIN_WIDTH = 26  # room for most names in full: the delivery rate and the change go first
@@ -68,7 +72,7 @@ class DomainRow:
     ``owner``: the owner's name — ``view.owner`` when the view carries it, else the name the
     list knows for ``view.user_id``."""
 
-    __slots__ = ("view", "id", "name", "owner", "haystack", "_words", "_status", "_owner", "dns_host", "_counts")
+    __slots__ = ("view", "id", "name", "owner", "haystack", "_words", "_status", "_owner", "dns_host", "_counts", "drifted")
 
     def __init__(self, view: DomainView, dns_host: str | None | HostLookup = NOT_LOOKED_UP, owner: str = "") -> None:
         self.view = view
@@ -77,6 +81,7 @@ class DomainRow:
         self.owner, self._owner = _owner_names(getattr(view, "owner", None) or owner)
         self._counts: tuple[int, int] | None = None  # computed when first shown or sorted on
         self.dns_host = dns_host
+        self.drifted = is_drifted(view)  # the `drift` filter word's flag, the Drifted badge
         # What never changes for this view, folded once (tui/widgets/domain_filter.py).
         self._status = _folded_status(view.status)
         self._words = f"{fold(self.name)}\n{view.domain}\n{self._status}\n{self._owner}"
@@ -107,7 +112,7 @@ class DomainRow:
         return self.view.figures.reputation_bucket
 
     def matches(self, query: DomainFilter) -> bool:
-        return query.matches(self.haystack, self._status, self.bucket, self._owner)
+        return query.matches(self.haystack, self._status, self.bucket, self._owner, self.drifted)
 
     def figures_changed(self) -> None:
         self._index()
@@ -183,6 +188,8 @@ def _owner(row: DomainRow, context: CellContext) -> Cell:
 
 
 def _status(row: DomainRow, context: CellContext) -> Cell:
+    if row.drifted:
+        return DRIFTED_CELL
     status = row.view.status
     return STATUS_TEXT.get(status, clean(status)), STATUS_TONES.get(status)
 
@@ -273,7 +280,7 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("domain", "Domain", 0, _domain, lambda r: r.name.casefold(), about="the sender domain, in Unicode (● marked)"),
     Column("owner", "Owner", 10, _owner, lambda r: r.owner.casefold() or None, about="the tenant the domain belongs to (every tenant's list)", every_tenant=True),
-    Column("status", "Status", 9, _status, lambda r: STATUS_ORDER.get(r.view.status, 4), about="Enabled, Pending (Approval Pending), Disabled (paused) or Suspended"),
+    Column("status", "Status", 9, _status, lambda r: DRIFTED_ORDER if r.drifted else STATUS_ORDER.get(r.view.status, 4), about="Enabled, Drifted (Enabled, but a sweep found its DNS changed), Pending (Approval Pending), Disabled (paused) or Suspended"),
     Column("reputation", "Reputation", 11, _reputation, lambda r: r.view.figures.reputation, about="score 0-100 over the last 30 days, and its bucket"),
     Column("volume", "Sent 7d", 8, _volume, lambda r: r.view.figures.volume_7d, right=True, about="messages sent in the last 7 days"),
     Column("delta", "Change", 7, _delta, lambda r: delta_value(r.view.figures.volume_delta), right=True, priority=2, about="the last 7 days' volume against the 7 days before"),

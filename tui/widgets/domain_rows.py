@@ -142,7 +142,7 @@ class DomainRows:
         rows = self.all
         if status is not None:
             rows = [r for r in rows if r.view.status == status]
-        if query.words and not (query.statuses or query.buckets or query.users):
+        if query.words and not (query.statuses or query.buckets or query.users or query.drifted):
             # Words alone (the usual filter): substring tests inline, no call per row.
             if len(query.words) == 1:
                 word = query.words[0]

@@ -1,4 +1,5 @@
-"""The line over the domain list: how many domains, by status and by reputation bucket.
+"""The line over the domain list: how many domains, by status (and how many of the Enabled
+ones are drifted, ``tui/drifted.py``, when any is) and by reputation bucket.
 
 ``SummaryBar.show(rows, figures_loaded)`` counts the rows (every row, whatever the filter
 shows) and keeps the counts, so a resize lays them out again without counting: one line when
@@ -15,6 +16,7 @@ from textual.widgets import Static
 
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.views import DomainView
+from tui.drifted import is_drifted
 from tui.text import count as count_of, plain
 
 BUCKETS = ("excellent", "good", "fair", "poor")
@@ -25,6 +27,7 @@ STATUS_LABELS = {
     STATUS_SUSPENDED: ("suspended", "$text-error"),
 }
 ALWAYS_SHOWN = (STATUS_ENABLED, STATUS_PENDING)  # shown even at 0; the others only when present
+DRIFTED_STYLE = "$text-error"  # after the statuses, only when some domain is drifted
 BUCKET_STYLES = {"excellent": "$text-success", "good": "$text-primary", "fair": "$text-warning", "poor": "$text-error"}
 
 
@@ -34,6 +37,7 @@ class Counts:
     by_status: dict[str, int] = field(default_factory=lambda: {status: 0 for status in STATUS_LABELS})
     by_bucket: dict[str, int] = field(default_factory=lambda: {bucket: 0 for bucket in BUCKETS})
     unscored: int = 0
+    drifted: int = 0  # Enabled domains a sweep found drifted (counted in by_status too)
     figures_loaded: bool = True
 
     @classmethod
@@ -43,6 +47,8 @@ class Counts:
         for view in views:
             counts.domains += 1
             by_status[view.status] = by_status.get(view.status, 0) + 1
+            if is_drifted(view):
+                counts.drifted += 1
             bucket = view.figures.reputation_bucket
             if bucket in by_bucket:
                 by_bucket[bucket] += 1
@@ -85,6 +91,8 @@ class SummaryBar(Static):
             if status in STATUS_LABELS and (count or status in ALWAYS_SHOWN):
                 label, style = STATUS_LABELS[status]
                 parts += ["  ", (f"{count:,} {label}", style)]
+        if counts.drifted:
+            parts += ["  ", (f"{counts.drifted:,} drifted", DRIFTED_STYLE)]
         line = Content.assemble(*parts)
         if counts.figures_loaded and counts.unscored < counts.domains:
             reputation: list[Content | str | tuple[str, str]] = ["reputation"]
