@@ -22,7 +22,7 @@ from core.db import for_update, off_loop, retry_locked, write_transaction
 from core.errors import ApiError, not_found
 from core.history import DomainEvent
 from core.listing import live_domains
-from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED, SenderDomain, User
+from core.models import STATUS_DISABLED, STATUS_PENDING, STATUS_SUSPENDED, SenderDomain, User
 from core.plaintext import has_control
 from core.service import SenderDomainService, probe_cache_key
 from core.validation import normalize_domain
@@ -85,12 +85,15 @@ def parse_reason(raw: object, *, required: bool) -> str | None:
 
 
 class OperatorActions:
-    def __init__(self, service: SenderDomainService, actor: str) -> None:
+    def __init__(self, service: SenderDomainService, actor: str, tenant: User | None = None) -> None:
+        """``tenant``: act on that user's domains only (the TUI opened with ``--user NAME``);
+        None: on every tenant's."""
         text = actor.strip() if isinstance(actor, str) else ""
         if not text or has_control(text):
             raise ApiError(errors.INVALID_PARAMETER, "Invalid operator name: one line of text", 400)
         self.service = service
         self.actor = text[:MAX_ACTOR]
+        self.tenant = tenant
 
     # ---- finding a domain and its owner ----------------------------------------------------
 
@@ -98,7 +101,7 @@ class OperatorActions:
         row = (
             SenderDomain.select(SenderDomain, User)
             .join(User)
-            .where((SenderDomain.id == domain_id) & live_domains(None))
+            .where((SenderDomain.id == domain_id) & live_domains(self.tenant))
             .first()
         )
         if row is None:
@@ -113,7 +116,7 @@ class OperatorActions:
         """A live domain of any tenant by DomainID or by name (any form); ``owner`` (a user
         name) narrows a name several tenants hold, which is ``AmbiguousDomain`` otherwise."""
         text = str(ref).strip()
-        query = SenderDomain.select(SenderDomain, User).join(User).where(live_domains(None))
+        query = SenderDomain.select(SenderDomain, User).join(User).where(live_domains(self.tenant))
         if text.isascii() and text.isdigit():
             query = query.where(SenderDomain.id == int(text))
         else:
@@ -148,9 +151,13 @@ class OperatorActions:
         return self._set_status(domain_id, STATUS_DISABLED, history.PAUSE, reason)
 
     def resume(self, domain_id: int, reason: str | None = None) -> DomainView:
-        """Status Enabled, as the owner's update ``status=Enabled`` (unverified: code 10;
-        suspended: code 9)."""
-        return self._set_status(domain_id, STATUS_ENABLED, history.RESUME, reason)
+        """Resume a paused domain as its owner's resume does (core/status.py): Enabled when
+        every record is verified, else Approval Pending; code 9 for a domain not paused."""
+        reason = parse_reason(reason, required=False)
+        row, user = self._live(domain_id)
+        view = self.service.resume_domain(user, domain_id)
+        self._record(domain_id, history.RESUME, reason, {"StatusBefore": row.status, "Status": view.status})
+        return view
 
     def _set_status(self, domain_id: int, status: str, action: str, reason: str | None) -> DomainView:
         reason = parse_reason(reason, required=False)
@@ -206,7 +213,7 @@ class OperatorActions:
 
         def work() -> tuple[SenderDomain, str]:
             with write_transaction():  # the change and its record together, or neither
-                row = for_update(SenderDomain.select().where((SenderDomain.id == domain_id) & live_domains(None))).first()
+                row = for_update(SenderDomain.select().where((SenderDomain.id == domain_id) & live_domains(self.tenant))).first()
                 if row is None:
                     raise not_found()
                 status = rule(row.status)
@@ -243,7 +250,7 @@ class OperatorActions:
         recorded in its history."""
 
         def tenants() -> list[User]:
-            pending = SenderDomain.select(SenderDomain.user).where(live_domains(None) & (SenderDomain.status == STATUS_PENDING))
+            pending = SenderDomain.select(SenderDomain.user).where(live_domains(self.tenant) & (SenderDomain.status == STATUS_PENDING))
             return list(User.select().where(User.id.in_(pending)).order_by(User.id))
 
         for user in await off_loop(tenants):

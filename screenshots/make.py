@@ -5,7 +5,8 @@
 A temp SQLite database gets ``core.demo.build_demo`` at a frozen clock, a loopback DNS
 server serves the demo zones (nothing leaves the machine), and the app is built with
 ``tui.app.make_app`` as the CLI builds it. Shots: the domain list, a domain's detail, the
-create modal, and "verify all pending" in progress.
+create modal, "verify all pending" in progress, and the operator's view of every tenant's
+domains (two more tenants added last) with two rows marked.
 """
 
 from __future__ import annotations
@@ -127,6 +128,25 @@ async def shoot(ctx, clock, result) -> None:
             await settle(pilot)
     finally:
         ctx.service.verify_pending = real
+
+    # 5. The operator's view: two more tenants, every tenant's domains, two rows marked.
+    from core import users
+
+    added = []
+    for tenant, names in (("acme", ("mail.acme.example", "news.acme.example")), ("globex", ("globex.example", "shop.example"))):
+        owner, _key = users.create_user(tenant, clock)
+        added += [ctx.service.create_domain(owner, {"SenderDomain": name}).id for name in names]
+    await asyncio.gather(*(ctx.service.detect_dns_host(users.find_user("acme"), d) for d in added[:2]))
+    app = make_app(ctx, None, clock=clock, theme=THEME, cursor_blink=False, database_label=DATABASE_LABEL, actor="anna")
+    async with app.run_test(size=LARGE) as pilot:
+        await settle(pilot)
+        await settle(pilot)
+        await pilot.press("slash", *"status:pend", "enter")  # every tenant's pending domains
+        for domain_id in (added[0], added[3]):
+            app.screen.table.move_to(domain_id)
+            await pilot.press("space")
+        await settle(pilot)
+        save(app, "operator", "senderdeck — every tenant's domains")
 
 
 def main() -> int:

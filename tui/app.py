@@ -1,8 +1,9 @@
 """The Textual app: small on purpose. Screens do the work; this wires in the services.
 
-``make_app`` is the one factory the CLI and the tests share: the engine context, the acting
-user and the clock are handed in, never looked up from globals. Screens reach them as
-``app.ctx``, ``app.service``, ``app.user`` and ``app.clock``.
+``make_app`` is the one factory the CLI and the tests share: the engine context, the tenant
+shown (None: every tenant's domains, the operator's view) and the clock are handed in, never
+looked up from globals. Screens reach them as ``app.ctx``, ``app.acting`` (whose domains,
+and every change as the operator: tui/acting.py) and ``app.clock``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tui.modals.copy_text import CopyTextModal
 from tui.palette import SenderdeckCommands
 from tui.screens.domain_list import DomainListScreen
 from tui.screens.help import HelpScreen
+from tui.acting import Acting
 from tui.text import clean
 from tui.ui_state import UiState
 from tui.widgets.context_bar import Place, place, terminal_title
@@ -56,8 +58,10 @@ class SenderdeckApp(App[int]):
         watch: bool = False,
         database_label: str | None = None,
         state_path: Path | None = None,
+        actor: str | None = None,
     ) -> None:
-        """``database_label``: the database as the header shows it (None: from the settings;
+        """``actor``: the operator's name in the domains' history (None: the OS user).
+        ``database_label``: the database as the header shows it (None: from the settings;
         the screenshots and snapshot tests fix it, their databases live in temp paths).
         ``state_path``: where the theme and the sort are remembered (None: nowhere)."""
         super().__init__()
@@ -71,10 +75,10 @@ class SenderdeckApp(App[int]):
         self.ui_state = UiState.load(state_path)
         remembered = self.ui_state.theme if self.ui_state.theme in self.available_themes else None
         self.theme = theme or remembered or DEFAULT_THEME
+        self.acting = Acting(ctx.service, user, actor)
         self.sub_title = clean(getattr(user, "name", ""))
-        # The list shows one user's domains; the operator view will set this to show every
-        # tenant's (the header and the terminal title then say "all tenants").
-        self.all_tenants = False
+        # user None: every tenant's domains (the header and the terminal title say "all tenants").
+        self.all_tenants = user is None
         self.database_label = database_label
         self.terminal_title = ""
         self._clipboard_blocked: str | None | object = NOT_CHECKED  # looked up on the first copy
@@ -207,6 +211,7 @@ def make_app(
     watch: bool = False,
     database_label: str | None = None,
     state_path: Path | None = None,
+    actor: str | None = None,
 ) -> SenderdeckApp:
     """Build the app from injected services (the CLI and the tests both call this)."""
     return SenderdeckApp(
@@ -218,6 +223,7 @@ def make_app(
         watch=watch,
         database_label=database_label,
         state_path=state_path,
+        actor=actor,
     )
 
 

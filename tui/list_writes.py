@@ -52,8 +52,8 @@ class ListWrites:
         app = screen.app
         with app.ctx.database.connection_context():
             try:
-                view, _ = app.service.update_domain(app.user, domain_id, {"status": status})
-                view = app.service.get_domain(app.user, domain_id)
+                app.acting.pause(domain_id) if status == "Disabled" else app.acting.resume(domain_id)
+                view = app.acting.get_domain(domain_id)
             except ApiError as exc:
                 app.call_from_thread(app.notify, clean(exc.message), title="Not changed", severity="error", markup=False)
                 return
@@ -66,7 +66,7 @@ class ListWrites:
         app = screen.app
         with app.ctx.database.connection_context():
             try:
-                app.service.delete_domain(app.user, domain_id)
+                app.acting.delete(domain_id)
             except ApiError as exc:
                 app.call_from_thread(app.notify, clean(exc.message), title="Not deleted", severity="error", markup=False)
                 if exc.code != 2:

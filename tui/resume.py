@@ -71,7 +71,7 @@ class Resume:
 
         def resume() -> DomainView:
             with app.ctx.database.connection_context():
-                return app.service.resume_domain(app.user, domain_id)
+                return app.acting.resume(domain_id)
 
         try:
             view = await asyncio.to_thread(resume)
@@ -86,7 +86,7 @@ class Resume:
         app.notify(clean(f"{name} is Approval Pending again; checking its DNS records now…"), title="Resumed", markup=False)
         self.after(domain_id)
         try:
-            outcome = await app.service.verify_domain(app.user, domain_id)
+            outcome = await app.acting.verify(domain_id)
         except ApiError as exc:
             app.notify(clean(exc.message), title=f"Verify {name}", severity="error", markup=False)
         else:

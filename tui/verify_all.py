@@ -45,7 +45,7 @@ class VerifyAll:
         app, table = screen.app, screen.table
         seen: dict[int, Any] = {}  # domain id -> its latest outcome (a batch may repeat one)
         try:
-            async for bulk in app.service.verify_all_pending(app.user):
+            async for bulk in app.acting.verify_all_pending():
                 for outcome in bulk.domains:
                     seen[outcome.domain_id] = outcome
                 done, verified = len(seen), sum(1 for d in seen.values() if d.is_verified)

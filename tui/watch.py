@@ -171,9 +171,9 @@ class Watch:
         screen.watcher_changed()
         try:
             checked: dict[int, None] = {}  # the domains checked, in order, once each
-            async for bulk in app.service.verify_all_pending(app.user):
+            async for bulk in app.acting.verify_all_pending():
                 checked.update(dict.fromkeys(d.domain_id for d in bulk.domains))
-            views = await _in_thread(app.ctx.database, app.service.domain_rows, app.user, list(checked)) if checked else []
+            views = await _in_thread(app.ctx.database, app.acting.domain_rows, list(checked)) if checked else []
         except ApiError as exc:
             app.notify(clean(exc.message), title="Watch", severity="error", markup=False)
             return False

@@ -116,7 +116,8 @@ def seed_fleet(path: Path, *, tenants: int = 1000, domains: int = 100_000, days:
 
     con.executemany(
         "INSERT INTO sender_domain (id, user_id, domain, status, verification_meta, policy_meta, options, created_at,"
-        " last_verified_at, dkim_selector, dkim_public_key, dkim_private_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " last_verified_at, dkim_selector, dkim_public_key, dkim_private_key, drift_streak)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
         domain_rows(),
     )
     con.commit()

@@ -172,9 +172,9 @@ async def test_verify_all_skips_suspended_domains(ctx, ops, alice, bob, dns_serv
 
 async def test_actions_run_as_the_owner_under_the_service_rules_and_are_recorded(ctx, ops, alice, bob, dns_server):
     domain_id, records = create(ctx, bob, "example.com")
-    with pytest.raises(ApiError) as unverified:
+    with pytest.raises(ApiError) as not_paused:
         ops.resume(domain_id)
-    assert unverified.value.code == errors.NOT_VERIFIED and status(domain_id) == STATUS_PENDING
+    assert not_paused.value.code == errors.INVALID_STATUS and status(domain_id) == STATUS_PENDING
     publish(dns_server, "example.com", records)
     outcome = await ops.verify(domain_id, "customer says DNS is fixed")
     assert outcome.is_verified and outcome.status == STATUS_ENABLED
@@ -238,3 +238,18 @@ def test_the_actor_is_one_line_and_defaults_to_the_os_user(ctx):
         with pytest.raises(ApiError):
             OperatorActions(ctx.service, bad)
     assert parse_reason("  ok ", required=False) == "ok" and parse_reason(None, required=False) is None
+
+
+async def test_an_operator_narrowed_to_one_tenant_acts_on_that_tenants_domains_only(ctx, alice, bob, dns_server):
+    mine, records = create(ctx, alice, "mine.example")
+    theirs, _ = create(ctx, bob, "theirs.example")
+    ops = OperatorActions(ctx.service, "ops-anna", tenant=alice)
+    publish(dns_server, "mine.example", records)
+    assert (await ops.verify(mine)).status == STATUS_ENABLED
+    for act in (lambda: ops.pause(theirs), lambda: ops.suspend(theirs, "abuse"), lambda: ops.find("theirs.example")):
+        with pytest.raises(ApiError) as refused:
+            act()
+        assert refused.value.code == errors.NOT_FOUND
+    assert status(theirs) == STATUS_PENDING and ops.history(theirs) == []
+    assert [bulk.domains for bulk in [b async for b in ops.verify_all_pending()]] == []  # bob's pending one is not alice's
+    assert status(theirs) == STATUS_PENDING

@@ -69,10 +69,14 @@ def test_sort_keys_put_missing_values_apart():
 
 def test_narrow_terminals_drop_the_least_important_columns_first():
     wide = [c.key for c, _ in layout(120)]
-    assert wide == list(COLUMN_KEYS)
+    assert wide == [k for k in COLUMN_KEYS if k != "owner"]  # the Owner column: only in every tenant's list
+    assert [c.key for c, _ in layout(120, owners=True)] == [k for k in COLUMN_KEYS if k != "host"]  # the owner before the host
+    assert [c.key for c, _ in layout(140, owners=True)] == list(COLUMN_KEYS)
     # 80 columns: full labels, and room for most names in full, leave out the DNS host, the
     # change and the delivery rate (the bounce rate stays).
-    assert [c.key for c, _ in layout(80)] == [k for k in COLUMN_KEYS if k not in ("host", "delta", "delivery")]
+    assert [c.key for c, _ in layout(80)] == [k for k in COLUMN_KEYS if k not in ("host", "delta", "delivery", "owner")]
+    # every tenant's list at 80 columns keeps the owner, and drops the bounce rate for it
+    assert [c.key for c, _ in layout(80, owners=True)] == [k for k in COLUMN_KEYS if k not in ("host", "delta", "delivery", "bounce")]
     assert dict((c.key, w) for c, w in layout(80))["domain"] >= 26
     assert "bounce" not in [c.key for c, _ in layout(60)]
     for width in (60, 80, 120, 200):

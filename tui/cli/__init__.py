@@ -12,7 +12,7 @@ import argparse
 from typing import Sequence
 
 from tui.cli import api_cmd, config_cmd, demo_cmd, domain_cmd, domains_cmd, import_cmd, records_cmd, serve_cmd, sweep_cmd, user_cmd
-from tui.cli.common import fail, handle_errors, open_context, resolve_user
+from tui.cli.common import fail, handle_errors, open_context, resolve_viewer
 from tui.cli.launch import run_tui
 
 SUBCOMMANDS = [api_cmd, user_cmd, config_cmd, import_cmd, demo_cmd, records_cmd, serve_cmd, sweep_cmd, domains_cmd, domain_cmd]
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--cache-url", metavar="URL", help="redis://host:port/db for cache and rate limits")
     parser.add_argument("--api-key", metavar="KEY", help="act as this key's user (or SENDERDECK_API_KEY)")
-    parser.add_argument("--user", metavar="NAME", help="act as this user (local administration; or SENDERDECK_USER)")
+    parser.add_argument("--user", metavar="NAME", help="act as this user (or SENDERDECK_USER); the terminal UI then shows only this tenant's domains (default with several users: every tenant's)")
     parser.add_argument("--demo", action="store_true", default=None, help="demo mode: no outbound mail")
     parser.add_argument(
         "--debug", action="store_true", help="on an unexpected error, print its traceback too (it always goes to the log)"
@@ -59,8 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             ctx = open_context(args)
             try:
-                user = resolve_user(ctx, args, create_if_empty=True)
-                return run_tui(ctx, user, watch=args.watch)
+                return run_tui(ctx, resolve_viewer(ctx, args), watch=args.watch)
             finally:
                 ctx.close()
         return args.handler(args)

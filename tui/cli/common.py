@@ -70,6 +70,18 @@ def resolve_user(ctx: Context, args, *, create_if_empty: bool = False) -> User:
     raise SettingsError(f"{count} users: choose one with --api-key, --user NAME or SENDERDECK_API_KEY")
 
 
+def resolve_viewer(ctx: Context, args) -> User | None:
+    """Whose domains the terminal UI opens on: the user named by --api-key / --user (or
+    their environment variables), the only user (created as "admin" on an empty database),
+    or None — every tenant's, on a database with several users (local access to the
+    database is operator access)."""
+    if args.api_key or os.environ.get("SENDERDECK_API_KEY") or args.user or os.environ.get("SENDERDECK_USER"):
+        return resolve_user(ctx, args)
+    if User.select().count() > 1:
+        return None
+    return resolve_user(ctx, args, create_if_empty=True)
+
+
 def dump_json(value: Any) -> str:
     """JSON for a terminal: Unicode kept readable, but C1 controls and bidi overrides escaped."""
     text = json.dumps(value, ensure_ascii=False, indent=2)

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
+from core import errors
 from core.errors import ApiError
 from core.validation import normalize_domain, to_unicode, validate_option_label
 from core.views import DomainView
@@ -72,6 +73,11 @@ class DomainFormModal(ModalScreen[DomainView | None]):
     # ---- layout ------------------------------------------------------------------------
 
     @property
+    def _asks_owner(self) -> bool:
+        """A new domain in the every-tenant view names its owner."""
+        return self.view is None and getattr(getattr(self.app, "acting", None), "all_tenants", False)
+
+    @property
     def _defaults(self) -> tuple[str, str]:
         settings = getattr(getattr(self.app, "service", None), "settings", None)
         return (getattr(settings, "mfrom_subdomain", "sl"), getattr(settings, "track_prefix", "track"))
@@ -92,6 +98,12 @@ class DomainFormModal(ModalScreen[DomainView | None]):
                     disabled=self.view is not None,
                 )
             yield Static("", id="domain-msg", classes="msg")
+            if self._asks_owner:
+                # Every tenant's list: the new domain is created for the tenant named here.
+                with Horizontal(classes="field"):
+                    yield Label("Owner", classes="label")
+                    yield Input(placeholder="the tenant's user name", id="owner", compact=True)
+                yield Static("", id="owner-msg", classes="msg")
             with Horizontal(classes="field"):
                 yield Label("Subdomain", classes="label")
                 yield Input(
@@ -132,6 +144,9 @@ class DomainFormModal(ModalScreen[DomainView | None]):
     def _validate(self, field: str, value: str) -> str | None:
         """The message for ``field`` holding ``value``, or None when it is fine."""
         try:
+            if field == "owner":
+                # Whether that user exists is asked on saving (a database read, in the worker).
+                return None if value.strip() else "Whose domain is it? Type the tenant's user name"
             if field == "domain":
                 if self.view is not None:
                     return None
@@ -214,8 +229,9 @@ class DomainFormModal(ModalScreen[DomainView | None]):
     def action_save(self) -> None:
         if self.saving:
             return
-        for field in ("domain", "CustomSubdomain", "CustomTrackPrefix"):
-            self._show(field, self.query_one(f"#{field}", Input).value)
+        for field in ("domain", "owner", "CustomSubdomain", "CustomTrackPrefix"):
+            if field != "owner" or self._asks_owner:
+                self._show(field, self.query_one(f"#{field}", Input).value)
         if self._errors:
             first = next(iter(self._errors))
             self.set_focus(self.query_one(f"#{first}", Input))
@@ -226,16 +242,20 @@ class DomainFormModal(ModalScreen[DomainView | None]):
             return
         self.saving = True
         self.form_error.update("Saving…")
-        self._save(params)
+        owner = self.query_one("#owner", Input).value.strip() if self._asks_owner else None
+        self._save(params, owner)
 
     @work(thread=True, exclusive=True, group="domain-form", exit_on_error=False)
-    def _save(self, params: dict) -> None:
-        service, user = self.app.service, self.app.user
+    def _save(self, params: dict, owner_name: str | None) -> None:
+        acting = self.app.acting
         try:
             if self.view is None:
-                view, regenerated = service.create_domain(user, params), False
+                owner = acting.find_user(owner_name) if owner_name else None
+                if owner_name and owner is None:
+                    raise ApiError(errors.NOT_FOUND, f"No user named {owner_name!r} (senderdeck user list)", 404)
+                view, regenerated = acting.create(params, owner), False
             else:
-                view, regenerated = service.update_domain(user, self.view.id, params)
+                view, regenerated = acting.edit(self.view.id, params)
         except ApiError as exc:
             self.post_message(self.Failed(exc))
             return

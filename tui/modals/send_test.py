@@ -116,7 +116,7 @@ class SendTestModal(ModalScreen[Any]):
     @work(exclusive=True, group="send-test", exit_on_error=False)
     async def _send(self, to: str, subject: str | None) -> None:
         try:
-            outcome = await self.app.service.send_test(self.app.user, self.view.id, to, subject)
+            outcome = await self.app.acting.send_test(self.view.id, to, subject)
         except ApiError as exc:
             self.post_message(self.Failed(exc.message))
             return

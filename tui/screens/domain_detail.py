@@ -1,6 +1,6 @@
 """One sender domain: status, reputation, DNS records with their check state, stats, actions.
 
-``DomainDetailScreen(domain_id)`` reads ``app.service``, ``app.user`` and ``app.clock``.
+``DomainDetailScreen(domain_id)`` reads ``app.acting`` (tui/acting.py) and ``app.clock``.
 Database reads and writes run in thread workers, DNS and SMTP in async workers; results
 come back as small messages and a result for an older load than the newest is dropped.
 """
@@ -23,13 +23,15 @@ from textual.widgets import Button, DataTable, Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
-from core.models import STATUS_DISABLED
+from core.history import DomainEvent
+from core.models import STATUS_DISABLED, STATUS_SUSPENDED
 from core.status import can_pause, can_resume
 from core.records import zone_snippet
 from core.validation import to_unicode
 from core.views import DomainView
 from tui.text import clean
 from tui.resume import Resume
+from tui.suspension import Suspension
 from tui.verify_report import verify_message
 from tui.modals.confirm import ConfirmModal
 from tui.modals.domain_form import DomainFormModal
@@ -37,6 +39,7 @@ from tui.modals.export_zone import ExportZoneModal
 from tui.modals.send_test import SendTestModal
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.domain_head import DomainHead
+from tui.widgets.domain_history import DomainHistory
 from tui.widgets.domain_stats import DomainStats
 from tui.widgets.drift_note import DriftNote
 from tui.widgets.record_detail import RecordDetail
@@ -68,15 +71,19 @@ class DomainDetailScreen(Screen):
         Binding("c", "copy_value", "Copy value", tooltip="Copy the highlighted record's value", id="detail.copy"),
         Binding("C", "copy_name", "Copy name", tooltip="Copy the highlighted record's name (as your DNS host wants it)", id="detail.copy_name"),
         Binding("x", "export", "Export", tooltip="Export the records as a zone file (asks where)", id="detail.export"),
+        Binding("u", "suspend", "Suspend", show=False, tooltip="Suspend (the operator's alone; asks for the reason)", id="detail.suspend"),
+        Binding("u", "unsuspend", "Unsuspend", show=False, tooltip="Lift the suspension: back to Approval Pending", id="detail.unsuspend"),
         Binding("s", "toggle_tab", "Stats", tooltip="Switch between the records and the 30-day stats", id="detail.tab"),
+        Binding("h", "history_tab", "History", show=False, tooltip="Who did what to this domain, and why", id="detail.history"),
         Binding("r", "refresh", "Refresh", show=False, tooltip="Read the domain again", id="detail.refresh"),
     ]
-    ACTION_BUTTONS = (("verify", "v", "Verify"), ("send_test", "t", "Send test"), ("edit", "e", "Edit"), ("toggle_pause", "p", "Pause"), ("delete", "d", "Delete"))
+    ACTION_BUTTONS = (("verify", "v", "Verify"), ("send_test", "t", "Send test"), ("edit", "e", "Edit"), ("toggle_pause", "p", "Pause"), ("toggle_suspend", "u", "Suspend"), ("delete", "d", "Delete"))
 
     head = getters.query_one(DomainHead)
     record_table = getters.query_one(RecordTable)
     record_detail = getters.query_one(RecordDetail)
     domain_stats = getters.query_one(DomainStats)
+    history_table = getters.query_one(DomainHistory)
 
     verifying: reactive[bool] = reactive(False, bindings=True)
     busy: reactive[bool] = reactive(False, bindings=True)
@@ -90,6 +97,8 @@ class DomainDetailScreen(Screen):
         generation: int
         view: DomainView
         stats: dict = field(default_factory=dict)
+        history: list[DomainEvent] = field(default_factory=list)
+        suspension_reason: str | None = None
 
     @dataclass
     class LoadFailed(Message):
@@ -131,6 +140,8 @@ class DomainDetailScreen(Screen):
         self._generation = 0
         self._loaded_generation = -1
         self.resumer = Resume(self, lambda domain_id: self.load())
+        self.suspension = Suspension(self, lambda domain_id: self.load())
+        self.suspension_reason: str | None = None
 
     # ---- layout ------------------------------------------------------------------------
 
@@ -145,6 +156,8 @@ class DomainDetailScreen(Screen):
                     yield RecordDetail(id="record-detail")
             with TabPane("Stats (30 days)", id="stats-tab"):
                 yield DomainStats()
+            with TabPane("History", id="history-tab"):
+                yield DomainHistory(id="history")
         with Horizontal(id="actions"):
             for action, key, label in self.ACTION_BUTTONS:
                 variant = {"verify": "primary", "delete": "error"}.get(action, "default")
@@ -167,14 +180,16 @@ class DomainDetailScreen(Screen):
 
     @work(thread=True, group="detail-load", exit_on_error=False)
     def _load(self, generation: int) -> None:
-        service, user = self.app.service, self.app.user
+        acting = self.app.acting
         try:
-            view = service.get_domain(user, self.domain_id)
-            stats = service.domain_stats(user, self.domain_id, STATS_DAYS)
+            view = acting.get_domain(self.domain_id)
+            stats = acting.domain_stats(self.domain_id, STATS_DAYS)
+            events = acting.history(self.domain_id)
+            reason = acting.suspension_reason(self.domain_id) if view.status == STATUS_SUSPENDED else None
         except ApiError as exc:
             self.post_message(self.LoadFailed(generation, exc))
             return
-        self.post_message(self.Loaded(generation, view, stats))
+        self.post_message(self.Loaded(generation, view, stats, events, reason))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -182,6 +197,8 @@ class DomainDetailScreen(Screen):
             return  # an older load answered after a newer one
         self._loaded_generation = message.generation
         self.stats = message.stats
+        self.suspension_reason = message.suspension_reason
+        self.history_table.show(message.history)
         self.view = message.view
 
     @on(LoadFailed)
@@ -196,7 +213,7 @@ class DomainDetailScreen(Screen):
     @work(exclusive=True, group="detail-dnshost", exit_on_error=False)
     async def detect_host(self) -> None:
         try:
-            found = await self.app.service.detect_dns_host(self.app.user, self.domain_id)
+            found = await self.app.acting.detect_dns_host(self.domain_id)
         except (ApiError, NotImplementedError):
             return  # "DNS via" is a nice-to-have: say nothing rather than something wrong
         self.post_message(self.DnsHostFound(self.domain_id, found.dns_host, list(found.nameservers or []), getattr(found, "zone", None)))
@@ -225,6 +242,7 @@ class DomainDetailScreen(Screen):
         self._render_record_detail()
         self._render_stats()
         self.query_one("#toggle_pause", Button).label = button_label("p", "Resume" if view.status == STATUS_DISABLED else "Pause")
+        self.query_one("#toggle_suspend", Button).label = button_label("u", "Unsuspend" if view.status == STATUS_SUSPENDED else "Suspend")
         self._sync_buttons()
 
     def on_screen_resume(self) -> None:
@@ -255,7 +273,9 @@ class DomainDetailScreen(Screen):
         self.head.show(
             self.view, now=self.app.clock.now(), verifying=self.verifying, dns_host=self.dns_host,
             nameservers=self.nameservers, zone=self.zone,
+            owner=self.view.owner if self.app.all_tenants else None,
         )
+        self.head.show_suspension(self.view.status == STATUS_SUSPENDED, self.suspension_reason)
 
     def _refresh_ago(self) -> None:
         """Redraw the head, so "Checked X ago" follows ``app.clock`` (no database read)."""
@@ -276,14 +296,21 @@ class DomainDetailScreen(Screen):
     # ---- actions -----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        needs_view = {"verify", "send_test", "edit", "toggle_pause", "pause", "resume", "delete", "copy_value", "copy_name", "export"}
+        needs_view = {
+            "verify", "send_test", "edit", "toggle_pause", "pause", "resume", "delete", "copy_value", "copy_name", "export",
+            "toggle_suspend", "suspend", "unsuspend",
+        }
         if action in needs_view and self.view is None:
             return None if self.is_mounted else True
         if action == "verify" and self.verifying:
             return None
-        if action in ("toggle_pause", "pause", "resume", "delete", "edit") and self.busy:
+        if action in ("toggle_pause", "pause", "resume", "delete", "edit", "toggle_suspend", "suspend", "unsuspend") and self.busy:
             return None
         status = self.view.status if self.view is not None else None
+        if action == "suspend":
+            return status != STATUS_SUSPENDED
+        if action == "unsuspend":
+            return status == STATUS_SUSPENDED
         if action == "pause":
             # One key, two bindings: Pause unless the domain is paused, then Resume.
             return True if can_pause(status) else (False if can_resume(status) else None)
@@ -330,7 +357,7 @@ class DomainDetailScreen(Screen):
     @work(exclusive=True, group="detail-verify", exit_on_error=False)
     async def _verify(self) -> None:
         try:
-            outcome = await self.app.service.verify_domain(self.app.user, self.domain_id)
+            outcome = await self.app.acting.verify(self.domain_id)
         except ApiError as exc:
             self.post_message(self.ActionFailed("Verify failed", exc.message))
             return
@@ -364,6 +391,18 @@ class DomainDetailScreen(Screen):
 
         return self.app.push_screen(DomainFormModal(self.view), edited)
 
+    def action_history_tab(self) -> None:
+        self.query_one(TabbedContent).active = "history-tab"
+        self.set_focus(self.history_table)
+
+    def action_toggle_suspend(self):
+        """The Suspend/Unsuspend button: asks for the reason (tui/suspension.py)."""
+        if self.view is None or self.busy:
+            return None
+        return self.suspension.start(self.view)
+
+    action_suspend = action_unsuspend = action_toggle_suspend
+
     def action_toggle_pause(self):
         """The Pause/Resume button: whichever the domain's status allows."""
         if self.view is not None and can_resume(self.view.status):
@@ -385,7 +424,7 @@ class DomainDetailScreen(Screen):
     @work(thread=True, exclusive=True, group="detail-write", exit_on_error=False)
     def _pause(self) -> None:
         try:
-            view, _ = self.app.service.update_domain(self.app.user, self.domain_id, {"status": STATUS_DISABLED})
+            view = self.app.acting.pause(self.domain_id)
         except ApiError as exc:
             self.post_message(self.ActionFailed("Cannot pause", exc.message))
             return
@@ -414,7 +453,7 @@ class DomainDetailScreen(Screen):
     @work(thread=True, exclusive=True, group="detail-write", exit_on_error=False)
     def _delete(self) -> None:
         try:
-            self.app.service.delete_domain(self.app.user, self.domain_id)
+            self.app.acting.delete(self.domain_id)
         except ApiError as exc:
             self.post_message(self.ActionFailed("Cannot delete", exc.message))
             return

@@ -8,7 +8,11 @@ result that belongs to an older load is dropped.
 Around the table: the summary (SummaryBar), the filter line (FilterBar) and the activity
 line (ActivityBar). The table looks up the DNS hosts of the rows on screen itself
 (tui/widgets/domain_hosts.py). Jobs that run workers on this screen: watch mode
-(tui/watch.py), verify all (tui/verify_all.py), pause/resume/delete (tui/list_writes.py).
+(tui/watch.py), verify all (tui/verify_all.py), pause/resume/delete (tui/list_writes.py),
+suspension (tui/suspension.py) and one action on the marked rows (tui/marked.py).
+
+The rows are one tenant's or, in the operator's view (``app.all_tenants``), every tenant's,
+with an Owner column; every action acts as the domain's owner (tui/acting.py).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from core.status import can_pause, can_resume
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.views import DomainView
 from tui.list_writes import ListWrites
+from tui.marked import MarkedActions
+from tui.suspension import Suspension
 from tui.resume import Resume
 from tui.modals.domain_form import DomainFormModal
 from tui.screens.domain_detail import DomainDetailScreen
@@ -66,13 +72,17 @@ class DomainListScreen(Screen):
         Binding("p", "pause", "Pause", tooltip="Pause: Disabled, sends use the group default", id="list.pause"),
         Binding("p", "resume", "Resume", tooltip="Resume a paused domain (offers to verify it first)", id="list.resume"),
         Binding("d,delete", "delete", "Delete", tooltip="Delete the domain (asks first)", id="list.delete"),
+        Binding("u", "suspend", "Suspend", show=False, tooltip="Suspend (the operator's alone; asks for the reason)", id="list.suspend"),
+        Binding("u", "unsuspend", "Unsuspend", show=False, tooltip="Lift a suspension: back to Approval Pending", id="list.unsuspend"),
+        Binding("space", "mark", "Mark", show=False, tooltip="Mark the domain (v, p, u then act on every marked one)", id="list.mark"),
+        Binding("asterisk", "mark_shown", "Mark shown", show=False, tooltip="Mark every domain the filter shows", id="list.mark_shown"),
         Binding("slash", "filter", "Filter", show=False, tooltip="Filter as you type; status: bucket: user: for one field", id="list.filter"),  # the placeholder says so
         Binding("f", "cycle_status", "Status filter", show=False, tooltip="Status filter: all, Enabled, Pending, Disabled, Suspended", id="list.status"),
         Binding("s", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column (or click a header)", id="list.sort"),
         Binding("S", "reverse_sort", "Reverse", show=False, tooltip="Reverse the sort order", id="list.reverse"),
         Binding("r", "refresh", "Refresh", show=False, tooltip="Reload domains, figures and DNS hosts", id="list.refresh"),
         Binding("w", "watch", "Watch", tooltip="Watch: re-verify pending domains every 1 to 15 min", id="list.watch"),
-        Binding("escape", "clear", "Clear filters / back to the list", show=False, id="list.clear"),
+        Binding("escape", "clear", "Clear marks, then filters / back to the list", show=False, id="list.clear"),
         # Priority: ahead of the Input's own enter, so the focus is on the table before the next key.
         Binding("enter", "leave_filter", "Done filtering", show=False, priority=True, tooltip="In the filter: keep it, back to the rows", id="list.leave_filter"),
     ]
@@ -116,6 +126,8 @@ class DomainListScreen(Screen):
         self.bulk_verify = VerifyAll(self)
         self.writes = ListWrites(self)
         self.resumer = Resume(self, self.refresh_domain)
+        self.suspension = Suspension(self, self.refresh_domain)
+        self.on_marked = MarkedActions(self, self.refresh_domains)
         self._status_index = 0
         self._gone: set[int] = set()  # deleted (here or elsewhere) since the last full load
 
@@ -131,9 +143,10 @@ class DomainListScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p: in help
 
     def on_mount(self) -> None:
-        user = self.app.user
+        user = self.app.acting.user
         if user is not None:  # one tenant's list: every row is this user's (user: in the filter)
             self.table.store.owner_names = {user.id: user.name}
+        self.table.show_owners = self.app.all_tenants
         remembered = getattr(self.app, "ui_state", None)
         if remembered is not None and remembered.sort_key in COLUMN_KEYS:
             self.table.store.sort_by(remembered.sort_key, remembered.sort_reverse)  # before the rows come
@@ -162,8 +175,8 @@ class DomainListScreen(Screen):
     def _load_rows(self, generation: int) -> None:
         app = self.app
         with app.ctx.database.connection_context():
-            self.post_message(self.RowsLoaded(generation, app.service.domain_rows(app.user)))
-            figures = app.service.domain_figures(app.user)
+            self.post_message(self.RowsLoaded(generation, app.acting.domain_rows()))
+            figures = app.acting.domain_figures()
         self.post_message(self.FiguresLoaded(generation, figures))
 
     def on_domain_list_screen_rows_loaded(self, message: RowsLoaded) -> None:
@@ -208,12 +221,24 @@ class DomainListScreen(Screen):
         app = self.app
         with app.ctx.database.connection_context():
             try:
-                view = app.service.get_domain(app.user, domain_id)
+                view = app.acting.get_domain(domain_id)
             except ApiError as exc:
                 if exc.code != 2:
                     raise
                 view = None
         self.post_message(self.DomainRefreshed(view, domain_id))
+
+    def refresh_domains(self, domain_ids: list[int]) -> None:
+        """Re-read several domains (after an action on the marked ones)."""
+        self._refresh_many(domain_ids)
+
+    @work(thread=True, group="list-refresh-one", exit_on_error=False)
+    def _refresh_many(self, domain_ids: list[int]) -> None:
+        app = self.app
+        with app.ctx.database.connection_context():
+            views = {view.id: view for view in app.acting.domain_rows(domain_ids)}
+        for domain_id in domain_ids:
+            self.post_message(self.DomainRefreshed(views.get(domain_id), domain_id))
 
     def on_domain_list_screen_domain_refreshed(self, message: DomainRefreshed) -> None:
         if message.view is None:
@@ -262,7 +287,7 @@ class DomainListScreen(Screen):
 
     def _update_view_info(self) -> None:
         table = self.table
-        self.filter_bar.show_counts(table.row_count, table.total_count, table.status_filter)
+        self.filter_bar.show_counts(table.row_count, table.total_count, table.status_filter, len(table.marked))
 
     def update_activity(self) -> None:
         if self.bulk_running:
@@ -297,9 +322,19 @@ class DomainListScreen(Screen):
             self._sync_filter()
         row = self.table.highlighted if self.is_mounted else None
         status = row.view.status if row else None
-        if action in ("open", "verify", "delete", "pause", "resume"):
+        if action in ("open", "verify", "delete", "pause", "resume", "suspend", "unsuspend", "mark"):
             if row is None or not self.rows_loaded:
                 return None
+        if self.table.marked and action in ("verify", "pause", "suspend"):
+            return True  # on the marked rows (tui/marked.py)
+        if self.table.marked and action in ("resume", "unsuspend"):
+            return False  # p and x: one binding shown for the marked rows
+        if action == "mark_shown":
+            return True if self.rows_loaded and self.table.row_count else None
+        if action == "suspend":
+            return True if status != STATUS_SUSPENDED else False
+        if action == "unsuspend":
+            return True if status == STATUS_SUSPENDED else False
         if action == "verify":
             return None if (row.id in self.verifying or self.bulk_running) else True
         if action == "verify_all":
@@ -363,7 +398,7 @@ class DomainListScreen(Screen):
     def _selected(self, message: DomainTable.Selected) -> None:
         self.open_domain(message.domain_id)
 
-    ROW_ACTIONS = ("open", "verify", "delete", "pause", "resume")
+    ROW_ACTIONS = ("open", "verify", "delete", "pause", "resume", "suspend", "unsuspend")
 
     @on(DomainTable.Highlighted)
     def _highlighted(self) -> None:
@@ -407,6 +442,11 @@ class DomainListScreen(Screen):
 
     def action_clear(self) -> None:
         table = self.table
+        if table.marked and not self.filter_input.has_focus:
+            table.clear_marks()  # escape: the marks go first, the filters on the next press
+            self._update_view_info()
+            self.refresh_bindings()
+            return
         if self.filter_input.has_focus and self.filter_input.value == "" and table.status_filter is None:
             self.set_focus(table)
             return
@@ -447,7 +487,9 @@ class DomainListScreen(Screen):
 
     # pause, resume, delete (tui/list_writes.py) ---------------------------------------------
 
-    def action_pause(self) -> None:
+    def action_pause(self):
+        if self.table.marked:
+            return self.on_marked.start("p")
         if (row := self.table.highlighted) is not None and can_pause(row.view.status):
             self.writes.pause(row.id)
 
@@ -457,6 +499,37 @@ class DomainListScreen(Screen):
             return self.resumer.start(row.view)
         return None
 
+    # marking rows, and one action on the marked ones (tui/marked.py) ------------------------
+
+    def action_mark(self) -> None:
+        """Mark or unmark the highlighted domain, and move to the next one."""
+        row = self.table.highlighted
+        if row is None:
+            return
+        self.table.toggle_mark(row.id)
+        self.table.action_cursor_down()
+        self._update_view_info()
+        self.refresh_bindings()
+
+    def action_mark_shown(self) -> None:
+        self.table.mark_shown()
+        self._update_view_info()
+        self.refresh_bindings()
+
+    # suspension, the operator's alone (tui/suspension.py) -----------------------------------
+
+    def action_suspend(self):
+        if self.table.marked:
+            return self.on_marked.start("u")
+        if (row := self.table.highlighted) is not None and row.view.status != STATUS_SUSPENDED:
+            return self.suspension.start(row.view)
+        return None
+
+    def action_unsuspend(self):
+        if (row := self.table.highlighted) is not None and row.view.status == STATUS_SUSPENDED:
+            return self.suspension.start(row.view)
+        return None
+
     def action_delete(self):
         if (row := self.table.highlighted) is not None:
             return self.writes.delete(row.id, row.name)  # the question, awaited: y and n go to it
@@ -464,7 +537,9 @@ class DomainListScreen(Screen):
 
     # verify one ----------------------------------------------------------------------------
 
-    def action_verify(self) -> None:
+    def action_verify(self):
+        if self.table.marked:
+            return self.on_marked.start("v")
         row = self.table.highlighted
         if row is None or row.id in self.verifying:
             return
@@ -477,7 +552,7 @@ class DomainListScreen(Screen):
     async def _verify_one(self, domain_id: int, name: str, before: str) -> None:
         app = self.app
         try:
-            outcome = await app.service.verify_domain(app.user, domain_id)
+            outcome = await app.acting.verify(domain_id)
         except ApiError as exc:
             app.notify(clean(exc.message), title=f"Verify {name}", severity="error", markup=False)
             return

@@ -32,7 +32,7 @@ class HostLookup(enum.Enum):
 # "looked up, no answer" (shown "—"), a str is the host's label.
 NOT_LOOKED_UP = HostLookup.NOT_LOOKED_UP
 
-Tone = Literal["good", "ok", "warn", "bad", "muted", "busy"]
+Tone = Literal["good", "ok", "warn", "bad", "muted", "busy", "marked"]
 Cell = tuple[str, "Tone | None"]
 
 STATUS_TEXT = {STATUS_PENDING: "Pending"}
@@ -131,6 +131,7 @@ class CellContext:
     figures_loaded: bool
     busy: Container[int]
     now: dt.datetime
+    marked: Container[int] = frozenset()  # rows marked (space) for an action on all of them
 
 
 # ---- cells ------------------------------------------------------------------------------------
@@ -173,8 +174,17 @@ NO_VALUE: Cell = ("—", "muted")
 NOT_YET: Cell = ("…", "muted")  # the figures have not arrived yet
 
 
+MARK = "● "
+
+
 def _domain(row: DomainRow, context: CellContext) -> Cell:
+    if row.id in context.marked:
+        return MARK + row.name, "marked"
     return row.name, None
+
+
+def _owner(row: DomainRow, context: CellContext) -> Cell:
+    return (row.owner, None) if row.owner else NO_VALUE
 
 
 def _status(row: DomainRow, context: CellContext) -> Cell:
@@ -264,10 +274,12 @@ class Column:
     right: bool = False
     priority: int = 0  # columns with the highest priority number are dropped first
     about: str = ""  # what the column shows, for the help screen
+    every_tenant: bool = False  # shown only in the every-tenant view
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("domain", "Domain", 0, _domain, lambda r: r.name.casefold(), about="the sender domain, in Unicode"),
+    Column("domain", "Domain", 0, _domain, lambda r: r.name.casefold(), about="the sender domain, in Unicode (● marked)"),
+    Column("owner", "Owner", 10, _owner, lambda r: r.owner.casefold() or None, about="the tenant the domain belongs to (every tenant's list)", every_tenant=True),
     Column("status", "Status", 9, _status, lambda r: DRIFTED_ORDER if r.drifted else STATUS_ORDER.get(r.view.status, 4), about="Enabled, Drifted (Enabled, but a sweep found its DNS changed), Pending (Approval Pending), Disabled (paused) or Suspended"),
     Column("reputation", "Reputation", 11, _reputation, lambda r: r.view.figures.reputation, about="score 0-100 over the last 30 days, and its bucket"),
     Column("volume", "Sent 7d", 8, _volume, lambda r: r.view.figures.volume_7d, right=True, about="messages sent in the last 7 days"),
@@ -285,9 +297,10 @@ BY_KEY = {c.key: c for c in COLUMNS}
 FIGURE_KEYS = frozenset({"reputation", "volume", "delta", "delivery", "bounce"})  # sorted again when figures arrive
 
 
-def layout(width: int) -> list[tuple[Column, int]]:
-    """The columns that fit ``width`` cells, with their widths (gaps of one cell)."""
-    columns = list(COLUMNS)
+def layout(width: int, owners: bool = False) -> list[tuple[Column, int]]:
+    """The columns that fit ``width`` cells, with their widths (gaps of one cell);
+    ``owners``: the every-tenant list, with the Owner column."""
+    columns = [c for c in COLUMNS if owners or not c.every_tenant]
     while True:
         fixed = sum(c.width for c in columns if c.width) + len(columns) - 1
         if width - fixed >= MIN_DOMAIN_WIDTH or len(columns) <= 3:
@@ -316,12 +329,12 @@ def fit(text: str, width: int, right: bool) -> str:
     return pad + text if right else text + pad
 
 
-def header_line(width: int, sort_key: str, reverse: bool) -> str:
+def header_line(width: int, sort_key: str, reverse: bool, owners: bool = False) -> str:
     """The header row at ``width`` cells: every label in full, and the sort arrow (▲ ascending,
     ▼ descending) beside the sorted column's label. Every column is one cell wider than its
     label, so the arrow sits inside it; a label that fills its column (none today) would have
     the arrow in the gap next to it (after a left-aligned label, before a right-aligned one)."""
-    columns = layout(width)
+    columns = layout(width, owners)
     arrow = "▼" if reverse else "▲"
     cells: list[str] = []  # column, gap, column, gap, …
     for n, (column, cell_width) in enumerate(columns):

@@ -1,5 +1,6 @@
-"""The two lines at the top of the detail screen: the domain, its status and DNS count; then
-its reputation, when it was last checked and who hosts its DNS.
+"""The lines at the top of the detail screen: the domain, its status and DNS count (and its
+owner, in the every-tenant view); then its reputation, when it was last checked and who hosts
+its DNS; for a suspended domain, a third line: why (the operator's reason).
 
 Untrusted text (names, nameservers) has its control characters stripped and is never markup.
 """
@@ -32,10 +33,21 @@ BUCKET_STYLES = {"excellent": "green", "good": "cyan", "fair": "yellow", "poor":
 class DomainHead(Vertical):
     title_line = getters.child_by_id("title", Static)
     subtitle = getters.child_by_id("subtitle", Static)
+    notice = getters.child_by_id("notice", Static)
 
     def compose(self) -> ComposeResult:
         yield Static(id="title")
         yield Static(id="subtitle")
+        yield Static(id="notice")
+
+    def show_suspension(self, suspended: bool, reason: str | None) -> None:
+        """The third line: why the domain is suspended (none when it is not)."""
+        self.notice.display = suspended
+        if suspended:
+            line = Text("Suspended by an operator: ", style="bold red")
+            line.append(strip_control(reason) if reason else "no reason was recorded", style="" if reason else "dim")
+            line.append(" · the History tab (h) says who and when", style="dim")
+            self.notice.update(line)
 
     def show_loading(self, domain_id: int) -> None:
         self.title_line.update(plain(f"Domain #{domain_id}"))
@@ -46,10 +58,11 @@ class DomainHead(Vertical):
 
     def show(
         self, view: DomainView, *, now: dt.datetime, verifying: bool, dns_host: str | None, nameservers: list,
-        zone: str | None = None,
+        zone: str | None = None, owner: str | None = None,
     ) -> None:
         """``dns_host`` None: still looking; "unknown": nameservers of no known provider.
-        ``zone``: the apex of the domain's zone, said when it is not the domain itself."""
+        ``zone``: the apex of the domain's zone, said when it is not the domain itself.
+        ``owner``: the tenant's name (the every-tenant view; None in one tenant's)."""
         title = Text()
         title.append(strip_control(view.display_name), style="bold")
         if view.display_name != view.domain:
@@ -62,6 +75,9 @@ class DomainHead(Vertical):
             # Records go into the parent's zone: say so, since every name below is relative to it.
             title.append("  in the zone ", style="dim")
             title.append(strip_control(to_unicode(zone)), style="bold")
+        if owner:
+            title.append("  owner ", style="dim")
+            title.append(strip_control(owner), style="bold")
         self.title_line.update(title)
 
         sub = Text()

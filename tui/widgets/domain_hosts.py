@@ -40,10 +40,10 @@ class HostSource:
 
         def cached(domain_ids: list[int]) -> dict[int, str | None]:
             with app.ctx.database.connection_context():
-                return app.service.cached_dns_hosts(app.user, domain_ids)
+                return app.acting.cached_dns_hosts(domain_ids)
 
         async def detect(domain_id: int) -> str | None:
-            found = await app.service.detect_dns_host(app.user, domain_id)
+            found = await app.acting.detect_dns_host(domain_id)
             # No nameservers found: no answer ("—"). Nameservers of no known provider keep
             # the engine's "unknown" label, as the detail screen shows them.
             return found.dns_host if found.nameservers else None

@@ -33,7 +33,7 @@ from tui.widgets.domain_columns import NOT_LOOKED_UP, CellContext, DomainRow, fi
 from tui.widgets.domain_hosts import HostLookups, HostSource, HostsLoaded
 from tui.widgets.domain_rows import KEEP, DomainRows
 
-TONE_CLASSES = {tone: f"domain-table--{tone}" for tone in ("good", "ok", "warn", "bad", "muted", "busy")}
+TONE_CLASSES = {tone: f"domain-table--{tone}" for tone in ("good", "ok", "warn", "bad", "muted", "busy", "marked")}
 
 
 class DomainTable(ScrollView, can_focus=True):
@@ -60,6 +60,7 @@ class DomainTable(ScrollView, can_focus=True):
     DomainTable > .domain-table--bad { color: $text-error; }
     DomainTable > .domain-table--muted { color: $text-muted; }
     DomainTable > .domain-table--busy { color: $text-accent; text-style: italic; }
+    DomainTable > .domain-table--marked { color: $text-accent; text-style: bold; }
     DomainTable > .domain-table--empty { color: $text-muted; text-style: italic; }
     """
 
@@ -72,6 +73,7 @@ class DomainTable(ScrollView, can_focus=True):
         "domain-table--bad",
         "domain-table--muted",
         "domain-table--busy",
+        "domain-table--marked",
         "domain-table--empty",
     }
 
@@ -137,6 +139,8 @@ class DomainTable(ScrollView, can_focus=True):
         self._hosts = HostLookups(self, hosts) if hosts is not None else None
         self.store = DomainRows()
         self.busy_ids: set[int] = set()  # rows with a probe running: shown as "checking…"
+        self.marked: set[int] = set()  # rows marked (space) for one action on all of them
+        self.show_owners = False  # the every-tenant list: an Owner column
         self.figures_loaded = True
         self.empty_message = "No domains."
 
@@ -177,6 +181,7 @@ class DomainTable(ScrollView, can_focus=True):
         """Replace every row; the cursor stays on ``keep`` (default: the current domain)."""
         keep = self.highlighted_id if keep is None else keep
         self.store.replace(views)
+        self.marked &= set(self.store.by_id)  # a domain gone (deleted elsewhere) is no longer marked
         if self._hosts is not None:
             self._hosts.keep_only(set(self.store.by_id))
         self._shown_changed(keep)
@@ -198,6 +203,7 @@ class DomainTable(ScrollView, can_focus=True):
 
     def remove(self, domain_id: int) -> None:
         index = self.cursor_row
+        self.marked.discard(domain_id)
         if self.store.remove(domain_id):
             self._shown_changed(None)
             self._move_cursor(min(index, max(0, self.row_count - 1)))
@@ -205,6 +211,26 @@ class DomainTable(ScrollView, can_focus=True):
     def set_hosts(self, hosts: dict[int, str | None]) -> None:
         self.store.set_hosts(hosts)
         self.refresh()
+
+    def toggle_mark(self, domain_id: int) -> None:
+        (self.marked.discard if domain_id in self.marked else self.marked.add)(domain_id)
+        self.refresh()
+
+    def mark_shown(self) -> None:
+        """Mark every row the filter shows."""
+        self.marked.update(row.id for row in self.store.shown)
+        self.refresh()
+
+    def clear_marks(self) -> None:
+        self.marked.clear()
+        self.refresh()
+
+    @property
+    def marked_rows(self) -> list[DomainRow]:
+        """The marked rows still in the list, in the list's order (hidden by a filter too)."""
+        if not self.marked:
+            return []
+        return [row for row in self.store.all if row.id in self.marked]
 
     def set_busy(self, domain_id: int, busy: bool) -> None:
         (self.busy_ids.add if busy else self.busy_ids.discard)(domain_id)
@@ -354,7 +380,7 @@ class DomainTable(ScrollView, can_focus=True):
 
     def _column_at(self, x: int) -> str | None:
         position = 0
-        for column, width in layout(self.scrollable_content_region.width):
+        for column, width in layout(self.scrollable_content_region.width, self.show_owners):
             if position <= x < position + width:
                 return column.key
             position += width + 1
@@ -383,8 +409,8 @@ class DomainTable(ScrollView, can_focus=True):
         if index == self.cursor_row:
             row_style = base + self._style("domain-table--cursor")
         segments: list[Segment] = []
-        columns = layout(width)
-        context = CellContext(self.figures_loaded, self.busy_ids, self.now())
+        columns = layout(width, self.show_owners)
+        context = CellContext(self.figures_loaded, self.busy_ids, self.now(), self.marked)
         for n, (column, cell_width) in enumerate(columns):
             text, tone = column.cell(row, context)
             text = fit(text, cell_width, column.right)
@@ -403,7 +429,7 @@ class DomainTable(ScrollView, can_focus=True):
 
     def _render_header(self, width: int, base: Style) -> Strip:
         style = base + self._style("domain-table--header")
-        return Strip([Segment(header_line(width, self.sort_key, self.sort_reverse), style)], width)
+        return Strip([Segment(header_line(width, self.sort_key, self.sort_reverse, self.show_owners), style)], width)
 
     # ---- DNS hosts, looked up lazily for the rows on screen --------------------------------
 

@@ -21,10 +21,12 @@ class FilterBar(Horizontal):
         yield Input(placeholder=PLACEHOLDER, id="filter", compact=True)
         yield Static(id="view-info")
 
-    def show_counts(self, shown: int, total: int, status: str | None) -> None:
+    def show_counts(self, shown: int, total: int, status: str | None, marked: int = 0) -> None:
         text = f"{shown:,} of {total:,}"
         if status:
             text += f" · {status}"
+        if marked:
+            text += f" · {marked:,} marked"
         self.counts.update(plain(text))
 
     def no_match(self, status: str | None) -> str:
