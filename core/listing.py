@@ -111,10 +111,15 @@ def live_by_status():
     return S.status.in_([s for s in STATUSES if s != STATUS_DELETED]) & (S.id > 0)
 
 
-def load_views(database, user: User | None, ids: list[int] | None = None) -> list[DomainView]:
+def load_views(database, user: User | None, ids: list[int] | None = None, first: int | None = None) -> list[DomainView]:
     """The user's (None: every tenant's) live domains without figures, ordered like
-    ``service.list_domains`` (only ``ids``, when given), each with its owner's name."""
+    ``service.list_domains`` (only ``ids``, when given; only the ``first`` so many, when
+    given: read in the index's order, so as quick at 100,000 domains as at 100), each with
+    its owner's name."""
     owners = _owners(user)
+    if first is not None:
+        cursor = database.execute(_query(user.id if user is not None else None).limit(first))
+        return _views(cursor, owners)
     if ids is not None:
         out: list[DomainView] = []
         for start in range(0, len(ids), 500):
@@ -156,6 +161,10 @@ def _load(database, user: User | None, ids: list[int] | None, owners: dict[int, 
         cursor = _ALL_OF_EVERYONE.execute() if user is None else _ALL_OF_USER.execute(user=user.id)
     else:
         cursor = database.execute(_query(user.id if user is not None else None, ids))  # raw values: no per-row model or converter
+    return _views(cursor, owners)
+
+
+def _views(cursor, owners: dict[int, str]) -> list[DomainView]:
     views = []
     for id_, domain, user_id, created, status, checked, meta, policy, options, *drift in cursor.fetchall():
         views.append(

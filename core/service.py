@@ -690,11 +690,17 @@ class SenderDomainService:
     # ``user=None`` reads every tenant's domains (the operator's view; local access to the
     # database is operator access). The API never passes None.
 
-    def domain_rows(self, user: User | None, ids: list[int] | None = None) -> list[DomainView]:
+    def domain_rows(self, user: User | None, ids: list[int] | None = None, first: int | None = None) -> list[DomainView]:
         """The live domains of ``user`` (None: of every tenant) without figures, ordered
-        like ``list_domains`` (only ``ids``, when given): the fast read, so a list can show
+        like ``list_domains`` (only ``ids``, when given; only the ``first`` so many, when
+        given — a first screen of rows before the rest): the fast read, so a list can show
         rows before figures."""
-        return load_views(database, user, ids)
+        return load_views(database, user, ids, first)
+
+    def figures_of(self, domain_ids: list[int]) -> dict[int, stats.Figures]:
+        """The operational figures of the domains ``domain_ids`` (ids the caller read from
+        its own rows), as ``domain_figures`` gives them."""
+        return stat_store.figures_of(domain_ids, self.today())
 
     def domain_figures(self, user: User | None) -> dict[int, stats.Figures]:
         """The operational figures of every live domain of ``user`` (None: of every tenant):

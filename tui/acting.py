@@ -46,8 +46,11 @@ class Acting:
 
     # ---- reads (thread workers) -------------------------------------------------------------
 
-    def domain_rows(self, ids: list[int] | None = None) -> list[DomainView]:
-        return self.service.domain_rows(self.user, ids)
+    def domain_rows(self, ids: list[int] | None = None, first: int | None = None) -> list[DomainView]:
+        return self.service.domain_rows(self.user, ids, first)
+
+    def figures_of(self, domain_ids: list[int]) -> dict[int, Figures]:
+        return self.service.figures_of(domain_ids)
 
     def domain_figures(self) -> dict[int, Figures]:
         return self.service.domain_figures(self.user)

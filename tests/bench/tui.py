@@ -85,7 +85,8 @@ async def measure_fleet(path: str | None) -> dict:
         import sqlite3
 
         con = sqlite3.connect(path)
-        last_day = con.execute("SELECT MAX(day) FROM domain_stat").fetchone()[0]
+        # The last day of one domain (the index on (domain_id, day)): a MAX over every row reads 30 million.
+        last_day = con.execute("SELECT MAX(day) FROM domain_stat WHERE domain_id = (SELECT MIN(id) FROM sender_domain)").fetchone()[0]
         con.close()
         settings = Settings(database=f"sqlite:///{path}", nameservers=["127.0.0.1:1"])
         now = dt.datetime.combine(dt.date.fromisoformat(str(last_day)[:10]), dt.time(9, 11))
@@ -115,21 +116,30 @@ async def measure_app(ctx, user, clock, count: int, result: dict, rss_before: fl
     def display(screen, renderable):
         real_display(screen, renderable)
         tables = screen.query(DomainTable)
-        if tables and tables.first().total_count == count:
+        if not tables:
+            return
+        table = tables.first()
+        if table.row_count:  # the first screen of rows (the list shows them before the rest are read)
             frames.setdefault("rows", time.perf_counter())
-            if tables.first().figures_loaded:
+            if table.figures_loaded:
                 frames.setdefault("figures", time.perf_counter())
+        if table.total_count == count:
+            frames.setdefault("all_rows", time.perf_counter())
+            if table.figures_loaded:
+                frames.setdefault("all_figures", time.perf_counter())
 
     app._display = display
     t0 = time.perf_counter()
     async with app.run_test(size=(120, 36)) as pilot:
         await app.workers.wait_for_complete()
-        while "figures" not in frames:
+        while "all_figures" not in frames:
             await pilot.pause()
         app._display = real_display
         table = app.screen.query_one(DomainTable)
         result["first_paint_s"] = round(frames["rows"] - t0, 3)
         result["figures_s"] = round(frames["figures"] - t0, 3)
+        result["all_rows_s"] = round(frames["all_rows"] - t0, 3)
+        result["all_figures_s"] = round(frames["all_figures"] - t0, 3)
 
         # Per keystroke: from the key event to the next frame written to the terminal driver
         # (not pilot.press(), whose idle detection adds ~100 ms of its own).
@@ -188,13 +198,15 @@ def main(argv: list[str]) -> int:
         print(f"every tenant's domains: {r['domains']:,} live of {r['tenants']:,} tenants (seeded in {r['seed_s']} s)")
         print(f"  rows on screen      {r['first_paint_s']:>7} s   (target < 0.5 s)")
         print(f"  with figures        {r['figures_s']:>7} s   (target < 1 s)")
+        print(f"  every row read      {r['all_rows_s']:>7} s   (the summary counts them; filter and sort over all)")
+        print(f"  every row's figures {r['all_figures_s']:>7} s")
         print(f"  filter keystroke    {r['keystroke_ms_median']:>7} ms median, {r['keystroke_ms_max']} ms max (target < 50 ms median)")
         print(f"  filter step alone   {r['filter_step_ms_max']:>7} ms max; clear {r['clear_ms']} ms; page down {r['pagedown_ms']} ms; "
               f"end {r['end_ms']} ms; sort {r['sort_ms']} ms")
         print(f"  peak RSS {r['peak_rss_mb']} MB (the app: {r['app_rss_mb']} MB)")
         return 0
     sizes = [int(a) for a in argv] or list(SIZES)
-    print(f"{'domains':>8} {'seed':>6} {'rows on screen':>15} {'with figures':>13} {'key median':>11} {'key max':>8} "
+    print(f"{'domains':>8} {'seed':>6} {'rows on screen':>15} {'with figures':>13} {'all rows':>9} {'key median':>11} {'key max':>8} "
           f"{'filter':>7} {'clear':>6} {'pgdn':>6} {'end':>6} {'sort':>7} {'peak RSS':>9} {'app RSS':>8}")
     for size in sizes:
         out = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, cwd=ROOT)
@@ -203,7 +215,7 @@ def main(argv: list[str]) -> int:
             return 1
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(
-            f"{r['domains']:>8,} {r['seed_s']:>5}s {r['first_paint_s']:>14}s {r['figures_s']:>12}s "
+            f"{r['domains']:>8,} {r['seed_s']:>5}s {r['first_paint_s']:>14}s {r['figures_s']:>12}s {r['all_rows_s']:>8}s "
             f"{r['keystroke_ms_median']:>9}ms {r['keystroke_ms_max']:>6}ms {r['filter_step_ms_max']:>5}ms "
             f"{r['clear_ms']:>4}ms {r['pagedown_ms']:>4}ms {r['end_ms']:>4}ms {r['sort_ms']:>5}ms {r['peak_rss_mb']:>7}MB {r['app_rss_mb']:>6}MB"
         )

@@ -261,3 +261,40 @@ def test_suspend_question_snapshot(snap_compare, ctx, clock, tenants, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_the_first_screen_of_rows_shows_before_the_rest_are_read(ctx, alice, clock, monkeypatch):
+    """Issue 13.4: at 100,000 domains reading every row takes seconds; the first screen of
+    rows (with their figures) is shown first, the counts say the rest are being read."""
+    import threading
+
+    from tests.tui.seed import seed_bulk
+    from tui.screens.domain_list import FIRST_SCREEN
+
+    seed_bulk(ctx, alice, FIRST_SCREEN + 30, clock.now())
+    app = build_app(ctx, None, clock, actor=ACTOR)
+    gate = threading.Event()
+    real = app.acting.domain_rows
+
+    def held(ids=None, first=None):
+        if ids is None and first is None:
+            gate.wait(30)  # the full read waits until the test has looked
+        return real(ids, first)
+
+    monkeypatch.setattr(app.acting, "domain_rows", held)
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        for _ in range(100):
+            await pilot.pause()
+            if app.screen.table.row_count:
+                break
+        table = app.screen.table
+        assert table.total_count == FIRST_SCREEN and app.screen.partial and not app.screen.rows_loaded
+        assert table.figures_loaded and any(row.view.figures.volume_7d for row in table.rows)
+        assert "reading the rest" in text_of(app, "#view-info")
+        assert app.screen.check_action("verify_all", ()) is None  # nothing acts on a partial list
+        first_names = [row.name for row in table.rows[:10]]
+        gate.set()
+        await settle(pilot)
+        assert table.total_count == FIRST_SCREEN + 30 and not app.screen.partial
+        assert [row.name for row in table.rows[:10]] == first_names  # the same order: no jump
+        assert f"{FIRST_SCREEN + 30:,} of {FIRST_SCREEN + 30:,}" in text_of(app, "#view-info")

@@ -1,7 +1,8 @@
 """The first screen: every sender domain, its health at a glance, and the actions on it.
 
-Loading is two-phase so the rows appear quickly even with 10,000+ domains: the rows
-(name, status, records, last check) first, then the operational figures. Database calls run
+Loading is phased so rows appear at once even with 100,000 domains: the first screen of
+rows with their figures (read in the index's order: as quick at 100,000 as at 100), then
+every row (name, status, records, last check), then every row's operational figures. Database calls run
 in thread workers, DNS probes in async workers; results come back as small messages and a
 result that belongs to an older load is dropped.
 
@@ -54,6 +55,7 @@ from tui.widgets.domain_filter import FILTER_HELP
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.summary_bar import SummaryBar
 
+FIRST_SCREEN = 120  # rows shown before the rest are read: more than a terminal holds
 STATUS_CYCLE: tuple[str | None, ...] = (None, STATUS_ENABLED, STATUS_PENDING, STATUS_DISABLED, STATUS_SUSPENDED)
 
 
@@ -103,6 +105,13 @@ class DomainListScreen(Screen):
     # ---- messages from workers -----------------------------------------------------------
 
     @dataclass
+    class FirstRows(Message):
+        """The first screen of rows, with their figures, while the rest are read."""
+
+        generation: int
+        views: list[DomainView]
+
+    @dataclass
     class RowsLoaded(Message):
         generation: int
         views: list[DomainView]
@@ -130,6 +139,7 @@ class DomainListScreen(Screen):
         self.on_marked = MarkedActions(self, self.refresh_domains)
         self._status_index = 0
         self._gone: set[int] = set()  # deleted (here or elsewhere) since the last full load
+        self.partial = False  # the first screen of rows is shown, the rest are being read
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -169,15 +179,33 @@ class DomainListScreen(Screen):
         self._generation += 1
         self.reloading = True
         self.update_activity()
-        self._load_rows(self._generation)
+        table = self.table
+        # Only the first load, sorted by name: the database reads the first screen in that order.
+        first_screen = not self.rows_loaded and table.sort_key == "domain" and not table.sort_reverse
+        self._load_rows(self._generation, first_screen)
 
     @work(thread=True, exclusive=True, group="list-load", exit_on_error=False)
-    def _load_rows(self, generation: int) -> None:
-        app = self.app
-        with app.ctx.database.connection_context():
-            self.post_message(self.RowsLoaded(generation, app.acting.domain_rows()))
-            figures = app.acting.domain_figures()
+    def _load_rows(self, generation: int, first_screen: bool) -> None:
+        acting = self.app.acting
+        with self.app.ctx.database.connection_context():
+            if first_screen:
+                first = acting.domain_rows(first=FIRST_SCREEN)
+                if len(first) == FIRST_SCREEN:  # fewer: that was every row, read below as usual
+                    figures = acting.figures_of([view.id for view in first])
+                    for view in first:
+                        view.figures = figures.get(view.id, view.figures)
+                    self.post_message(self.FirstRows(generation, first))
+            self.post_message(self.RowsLoaded(generation, acting.domain_rows()))
+            figures = acting.domain_figures()
         self.post_message(self.FiguresLoaded(generation, figures))
+
+    def on_domain_list_screen_first_rows(self, message: FirstRows) -> None:
+        if message.generation != self._generation or self.rows_loaded:
+            return
+        self.partial = True
+        self.table.figures_loaded = True  # these rows' own figures came with them
+        self.table.set_views(message.views)
+        self._after_filter_changed()
 
     def on_domain_list_screen_rows_loaded(self, message: RowsLoaded) -> None:
         if message.generation != self._generation:
@@ -187,6 +215,7 @@ class DomainListScreen(Screen):
             table.figures_loaded = False  # "…" until they come; a reload keeps the last ones
         table.set_views(message.views)
         self._gone -= {view.id for view in message.views}
+        self.partial = False
         self.rows_loaded = True
         self._after_rows_changed()
 
@@ -287,6 +316,9 @@ class DomainListScreen(Screen):
 
     def _update_view_info(self) -> None:
         table = self.table
+        if self.partial:
+            self.filter_bar.show_reading(table.row_count)
+            return
         self.filter_bar.show_counts(table.row_count, table.total_count, table.status_filter, len(table.marked))
 
     def update_activity(self) -> None:

@@ -29,6 +29,10 @@ class FilterBar(Horizontal):
             text += f" · {marked:,} marked"
         self.counts.update(plain(text))
 
+    def show_reading(self, shown: int) -> None:
+        """The first rows are shown while the rest are read (the counts come with them)."""
+        self.counts.update(plain(f"{shown:,} shown · reading the rest…"))
+
     def no_match(self, status: str | None) -> str:
         """What the empty table says when the filters match nothing."""
         shown = clean(self.input.value.strip())
