@@ -238,21 +238,23 @@ def _figures_by_domain(rows) -> dict[int, Figures]:
     return {row[0]: _sums(row).figures() for row in rows}
 
 
+# A domain's days (get's and the detail screen's): compiled once, like the figures query.
+_DAILY = Prepared(
+    lambda: DomainStat.select(DomainStat.day, DomainStat.sent, DomainStat.delivered, DomainStat.bounced, DomainStat.complaints)
+    .where((DomainStat.domain == slot("domain")) & (DomainStat.day >= slot("start")) & (DomainStat.day <= slot("today")))
+    .order_by(DomainStat.day.desc())
+)
+
+
 def daily_stats(domain_id: int, today: dt.date, days: int) -> dict[str, dict]:
     """Days with activity in the last ``days`` days (clamped 1..365), newest first, keyed ``Y-m-d``.
 
     Days without activity are omitted, not zero-filled (the spec). ``Delivered`` falls back to
     Sent − Bounced − Complaints (never below 0) on days whose deliveries were not recorded.
     """
-    S = DomainStat
     days = clamp_days(days)
     start = today - dt.timedelta(days=days - 1)
-    rows = (
-        S.select(S.day, S.sent, S.delivered, S.bounced, S.complaints)
-        .where((S.domain == domain_id) & (S.day >= start) & (S.day <= today))
-        .order_by(S.day.desc())
-        .tuples()
-    )
+    rows = _DAILY.execute(domain=domain_id, start=start, today=today).fetchall()  # raw values: days as the driver gives them
     out: dict[str, dict] = {}
     for day, sent, delivered, bounced, complaints in rows:
         if not (sent or delivered or bounced or complaints):
