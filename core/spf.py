@@ -41,13 +41,7 @@ async def evaluate_spf(prober: Prober, record: str, domain: str, include: str) -
     """
     evaluation = SpfEvaluation()
     evaluation.authorised = await _spf_walk(prober, record, absolute(domain), absolute(include), evaluation, (absolute(domain),))
-    limits = []
-    if evaluation.lookups > SPF_LOOKUP_LIMIT:
-        limits.append(f"SPF needs more than {SPF_LOOKUP_LIMIT} DNS lookups ({evaluation.lookups}+): receivers answer PermError")
-    if evaluation.voids > SPF_VOID_LIMIT:
-        limits.append(f"SPF has {evaluation.voids} lookups that find nothing (limit {SPF_VOID_LIMIT}): receivers answer PermError")
-    evaluation.problems[:0] = limits
-    return evaluation
+    return _with_limits(evaluation, "+")
 
 
 async def _spf_walk(prober: Prober, record: str, domain: str, include: str, ev: SpfEvaluation, stack: tuple[str, ...]) -> bool:
@@ -118,9 +112,15 @@ async def count_lookups(prober: Prober, record: str, domain: str) -> SpfEvaluati
     sweep: core/platform.py)."""
     evaluation = SpfEvaluation()
     await _count_walk(prober, record, absolute(domain), evaluation, (absolute(domain),))
+    return _with_limits(evaluation)
+
+
+def _with_limits(evaluation: SpfEvaluation, more: str = "") -> SpfEvaluation:
+    """RFC 7208's limits (§4.6.4) as the first problems; ``more``: "+" when the walk stopped
+    counting early (the count is a lower bound)."""
     limits = []
     if evaluation.lookups > SPF_LOOKUP_LIMIT:
-        limits.append(f"SPF needs more than {SPF_LOOKUP_LIMIT} DNS lookups ({evaluation.lookups}): receivers answer PermError")
+        limits.append(f"SPF needs more than {SPF_LOOKUP_LIMIT} DNS lookups ({evaluation.lookups}{more}): receivers answer PermError")
     if evaluation.voids > SPF_VOID_LIMIT:
         limits.append(f"SPF has {evaluation.voids} lookups that find nothing (limit {SPF_VOID_LIMIT}): receivers answer PermError")
     evaluation.problems[:0] = limits

@@ -72,24 +72,21 @@ def _label(view: DomainView) -> str:
 
 
 def run_suspend(args) -> int:
-    ctx = open_context(args)
-    try:
-        ops = OperatorActions(ctx.service, current_actor())
-        view = _find(ops, args)
-        done = ops.suspend(view.id, args.reason)
-        print(f"{_label(view)}: {done.status} — {escape_control(args.reason.strip())}")
-    finally:
-        ctx.close()
-    return 0
+    return _change(args, lambda ops, view: ops.suspend(view.id, args.reason), lambda: f"— {escape_control(args.reason.strip())}")
 
 
 def run_unsuspend(args) -> int:
+    return _change(args, lambda ops, view: ops.unsuspend(view.id, args.reason), lambda: "(the next verify decides whether it is Enabled)")
+
+
+def _change(args, act, said) -> int:
+    """Find the domain, ``act`` on it as the operator, and print its new status and ``said()``."""
     ctx = open_context(args)
     try:
         ops = OperatorActions(ctx.service, current_actor())
         view = _find(ops, args)
-        done = ops.unsuspend(view.id, args.reason)
-        print(f"{_label(view)}: {done.status} (the next verify decides whether it is Enabled)")
+        done = act(ops, view)
+        print(f"{_label(view)}: {done.status} {said()}")
     finally:
         ctx.close()
     return 0
