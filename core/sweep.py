@@ -413,7 +413,7 @@ class Sweep:
 
     async def _domains(self, prober) -> None:
         from core import verify
-        from core.service import HostHints
+        from core.verifying import HostHints
 
         workers = max(1, self.ctx.settings.dns.max_in_flight)
         # Claim little ahead of the workers, so a sweep that starts meanwhile finds work too.
