@@ -4,15 +4,14 @@ Every method takes the acting ``User`` and answers ``ApiError`` with the spec's 
 input, validating everything before writing anything so stored data never half-changes.
 ``core.api`` turns results into the spec's JSON; the TUI calls these methods directly.
 
-This file holds the reads, create/update/delete, test sending, resume and the TUI list's
-reads; DNS verification is core/verifying.py, mixed in below so every operation stays a
-method of ``SenderDomainService``.
+This file holds the reads, create/update/delete, resume and the TUI list's reads; DNS
+verification is core/verifying.py and test sending core/sendtest.py, mixed in below so
+every operation stays a method of ``SenderDomainService``.
 """
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 import peewee
 
@@ -21,13 +20,14 @@ from core import records as templates
 from core import drift as drift_rules
 from core import stat_store, stats
 from core import status as status_rules
-from core.db import database, for_update, off_loop, retry_locked, write_transaction
+from core.db import database, for_update, retry_locked, write_transaction
 from core.errors import ApiError, not_found
 from core.dnsrecord import all_verified, records_from_stored
 from core.events import DELETE_SENDER_DOMAIN
 from core.listing import live_domains, load_views
-from core.models import STATUS_DELETED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED, SenderDomain, User
+from core.models import STATUS_DELETED, STATUS_ENABLED, STATUS_PENDING, SenderDomain, User
 from core.options import TRACKING_FLAGS, dns_layout, effective_options, param, parse_options
+from core.sendtest import SendTestMixin
 from core.service_base import ServiceBase
 from core.validation import normalize_domain
 from core.views import DomainView
@@ -35,16 +35,11 @@ from core.views import DomainView
 # probe_cache_key is also imported from here (core/operator.py, tests): keep it importable.
 from core.verifying import VerificationMixin, probe_cache_key
 
-if TYPE_CHECKING:
-    from core.mailer import SendTestOutcome
-
-SENDTEST_RATE_LIMIT = (10, 300.0)  # the spec: 10 test messages per 5 minutes per user
-
 # VerificationMeta keys that describe the current records; dropped when records change.
 RECORD_STATE_KEYS = ("DNSRecords", "Checks")
 
 
-class SenderDomainService(VerificationMixin, ServiceBase):
+class SenderDomainService(VerificationMixin, SendTestMixin, ServiceBase):
     """Every operation on sender domains; built once per context (core/context.py) from the
     settings, clock, cache, rate limiter, hooks and DKIM key generator (core/service_base.py)."""
 
@@ -257,52 +252,6 @@ class SenderDomainService(VerificationMixin, ServiceBase):
             raise not_found()  # deleted by someone else in between
         self.cache.delete(probe_cache_key(row.id))
         self.hooks.fire(DELETE_SENDER_DOMAIN, domain_id=row.id, user_id=user.id, domain=row.domain)
-
-    # ---- test sending (core/mailer.py) -----------------------------------------------------
-
-    async def send_test(self, user: User, domain_id: int, to: object, subject: object = None) -> SendTestOutcome:
-        """Send one synthetic test message from the domain (10 per 5 minutes per user).
-
-        Checks in order: demo mode (99), ownership (2), suspension (18), ``to`` (3, 8),
-        ``subject``, the rate limit; only a request that passes them all counts against the limit and is sent.
-        Any delivery failure is code 11 (HTTP 502) with the relay's reason.
-        """
-        from core import mailer  # aiosmtplib loads only when a test message is sent
-
-        if self.settings.demo:
-            raise ApiError(errors.DEMO_MODE, "Not available in demo mode", 403)
-        row = await off_loop(self._owned, user, domain_id)
-        if row.status == STATUS_SUSPENDED:
-            raise ApiError(errors.SUSPENDED, "This sender domain is Suspended by the platform: no test messages can be sent from it", 403)
-        recipient = mailer.parse_recipient(to)
-        display = DomainView.from_row(row, owner=user.name).display_name
-        subject_text = mailer.parse_subject(subject, mailer.default_subject(display))
-        limit, window = SENDTEST_RATE_LIMIT
-        wait = await off_loop(self.limiter.hit, f"sendtest:{user.id}", limit, window)
-        if wait is not None:
-            raise ApiError(
-                errors.RATE_LIMITED,
-                f"Rate limit exceeded: {limit} test messages per {int(window // 60)} minutes; try again in {math.ceil(wait)} s",
-                429,
-            )
-        options = row.options or {}
-        test = mailer.build_test_message(
-            domain=row.domain,
-            display_domain=display,
-            mfrom_domain=templates.mfrom_host(row.domain, options, self.settings.mfrom_subdomain),
-            tracking_domain=templates.tracking_host(
-                row.domain, options, self.settings.mfrom_subdomain, self.settings.track_prefix
-            ),
-            from_prefix=self.settings.smtp.from_prefix,
-            recipient=recipient,
-            subject=subject_text,
-            clock=self.clock,
-        )
-        try:
-            await mailer.deliver(self.settings.smtp, test)
-        except mailer.DeliveryError as exc:
-            raise ApiError(errors.DELIVERY_FAILED, f"Test message delivery failed: {exc.reason}", 502) from None
-        return mailer.SendTestOutcome(row.id, display, recipient, subject_text, test.message_id)
 
     # ---- resuming a paused domain (core/status.py) ------------------------------------------
 

@@ -3,7 +3,7 @@ cache, rate limiter, hooks, key generator), the ownership read each command on o
 starts with, and the DNS record template for a domain's options.
 
 ``SenderDomainService`` (core/service.py) is this base with its parts mixed in
-(core/verifying.py); they read each other only through what is here.
+(core/verifying.py, core/sendtest.py); they read each other only through what is here.
 """
 
 from __future__ import annotations
