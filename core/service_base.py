@@ -31,6 +31,8 @@ _OWNED = Prepared(
 
 
 class ServiceBase:
+    """The collaborators and the reads that the service and its mixed-in parts all use."""
+
     def __init__(
         self,
         settings: Settings,

@@ -104,7 +104,6 @@ def verify_round_key(user_id: int) -> str:
     return f"verifyround:{user_id}"
 
 
-
 class VerificationMixin(ServiceBase):
     """The service's DNS verification and host detection (mixed into ``SenderDomainService``)."""
 
