@@ -3,7 +3,7 @@
 A domain is verified once and then trusted; tenants move DNS hosts, switch a proxy on,
 "clean up" a DKIM record. ``senderdeck sweep`` re-checks Enabled domains, and an Enabled
 domain with a record now mismatched or missing is *drifted*. These are the rules, as pure
-functions of what a check found; ``core.service`` stores the result in the
+functions of what a check found; ``core.verifying`` stores the result in the
 ``sender_domain.drift_*`` columns and ``DomainView.drift`` shows it.
 
 - A sweep that finds a mismatched or missing record on an Enabled domain records the drift:

@@ -82,7 +82,7 @@ class ServerMetrics:
         code = str(errors[0].get("Code")) if errors and isinstance(errors[0], dict) else "ok"
         self.requests.labels(command, code).inc()
 
-    # core.service.VerifyObserver
+    # core.verifying.VerifyObserver
     def verify_outcome(self, status: str, verified: bool) -> None:
         self.verifies.labels(status, "true" if verified else "false").inc()
 

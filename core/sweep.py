@@ -278,7 +278,7 @@ class Sweep:
                 SweepClaim.delete().where(SweepClaim.expires_at <= now).execute()
                 S = SenderDomain
                 rows = list(
-                    # What a plan needs (core.service.verify_plans): not the DKIM private key.
+                    # What a plan needs (core.verifying: verify_plans): not the DKIM private key.
                     S.select(S.id, S.domain, S.status, S.options, S.verification_meta, S.dkim_selector, S.dkim_public_key, User.name)
                     .join(User)
                     .where(self._due() & S.id.not_in(SweepClaim.select(SweepClaim.domain)))
@@ -413,7 +413,7 @@ class Sweep:
 
     async def _domains(self, prober) -> None:
         from core import verify
-        from core.service import HostHints
+        from core.verifying import HostHints
 
         workers = max(1, self.ctx.settings.dns.max_in_flight)
         # Claim little ahead of the workers, so a sweep that starts meanwhile finds work too.
