@@ -56,7 +56,9 @@ class SenderDomainService(VerificationMixin, SendTestMixin, ServiceBase):
 
     def get_domain(self, user: User, domain_id: int) -> DomainView:
         row = self._owned(user, domain_id)
-        return DomainView.from_row(row, stats.figures_for([row.id], self.today()).get(row.id), owner=user.name)
+        # The stored figures (core/stat_store.py: equal to the recomputation, kept in step by
+        # every write), computed here only when none are stored for today yet.
+        return DomainView.from_row(row, stat_store.figures_of([row.id], self.today()).get(row.id), owner=user.name)
 
     def domain_stats(self, user: User, domain_id: int, days: int) -> dict[str, dict]:
         row = self._owned(user, domain_id)

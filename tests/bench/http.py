@@ -114,7 +114,7 @@ def build_database(path: Path, get_users: int, list_users: int) -> dict:
             user, api_key = users.create_user(f"get{n}", ctx.clock)
             view = ctx.service.create_domain(user, {"SenderDomain": f"get{n}.bench.example"})
             stat_rows += [
-                {"domain": view.id, "day": today - dt.timedelta(days=d), "sent": 1000 + d, "delivered": 990, "bounced": 8, "complaints": d % 2}
+                (view.id, today - dt.timedelta(days=d), 1000 + d, 990, 8, d % 2)  # domain, day, sent, delivered, bounced, complaints
                 for d in range(STAT_DAYS)
             ]
             pools["get"].append((api_key, f"{GET_PATH}?DomainID={view.id}"))

@@ -4,6 +4,7 @@ requests are spread, and a probe made by one worker answers the others."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -113,3 +114,29 @@ def test_two_hosts_on_one_postgresql_share_the_limit(start_server, pg_schema):
         engine.close()
         first.stop()
         second.stop()
+
+
+def allowed_cpus(pid: int) -> str:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("Cpus_allowed_list:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError("no Cpus_allowed_list")
+
+
+def worker_pids(server) -> set[int]:
+    for _ in range(20):  # one request per worker is not guaranteed: ask until each has answered
+        fan_out([server.url("/healthz")] * 8, "unused", clients=4)
+    return {int(pid) for pid in served_by(server, "/healthz")}
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one CPU: nothing to pin to")
+def test_each_worker_keeps_to_one_cpu_unless_told_not_to(start_server):
+    """pin_cpu (default true): each worker process, and the threads it starts for database
+    work, run on one of the CPUs the server may use; false leaves them all."""
+    everything = allowed_cpus(os.getpid())
+    server = start_server(workers=2)
+    pids = worker_pids(server)
+    assert pids and all(allowed_cpus(pid) != everything and "," not in allowed_cpus(pid) for pid in pids)
+    unpinned = start_server(workers=2, env={"SENDERDECK_SERVER_PIN_CPU": "false"})
+    pids = worker_pids(unpinned)
+    assert pids and all(allowed_cpus(pid) == everything for pid in pids)
