@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from core import errors
+from core.errors import ApiError
 from core.history import DomainEvent
 from core.models import User
 from core.operator import ActionResult, OperatorActions, current_actor
@@ -84,10 +86,23 @@ class Acting:
     # ---- changes, each recorded (core/operator.py) ------------------------------------------
 
     def create(self, params: Mapping[str, Any], owner: User | None = None) -> DomainView:
-        """A new domain of ``owner`` (the tenant shown when None)."""
+        """A new domain of ``owner`` (the tenant shown when None). A name the owner already
+        holds is refused here: the API's create would reset that live domain to Approval
+        Pending with new records, which an operator adding a domain never means."""
         owner = owner or self.user
         if owner is None:
             raise ValueError("a new domain needs its owner")
+        try:
+            existing = self.service.find_domain(owner, str(params.get("SenderDomain") or ""))
+        except ApiError:
+            existing = None  # not theirs yet (or not a name: create says why)
+        if existing is not None:
+            raise ApiError(
+                errors.INVALID_PARAMETER,
+                f"{owner.name} already has {existing.display_name} ({existing.status}): open it from the list; "
+                "creating it again would reset it to Approval Pending with new records",
+                400,
+            )
         return self.service.create_domain(owner, params)
 
     def edit(self, domain_id: int, params: Mapping[str, Any]) -> tuple[DomainView, bool]:

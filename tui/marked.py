@@ -89,14 +89,15 @@ class MarkedActions:
             )
             return None
         names = [row.name for row in plan.rows]
+        left_out = f"Left as they are ({WHY_LEFT_OUT.get(plan.action, '')}): {_names(plan.left_out)}." if plan.left_out else ""
         if plan.action == history.SUSPEND:
-            question = suspend_question(names, plan.rows[0].owner or None)
+            question = suspend_question(names, plan.rows[0].owner or None, clean(left_out))
         elif plan.action == history.UNSUSPEND:
             question = unsuspend_question(names)
         else:
             message = f"{plan.verb} {_names(plan.rows)}."
-            if plan.left_out:
-                message += f" Left as they are ({WHY_LEFT_OUT.get(plan.action, '')}): {_names(plan.left_out)}."
+            if left_out:
+                message += f" {left_out}"
             message += " Each is recorded in its domain's history."
             question = ConfirmModal(
                 clean(f"{plan.verb} {count(len(plan.rows), 'marked domain')}?"),

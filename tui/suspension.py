@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 WORKER_GROUP = "suspension"
 
 
-def suspend_question(names: list[str], owner: str | None = None) -> ReasonModal:
-    """The question before suspending ``names`` (one domain, or the marked ones)."""
+def suspend_question(names: list[str], owner: str | None = None, left_out: str = "") -> ReasonModal:
+    """The question before suspending ``names`` (one domain, or the marked ones);
+    ``left_out``: a sentence naming the marked domains it leaves as they are."""
     if len(names) == 1:
         whose = f" ({owner}'s)" if owner else ""
         title = f"Suspend {names[0]}{whose}?"
@@ -39,7 +40,7 @@ def suspend_question(names: list[str], owner: str | None = None) -> ReasonModal:
     return ReasonModal(
         title,
         f"{what}: verify all skips it, send test refuses it, and its tenant cannot lift it. "
-        "Why? The reason is recorded with your name and shown on the domain's screen.",
+        "Why? The reason is recorded with your name and shown on the domain's screen." + (f" {left_out}" if left_out else ""),
         "Suspend",
     )
 

@@ -152,7 +152,8 @@ def test_suspend_unsuspend_and_history_as_an_operator(run, fleet):
     assert history[2].endswith(f" UTC  {actor}  suspend  Enabled -> Suspended  reason: phishing reported by abuse desk")
     events = json.loads(run("domain", "history", str(shop), "--json", check=0).stdout)["History"]
     assert [(e["Action"], e["Actor"]) for e in events] == [("unsuspend", actor), ("suspend", actor)]
-    assert run("domain", "history", "missing.example", check=1).stderr.startswith("senderdeck: error 2: Sender domain not found")
+    missing = run("domain", "history", "missing.example", check=1).stderr
+    assert missing.startswith("senderdeck: error 2: Sender domain not found: missing.example (no tenant has it live")
     listed = json.loads(run("domains", "--format", "json", "--status", "suspended", check=0).stdout)
     assert [(r["Owner"], r["SuspensionReason"]) for r in listed] == [("beta", "spam")]
 

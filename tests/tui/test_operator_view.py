@@ -298,3 +298,50 @@ async def test_the_first_screen_of_rows_shows_before_the_rest_are_read(ctx, alic
         assert table.total_count == FIRST_SCREEN + 30 and not app.screen.partial
         assert [row.name for row in table.rows[:10]] == first_names  # the same order: no jump
         assert f"{FIRST_SCREEN + 30:,} of {FIRST_SCREEN + 30:,}" in text_of(app, "#view-info")
+
+
+async def test_a_new_domain_that_its_owner_already_has_is_refused_and_left_as_it_is(operator_app, tenants, bob):
+    """The API's create resets a live domain to Approval Pending; the TUI never does that by surprise."""
+    shop = tenants["alice/shop.example"]
+    async with operator_app.run_test(size=SIZE_LARGE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", *"shop.example", "tab", *"alice", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(operator_app.screen, DomainFormModal)
+        assert "alice already has shop.example (Enabled)" in text_of(operator_app, "#form-error")
+        assert SenderDomain.get_by_id(shop).status == STATUS_ENABLED
+
+
+async def test_escape_pressed_while_saving_still_brings_the_new_domain_to_the_list(operator_app, tenants, monkeypatch):
+    import threading
+
+    gate = threading.Event()
+    real = operator_app.acting.create
+
+    def held(params, owner=None):
+        gate.wait(30)
+        return real(params, owner)
+
+    monkeypatch.setattr(operator_app.acting, "create", held)
+    async with operator_app.run_test(size=SIZE_LARGE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", *"b3.example", "tab", *"bob", "enter")
+        await pilot.press("escape")  # a burst: escape while the save is out
+        gate.set()
+        await settle(pilot)
+        row = SenderDomain.get(SenderDomain.domain == "b3.example")
+        assert operator_app.screen_stack[1].table.get_row(row.id) is not None  # the list has it
+
+
+async def test_suspending_marked_domains_names_those_already_suspended(operator_app, tenants):
+    async with operator_app.run_test(size=SIZE_LARGE) as pilot:
+        await settle(pilot)
+        screen = operator_app.screen
+        for key in ("alice/legacy.example.co.uk", "bob/zeta.example"):  # suspended, pending
+            screen.table.move_to(tenants[key])
+            await pilot.press("space")
+        await pilot.press("u")
+        await settle(pilot)
+        question = operator_app.screen
+        assert isinstance(question, ReasonModal)
+        assert "Left as they are (already Suspended): legacy.example.co.uk" in question._message

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 
+from core import errors
 from core.clock import format_datetime
+from core.errors import ApiError
 from core.operator import AmbiguousDomain, OperatorActions, current_actor
 from core.plaintext import escape_control
 from core.views import DomainView
@@ -65,6 +67,11 @@ def _find(ops: OperatorActions, args) -> DomainView:
         return ops.find(args.domain, owner)
     except AmbiguousDomain as exc:
         raise SystemExit(fail(f"{exc.message} with --user NAME", EXIT_USAGE)) from None
+    except ApiError as exc:
+        if exc.code != errors.NOT_FOUND:
+            raise
+        whose = f"user {owner} has no such live domain" if owner else "no tenant has it live"
+        raise SystemExit(fail(f"error 2: Sender domain not found: {args.domain} ({whose}; `senderdeck domains` lists them)", 1)) from None
 
 
 def _label(view: DomainView) -> str:

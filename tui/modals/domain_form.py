@@ -69,6 +69,7 @@ class DomainFormModal(ModalScreen[DomainView | None]):
         super().__init__()
         self.view = view
         self._errors: dict[str, str] = {}
+        self._close_when_saved = False
 
     # ---- layout ------------------------------------------------------------------------
 
@@ -283,6 +284,10 @@ class DomainFormModal(ModalScreen[DomainView | None]):
     def _failed(self, message: Failed) -> None:
         self.saving = False
         text = _error_text(message.error)
+        if self._close_when_saved:  # escape was pressed while saving: say why nothing was saved, and close
+            self.app.notify(markup=False, message=clean(text), title="Not saved", severity="error")
+            self.dismiss(None)
+            return
         field = {6: None, 1: "domain", 4: "domain", 7: "domain"}.get(message.error.code)
         if message.error.code == 6:
             field = "CustomTrackPrefix" if "CustomTrackPrefix" in message.error.message else "CustomSubdomain"
@@ -312,4 +317,9 @@ class DomainFormModal(ModalScreen[DomainView | None]):
             self.action_cancel()
 
     def action_cancel(self):
+        if self.saving:
+            # Escape typed right after enter (a burst): the save is under way and its result
+            # must still reach the list, so the form closes with it when it comes.
+            self._close_when_saved = True
+            return None
         return self.dismiss(None)  # awaited by the binding: the keys after escape are the screen's below
