@@ -345,3 +345,19 @@ async def test_suspending_marked_domains_names_those_already_suspended(operator_
         question = operator_app.screen
         assert isinstance(question, ReasonModal)
         assert "Left as they are (already Suspended): legacy.example.co.uk" in question._message
+
+
+async def test_a_two_state_button_is_laid_out_again_for_its_longer_label(operator_app, tenants):
+    """Pause -> Resume, Suspend -> Unsuspend: Textual's Button does not re-measure itself
+    when its label changes; a label longer than the width it had was cut to its key."""
+    from textual.widgets import Button
+
+    async with operator_app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        await operator_app.screen.open_domain(tenants["alice/shop.example"])
+        await settle(pilot)
+        await pilot.press("p")  # Enabled -> Disabled: the button now reads "p Resume"
+        await settle(pilot)
+        button = operator_app.screen.query_one("#toggle_pause", Button)
+        assert button.label.plain == "p Resume"
+        assert button.content_size.width >= len("p Resume") + 2  # the label and Button's line-pad

@@ -54,6 +54,16 @@ def button_label(key: str, label: str) -> Content:
     return Content.assemble((key, "bold $text-accent"), " ", label)
 
 
+def relabel(button: Button, key: str, label: str) -> None:
+    """Change a button's label and lay it out again: Button keeps the width it measured for
+    its first label, which would cut a longer one ("p Resume") to its key."""
+    content = button_label(key, label)
+    if button.label != content:
+        button.label = content
+        button.clear_cached_dimensions()
+        button.refresh(layout=True)
+
+
 class DomainDetailScreen(Screen):
     CSS_PATH = "domain_detail.tcss"
     HELP_TITLE = "Domain detail"
@@ -241,8 +251,8 @@ class DomainDetailScreen(Screen):
         self.record_table.show(view.records(), self.zone)
         self._render_record_detail()
         self._render_stats()
-        self.query_one("#toggle_pause", Button).label = button_label("p", "Resume" if view.status == STATUS_DISABLED else "Pause")
-        self.query_one("#toggle_suspend", Button).label = button_label("u", "Unsuspend" if view.status == STATUS_SUSPENDED else "Suspend")
+        relabel(self.query_one("#toggle_pause", Button), "p", "Resume" if view.status == STATUS_DISABLED else "Pause")
+        relabel(self.query_one("#toggle_suspend", Button), "u", "Unsuspend" if view.status == STATUS_SUSPENDED else "Suspend")
         self._sync_buttons()
 
     def on_screen_resume(self) -> None:
