@@ -44,9 +44,14 @@ async def evaluate_spf(prober: Prober, record: str, domain: str, include: str) -
     return _with_limits(evaluation, "+")
 
 
-async def _spf_walk(prober: Prober, record: str, domain: str, include: str, ev: SpfEvaluation, stack: tuple[str, ...]) -> bool:
-    """True when ``record`` passes mail that ``include`` passes."""
-    authorised = False
+LOOKUP_MECHANISMS = ("include", "a", "mx", "ptr", "exists")  # the terms RFC 7208 4.6.4 counts
+
+
+def _lookup_terms(record: str) -> tuple[list[tuple[str, str, str]], str | None]:
+    """``record``'s DNS-querying terms in order, as (qualifier, name, argument), and its
+    redirect. An ``all`` term ends evaluation: the terms after it, and the redirect, are
+    never reached (None)."""
+    terms: list[tuple[str, str, str]] = []
     redirect = None
     for term in record.split()[1:]:
         modifier = _MODIFIER.match(term)
@@ -55,13 +60,20 @@ async def _spf_walk(prober: Prober, record: str, domain: str, include: str, ev: 
                 redirect = modifier.group(2)
             continue
         qualifier = term[0] if term[0] in "+-~?" else "+"
-        mechanism = term.lstrip("+-~?")
-        name, _, arg = mechanism.partition(":")
+        name, _, arg = term.lstrip("+-~?").partition(":")
         name = name.split("/", 1)[0].lower()
         if name == "all":
-            return authorised  # later terms and any redirect are never reached
-        if name not in ("include", "a", "mx", "ptr", "exists"):
-            continue
+            return terms, None
+        if name in LOOKUP_MECHANISMS:
+            terms.append((qualifier, name, arg))
+    return terms, redirect
+
+
+async def _spf_walk(prober: Prober, record: str, domain: str, include: str, ev: SpfEvaluation, stack: tuple[str, ...]) -> bool:
+    """True when ``record`` passes mail that ``include`` passes."""
+    authorised = False
+    terms, redirect = _lookup_terms(record)
+    for qualifier, name, arg in terms:
         ev.lookups += 1
         if ev.lookups > SPF_LOOKUP_LIMIT:
             return authorised
@@ -128,19 +140,8 @@ def _with_limits(evaluation: SpfEvaluation, more: str = "") -> SpfEvaluation:
 
 
 async def _count_walk(prober: Prober, record: str, domain: str, ev: SpfEvaluation, stack: tuple[str, ...]) -> None:
-    redirect = None
-    for term in record.split()[1:]:
-        modifier = _MODIFIER.match(term)
-        if modifier and ":" not in modifier.group(1):
-            if modifier.group(1).lower() == "redirect":
-                redirect = modifier.group(2)
-            continue
-        name, _, arg = term.lstrip("+-~?").partition(":")
-        name = name.split("/", 1)[0].lower()
-        if name == "all":
-            return  # an all term: later terms and any redirect are never evaluated
-        if name not in ("include", "a", "mx", "ptr", "exists"):
-            continue
+    terms, redirect = _lookup_terms(record)
+    for _qualifier, name, arg in terms:
         ev.lookups += 1
         if ev.lookups > SPF_LOOKUP_LIMIT:
             return
