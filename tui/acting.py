@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from core import errors
+from core import errors, users
 from core.errors import ApiError
 from core.history import DomainEvent
 from core.models import User
@@ -73,7 +73,7 @@ class Acting:
         return self.operator.suspension_reason(domain_id)
 
     def find_user(self, name: str) -> User | None:
-        return User.get_or_none(User.name == name)
+        return users.find_user(name)
 
     # ---- DNS (async workers) ----------------------------------------------------------------
 

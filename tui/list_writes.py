@@ -26,7 +26,7 @@ class ListWrites:
 
     def pause(self, domain_id: int) -> None:
         """Disabled: the domain's mail uses the group default (resuming: tui/resume.py)."""
-        self._run(partial(self._set_status, domain_id, "Disabled"))
+        self._run(partial(self._pause, domain_id))
 
     def delete(self, domain_id: int, name: str):
         """Ask, then delete; returns the question's AwaitMount (the binding awaits it)."""
@@ -47,19 +47,18 @@ class ListWrites:
     def _run(self, work) -> None:
         self.screen.run_worker(work, thread=True, group=WORKER_GROUP, exit_on_error=False)
 
-    def _set_status(self, domain_id: int, status: str) -> None:
+    def _pause(self, domain_id: int) -> None:
         screen = self.screen
         app = screen.app
         with app.ctx.database.connection_context():
             try:
-                app.acting.pause(domain_id) if status == "Disabled" else app.acting.resume(domain_id)
-                view = app.acting.get_domain(domain_id)
+                app.acting.pause(domain_id)
+                view = app.acting.get_domain(domain_id)  # with its figures and owner, as the list shows it
             except ApiError as exc:
                 app.call_from_thread(app.notify, clean(exc.message), title="Not changed", severity="error", markup=False)
                 return
         screen.post_message(screen.DomainRefreshed(view, domain_id))
-        verb = "paused" if status == "Disabled" else "resumed"
-        app.call_from_thread(app.notify, clean(f"{view.display_name} {verb}: {view.status}"), markup=False)
+        app.call_from_thread(app.notify, clean(f"{view.display_name} paused: {view.status}"), markup=False)
 
     def _delete(self, domain_id: int, name: str) -> None:
         screen = self.screen
