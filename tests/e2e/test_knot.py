@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -18,7 +19,6 @@ import dns.message
 import dns.query
 import pytest
 
-from core.localdns import free_port
 from core.models import STATUS_ENABLED, STATUS_PENDING
 from core.records import zone_snippet
 
@@ -28,10 +28,24 @@ KNOTD = shutil.which("knotd") or ("/usr/sbin/knotd" if os.path.exists("/usr/sbin
 NEGATIVE_TTL = 180
 
 
+def free_udp_and_tcp_port() -> int:
+    """A loopback port free for both UDP and TCP right now: knotd binds both."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+
+
 class Knot:
     def __init__(self, root: Path, zones: dict[str, str]) -> None:
         self.root = root
-        self.port = free_port()
+        self.port = free_udp_and_tcp_port()
         (root / "zones").mkdir(parents=True)
         (root / "db").mkdir()
         for origin, text in zones.items():
@@ -105,10 +119,15 @@ def knot(tmp_path):
     servers = []
 
     def start(zones: dict[str, str]) -> Knot:
-        server = Knot(tmp_path / f"knot{len(servers)}", zones)
-        servers.append(server)
-        server.wait_ready(next(iter(zones)))
-        return server
+        for attempt in range(3):  # another process may take the port between choosing and binding it
+            server = Knot(tmp_path / f"knot{len(servers)}", zones)
+            servers.append(server)
+            try:
+                server.wait_ready(next(iter(zones)))
+                return server
+            except AssertionError as failed:
+                if "address already in use" not in str(failed) or attempt == 2:
+                    raise
 
     yield start
     for server in servers:
