@@ -94,6 +94,17 @@ def can_resume(status: str | None) -> bool:
     return status == STATUS_DISABLED
 
 
+def why_not_pausable(status: str | None) -> str | None:
+    """Why a domain with ``status`` can be neither paused nor resumed (None when it can)."""
+    if can_pause(status) or can_resume(status):
+        return None
+    if status == STATUS_PENDING:
+        return "Only an Enabled domain can be paused: this one is Approval Pending, and its mail already uses the group default."
+    if status == STATUS_SUSPENDED:
+        return "A Suspended domain cannot be paused or resumed: unsuspend it first (u)."
+    return f"A {status or 'missing'} domain cannot be paused."
+
+
 def after_resume(*, records_verified: bool) -> str:
     """A paused domain's status when it is resumed."""
     return STATUS_ENABLED if records_verified else STATUS_PENDING

@@ -242,6 +242,7 @@ async def test_pause_is_not_offered_for_a_pending_domain(ctx, alice, domain):
         await pilot.press("p")
         await settle(pilot)
         assert SenderDomain.get_by_id(domain.id).status == STATUS_PENDING
+        assert any("Only an Enabled domain can be paused" in n for n in notifications(app))
 
 
 async def test_resume_of_an_unverified_paused_domain_offers_to_verify_now(ctx, alice, domain, loopback_dns):

@@ -4,7 +4,7 @@ resume, delete, untrusted text, help and palette. Verification flows are in test
 from __future__ import annotations
 
 
-from core.models import STATUS_DELETED, STATUS_DISABLED, STATUS_ENABLED, SenderDomain
+from core.models import STATUS_DELETED, STATUS_DISABLED, STATUS_ENABLED, STATUS_SUSPENDED, SenderDomain
 from tests.tui.conftest import SIZE_LARGE, SIZE_SMALL, settle
 from textual.widgets import Button
 
@@ -190,6 +190,8 @@ async def test_a_pending_domain_is_not_paused(app, sample):
         await pilot.press("p")
         await settle(pilot)
         assert SenderDomain.get_by_id(new_brand).status == "Approval Pending"
+        # Not silence: p says why it did nothing.
+        assert any("Only an Enabled domain can be paused" in n and "Approval Pending" in n for n in notes(app))
 
 
 async def test_resume_of_an_unverified_domain_offers_to_verify_now(app, sample):
@@ -225,6 +227,10 @@ async def test_suspended_cannot_be_paused(app, sample):
         await settle(pilot)
         app.screen.table.move_to(sample["legacy.example.co.uk"])
         assert app.screen.check_action("pause", ()) is None
+        await pilot.press("p")
+        await settle(pilot)
+        assert SenderDomain.get_by_id(sample["legacy.example.co.uk"]).status == STATUS_SUSPENDED
+        assert any("A Suspended domain cannot be paused" in n for n in notes(app))
 
 
 async def test_delete_asks_first(app, sample):

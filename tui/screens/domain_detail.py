@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from core.errors import ApiError
 from core.history import DomainEvent
 from core.models import STATUS_DISABLED, STATUS_SUSPENDED
-from core.status import can_pause, can_resume
+from core.status import can_pause, can_resume, why_not_pausable
 from core.records import zone_snippet
 from core.validation import to_unicode
 from core.views import DomainView
@@ -430,6 +430,11 @@ class DomainDetailScreen(Screen):
         if self.view is None or self.busy or not can_resume(self.view.status):
             return None
         return self.resumer.start(self.view)
+
+    def key_p(self) -> None:
+        """p reached the screen: neither Pause nor Resume applies. Say why rather than nothing."""
+        if self.view is not None and not self.busy and (reason := why_not_pausable(self.view.status)):
+            self.notify(reason, title=clean(f"Cannot pause {self.view.display_name}"), severity="warning", markup=False)
 
     @work(thread=True, exclusive=True, group="detail-write", exit_on_error=False)
     def _pause(self) -> None:

@@ -32,7 +32,7 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from core.errors import ApiError
-from core.status import can_pause, can_resume
+from core.status import can_pause, can_resume, why_not_pausable
 from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING, STATUS_SUSPENDED
 from core.views import DomainView
 from tui.list_writes import ListWrites
@@ -530,6 +530,12 @@ class DomainListScreen(Screen):
         if (row := self.table.highlighted) is not None and can_resume(row.view.status):
             return self.resumer.start(row.view)
         return None
+
+    def key_p(self) -> None:
+        """p reached the screen: neither Pause nor Resume applies. Say why rather than nothing."""
+        if (row := self.table.highlighted) is not None and self.rows_loaded:
+            if reason := why_not_pausable(row.view.status):
+                self.notify(reason, title=clean(f"Cannot pause {row.name}"), severity="warning", markup=False)
 
     # marking rows, and one action on the marked ones (tui/marked.py) ------------------------
 
