@@ -176,6 +176,24 @@ async def test_suspend_from_the_detail_screen_shows_the_reason_and_the_history(o
         assert detail.history_table.row_count == 2
 
 
+@pytest.mark.parametrize("size", [SIZE_SMALL, SIZE_LARGE], ids=["80x24", "120x36"])
+async def test_a_long_reason_in_the_history_wraps_within_the_screen(ctx, operator_app, tenants, size):
+    domain_id = tenants["bob/shop.example"]
+    reason = "complaint rate above two percent for three days running; tenant notified by ticket 4411, awaiting their list cleanup END"
+    OperatorActions(ctx.service, ACTOR).suspend(domain_id, reason)
+    async with operator_app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await operator_app.screen.open_domain(domain_id)
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        table = operator_app.screen.history_table
+        assert table.virtual_size.width <= table.scrollable_content_region.width  # nothing off to the right
+        row = table.rows[next(iter(table.rows))]
+        assert row.height > 1  # wrapped, not cut
+        assert "END" in str(table.get_row_at(0)[3])
+
+
 async def test_a_new_domain_in_every_tenants_view_names_its_owner(operator_app, tenants, bob):
     async with operator_app.run_test(size=SIZE_LARGE) as pilot:
         await settle(pilot)

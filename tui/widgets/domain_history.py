@@ -41,16 +41,31 @@ def describe(event: DomainEvent) -> str:
 
 
 class DomainHistory(DataTable):
+    """The events as rows; the last column takes the width left and wraps, so a long reason is
+    read whole at 80 columns rather than cut at the screen's edge."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.events: list[DomainEvent] = []
+        self._why_width = 0
 
     def on_mount(self) -> None:
-        for label, width in COLUMNS:
-            self.add_column(label, width=width)
         self.show([])
 
+    def on_resize(self) -> None:
+        if self._fitting_width() != self._why_width:
+            self.show(self.events)
+
+    def _fitting_width(self) -> int:
+        fixed = sum(width for _, width in COLUMNS if width) + 2 * self.cell_padding * len(COLUMNS)
+        return max(24, self.scrollable_content_region.width - fixed - 1)
+
     def show(self, events: list[DomainEvent]) -> None:
-        self.clear()
+        self.events = events
+        self._why_width = self._fitting_width()
+        self.clear(columns=True)
+        for label, width in COLUMNS:
+            self.add_column(label, width=width or self._why_width)
         if not events:
             self.add_row(Text("—"), Text(""), Text(""), Text("No operator has acted on this domain yet", style="dim"))
             return
@@ -60,4 +75,5 @@ class DomainHistory(DataTable):
                 Text(clean(event.actor)),
                 Text(ACTION_NAMES.get(event.action, clean(event.action))),
                 Text(describe(event)),
+                height=None,
             )
