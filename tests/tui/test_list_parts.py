@@ -9,7 +9,7 @@ from core.models import STATUS_DISABLED, STATUS_ENABLED, STATUS_PENDING
 from core.stats import Figures
 from core.views import DomainView
 from tui.watch import FIRST_DELAY, MAX_DELAY, Before, WatchState, changes_between, next_delay, status_line
-from tui.widgets.summary_bar import Counts
+from tui.widgets.summary_bar import Counts, spaced
 
 NOW = dt.datetime(2026, 5, 23, 9, 11)
 
@@ -50,3 +50,10 @@ def test_the_summary_counts_every_status_and_bucket():
     assert counts.domains == 3 and counts.unscored == 1
     assert counts.by_status[STATUS_ENABLED] == counts.by_status[STATUS_DISABLED] == counts.by_status[STATUS_PENDING] == 1
     assert counts.by_bucket == {"excellent": 0, "good": 1, "fair": 0, "poor": 1}
+
+
+def test_a_fleets_status_counts_keep_to_one_line_at_80_columns():
+    parts = [("98,000 domains", "bold"), ("59,998 enabled", ""), ("24,000 pending", ""), ("10,000 disabled", ""), ("4,002 suspended", "")]
+    assert spaced(parts, 120).plain == "98,000 domains  59,998 enabled  24,000 pending  10,000 disabled  4,002 suspended"
+    assert spaced(parts, 78).plain == "98,000 domains 59,998 enabled 24,000 pending 10,000 disabled 4,002 suspended"
+    assert spaced(parts, 40).cell_length > 40  # too long either way: two spaces, and the bar wraps

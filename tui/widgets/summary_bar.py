@@ -86,23 +86,40 @@ class SummaryBar(Static):
         if not counts.domains:
             self.update(Content.styled("No sender domains yet", "bold"))
             return
-        parts: list[Content | str | tuple[str, str]] = [(count_of(counts.domains, "domain"), "bold")]
+        width = self.content_region.width or self.screen.size.width - 2
+        statuses: list[tuple[str, str]] = [(count_of(counts.domains, "domain"), "bold")]
         for status, count in counts.by_status.items():
             if status in STATUS_LABELS and (count or status in ALWAYS_SHOWN):
                 label, style = STATUS_LABELS[status]
-                parts += ["  ", (f"{count:,} {label}", style)]
+                statuses.append((f"{count:,} {label}", style))
         if counts.drifted:
-            parts += ["  ", (f"{counts.drifted:,} drifted", DRIFTED_STYLE)]
-        line = Content.assemble(*parts)
+            statuses.append((f"{counts.drifted:,} drifted", DRIFTED_STYLE))
+        line = spaced(statuses, width)
         if counts.figures_loaded and counts.unscored < counts.domains:
-            reputation: list[Content | str | tuple[str, str]] = ["reputation"]
+            buckets: list[tuple[str, str]] = [("reputation", "")]
             for bucket in BUCKETS:
                 if counts.by_bucket[bucket]:
-                    reputation += ["  ", (f"{counts.by_bucket[bucket]:,} {bucket}", BUCKET_STYLES[bucket])]
+                    buckets.append((f"{counts.by_bucket[bucket]:,} {bucket}", BUCKET_STYLES[bucket]))
             if counts.unscored:
-                reputation += ["  ", (f"{counts.unscored:,} unscored", "$text-muted")]
-            second = Content.assemble(*reputation)
-            width = self.content_region.width or self.screen.size.width - 2
+                buckets.append((f"{counts.unscored:,} unscored", "$text-muted"))
+            second = spaced(buckets, width)
             joiner = "  │  " if line.cell_length + second.cell_length + 5 <= width else "\n"
             line = Content.assemble(line, joiner, second)
         self.update(line)
+
+
+def spaced(parts: list[tuple[str, str]], width: int) -> Content:
+    """The parts two spaces apart, or one when that is what keeps them on one line (a fleet's
+    counts at 80 columns: 98,000 domains 59,998 enabled 24,000 pending …)."""
+
+    def joined(gap: str) -> Content:
+        pieces: list[str | tuple[str, str]] = []
+        for text, style in parts:
+            pieces += [gap, (text, style)] if pieces else [(text, style)]
+        return Content.assemble(*pieces)
+
+    roomy = joined("  ")
+    if roomy.cell_length <= width:
+        return roomy
+    tight = joined(" ")
+    return tight if tight.cell_length <= width else roomy
