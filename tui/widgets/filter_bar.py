@@ -10,7 +10,7 @@ from textual.widgets import Input, Static
 from tui.text import clean, plain
 
 
-PLACEHOLDER = "/ filter: name, status, bucket, DNS host · status:… bucket:… user:…"
+PLACEHOLDER = "/ filter: name, status, bucket, DNS host, drift · status:… bucket:… user:…"
 
 
 class FilterBar(Horizontal):
