@@ -62,6 +62,25 @@ def test_several_users_need_a_choice(run):
     assert json.loads(run("--user", "bob", "api", "list", check=0).stdout)["SenderDomains"] == []
 
 
+def test_global_options_are_accepted_after_the_command_too(run, tmp_path):
+    run("user", "add", "alice", check=0)
+    run("user", "add", "bob", check=0)
+    made = json.loads(run("api", "create", "--user", "bob", "SenderDomain=bob.example", check=0).stdout)
+    # After the command, between its parameters: the option is read, the parameters kept.
+    got = json.loads(run("api", "get", "--user", "bob", f"DomainID={made['DomainID']}", check=0).stdout)
+    assert got["SenderDomain"]["SenderDomain"] == "bob.example"
+    assert json.loads(run("api", "list", "--user", "alice", check=0).stdout)["SenderDomains"] == []
+    # An action's options too (``user list``), and the one after the command wins.
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    run("user", "add", "carol", "--database", other, check=0)
+    assert "carol" in run("user", "list", "--database", other, check=0).stdout
+    assert "carol" not in run("user", "list", check=0).stdout
+    # ``domains --user`` stays that command's own (one tenant's domains), not the acting user.
+    assert [line.split(",")[1] for line in run("domains", "--user", "bob", "--format", "csv", check=0).stdout.splitlines()[1:]] == ["bob.example"]
+    # Still refused: an option nobody knows, anywhere.
+    assert "unrecognized arguments: --bogus" in run("api", "list", "--user", "bob", "--bogus", check=2).stderr
+
+
 def test_bad_arguments_are_one_line_errors(run, tmp_path):
     run("user", "add", "alice", check=0)
     assert "Key=Value" in run("api", "list", "oops", check=2).stderr
