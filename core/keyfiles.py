@@ -61,6 +61,7 @@ class SyncResult:
     updated: list[Path] = field(default_factory=list)  # keys whose content (or mode) changed
     removed: list[Path] = field(default_factory=list)  # keys of domains no longer Enabled
     include_changed: bool = False
+    include_new: bool = False  # the include file did not exist before (changed too)
     kept: int = 0  # keys already as they should be
     duplicates: list[str] = field(default_factory=list)  # "domain (selector)" several tenants have Enabled
 
@@ -125,9 +126,10 @@ def sync_key_dir(directory: Path, keys: Iterable[DkimExport]) -> SyncResult:
     if result.changed:
         _sync_dir(base)  # the keys' renames and removals survive a crash before the include file names them
     text = INCLUDE_HEADER + "".join(wanted[n].pmta_line(str(base / n)) + "\n" for n in sorted(wanted))
-    if _read(include) != text:
+    before = _read(include)
+    if before != text:
         write_private(include, text, mode=0o644)
-        result.include_changed = True
+        result.include_changed, result.include_new = True, before is None
     return result
 
 

@@ -172,7 +172,8 @@ def test_dkim_export_all_keeps_a_directory_in_step_and_exits_like_diff(run, flee
     assert (keys / "shop.example.sd1.pem").read_text() == shared_dkim_key().private_pem
     include = (keys / "domain-keys.conf").read_text().splitlines()
     assert include[1:] == [f"domain-key sd1,{n},{keys.resolve() / f'{n}.sd1.pem'}" for n in ("news.example", "shared.example", "shop.example")]
-    assert first.stdout.count("\n+ ") + first.stdout.startswith("+ ") == 3 and "3 keys: 3 new" in first.stdout
+    assert first.stdout.count("\n+ ") + first.stdout.startswith("+ ") == 4 and "3 keys: 3 new" in first.stdout
+    assert f"+ {keys.resolve() / 'domain-keys.conf'}" in first.stdout and "domain-keys.conf written" in first.stdout
 
     stamps = {p.name: p.stat().st_mtime_ns for p in keys.iterdir()}
     second = run("dkim", "export", "--all", "--dir", str(keys), check=0)
@@ -186,6 +187,7 @@ def test_dkim_export_all_keeps_a_directory_in_step_and_exits_like_diff(run, flee
     (keys / "operator-notes.pem").write_text("not senderdeck's")
     third = run("dkim", "export", "--all", "--dir", str(keys), check=1)
     assert f"- {keys.resolve() / 'news.example.sd1.pem'}" in third.stdout and f"~ {keys.resolve() / 'shop.example.sd1.pem'}" in third.stdout
+    assert f"~ {keys.resolve() / 'domain-keys.conf'}" in third.stdout and "domain-keys.conf rewritten" in third.stdout
     assert not (keys / "news.example.sd1.pem").exists() and (keys / "operator-notes.pem").exists()
     assert (keys / "shop.example.sd1.pem").read_text() == shared_dkim_key().private_pem
     assert "news.example" not in (keys / "domain-keys.conf").read_text()

@@ -20,6 +20,12 @@ EXIT_UNCHANGED, EXIT_CHANGED = 0, 1
 SHOWN_DUPLICATES = 10
 
 
+def include_fate(result) -> str:
+    if result.include_new:
+        return "written"
+    return "rewritten" if result.include_changed else "unchanged"
+
+
 def run(args) -> int:
     ctx = open_context(args)
     try:
@@ -34,7 +40,7 @@ def run(args) -> int:
         print(f"- {escape_control(str(path))}")
     include = args.dir.expanduser().resolve() / INCLUDE_NAME
     if result.include_changed:
-        print(f"~ {escape_control(str(include))}")
+        print(f"{'+' if result.include_new else '~'} {escape_control(str(include))}")
     for duplicate in result.duplicates[:SHOWN_DUPLICATES]:
         print(
             f"senderdeck: warning: {escape_control(duplicate)} is Enabled for several users; "
@@ -49,6 +55,6 @@ def run(args) -> int:
         return EXIT_UNCHANGED
     print(
         f"{total:,} keys: {len(result.written):,} new, {len(result.updated):,} updated, {len(result.removed):,} removed; "
-        f"{INCLUDE_NAME} {'rewritten' if result.include_changed else 'unchanged'}"
+        f"{INCLUDE_NAME} {include_fate(result)}"
     )
     return EXIT_CHANGED
