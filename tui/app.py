@@ -14,6 +14,7 @@ from pathlib import Path
 from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.keys import _character_to_key
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
@@ -34,6 +35,22 @@ from tui.widgets.context_bar import Place, place, terminal_title
 DEFAULT_THEME = "textual-dark"
 SAVE_TITLE, RESTORE_TITLE = "\x1b[22;0t", "\x1b[23;0t"
 NOT_CHECKED = object()
+
+
+def escape_then_key(event: events.Key) -> tuple[events.Key, events.Key] | None:
+    """Escape and a letter read as one Alt key (alt+v), as the two keys they were.
+
+    A terminal sends Alt+v as escape then v; tmux (its escape-time) and a burst over SSH join
+    an escape and the key typed right after it the same way, so "escape v" (clear the marks,
+    then verify) would do nothing. senderdeck binds no Alt key: an unbound one is split.
+    """
+    if not event.key.startswith("alt+"):
+        return None
+    rest = event.key.removeprefix("alt+")
+    char = event.character or (rest.removeprefix("shift+").upper() if rest.startswith("shift+") else rest)
+    if len(char) != 1 or not char.isprintable():
+        return None
+    return events.Key("escape", "\x1b"), events.Key(_character_to_key(char), char)
 
 
 class SenderdeckApp(App[int]):
@@ -146,6 +163,10 @@ class SenderdeckApp(App[int]):
         if isinstance(event, events.Key) and not event.is_forwarded:
             self.app_focus = True
             if await self._check_bindings(event.key, priority=True) or await self._check_bindings(event.key):
+                return
+            if (keys := escape_then_key(event)) is not None:
+                for key in keys:
+                    await self.on_event(key)
                 return
             target = self.focused
             if isinstance(target, Input) and event.is_printable and event.character:

@@ -91,3 +91,18 @@ async def test_delete_question_answered_at_once_leaves_the_next_key_to_the_list(
         assert isinstance(screen, DomainListScreen) and not isinstance(screen, ConfirmModal)
         assert SenderDomain.get_by_id(sample["shop.example"]).status == "Enabled"
         assert screen.filter_input.value == "bü"
+
+
+@HOW
+async def test_an_escape_joined_to_the_next_key_acts_as_both(app, sample, how):
+    """tmux (escape-time) and SSH bursts deliver "escape n" as one Alt key, alt+n: the escape
+    still closes what is open (help, the form) and the n still opens the new-domain form."""
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        await send(pilot, how, "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await send(pilot, how, "alt+n")  # what the terminal made of escape, n
+        assert isinstance(app.screen, DomainFormModal)
+        await send(pilot, how, *"acme.com", "alt+n")  # escape leaves the form; n opens it again
+        assert isinstance(app.screen, DomainFormModal) and app.screen.domain_input.value == ""
+        assert not any(isinstance(s, HelpScreen) for s in app.screen_stack)
