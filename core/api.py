@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import math
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping, NamedTuple
 
 import peewee
 
@@ -209,6 +208,12 @@ def _outage(exc: BaseException) -> str | None:
 # ---- dispatch -----------------------------------------------------------------------------
 
 
+class Reply(NamedTuple):
+    status: int  # the HTTP status the code table gives
+    body: dict  # the spec's JSON
+    retry_after: int | None = None  # seconds: a rate limit's refusal says when to come back
+
+
 class Api:
     def __init__(self, service: SenderDomainService) -> None:
         self.service = service
@@ -222,6 +227,11 @@ class Api:
 
     async def dispatch_async(self, params: Mapping[str, Any], user: User | None = None) -> tuple[int, dict]:
         """Run one command; never raises for bad input: every failure is a coded error body."""
+        reply = await self.reply_async(params, user)
+        return reply.status, reply.body
+
+    async def reply_async(self, params: Mapping[str, Any], user: User | None = None) -> Reply:
+        """``dispatch_async`` with what a transport adds to the body: a rate limit's wait."""
         try:
             # Database and cache work runs off the event loop, in one hop for the commands
             # that only read and write the database: a slow query or a held lock never stalls
@@ -229,17 +239,17 @@ class Api:
             user, handler, result = await off_loop(self._admit_and_run, params, user)
             if result is None:
                 result = await handler(self, user, params)  # DNS or SMTP; its database work is off the loop too
-            return 200, result
+            return Reply(200, result)
         except ApiError as exc:
-            return exc.http_status, exc.to_json()
+            return Reply(exc.http_status, exc.to_json(), exc.retry_after)
         except Exception as exc:
             outage = backend_outage(exc)
             if outage:
                 log.warning("command failed, backend unavailable: %s", outage)
-                return 503, ApiError(errors.SERVICE_UNAVAILABLE, outage, 503).to_json()
+                return Reply(503, ApiError(errors.SERVICE_UNAVAILABLE, outage, 503).to_json())
             # A bug, not bad input: log it, answer a coded 500.
             log.exception("command failed: %r", params.get("Command") if isinstance(params, Mapping) else None)
-            return 500, ApiError(errors.INTERNAL_ERROR, f"Internal error ({type(exc).__name__}); see the log", 500).to_json()
+            return Reply(500, ApiError(errors.INTERNAL_ERROR, f"Internal error ({type(exc).__name__}); see the log", 500).to_json())
 
     def _admit_and_run(self, params: Mapping[str, Any], user: User | None) -> tuple[User, Handler, dict | None]:
         """(user, handler, result): the checks every call passes, in the order the codes are
@@ -263,11 +273,7 @@ class Api:
         limit, window = API_RATE_LIMIT
         wait = self.service.limiter.hit(f"api:{user.id}", limit, window)
         if wait is not None:
-            raise ApiError(
-                errors.RATE_LIMITED,
-                f"Rate limit exceeded: {limit} requests per {int(window)} seconds; try again in {math.ceil(wait)} s",
-                429,
-            )
+            raise errors.rate_limited(limit, "requests", f"{int(window)} seconds", wait)
         if inspect.iscoroutinefunction(handler):
             return user, handler, None
         return user, handler, handler(self, user, params)

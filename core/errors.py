@@ -7,17 +7,20 @@ status the API answers with. The service raises them; ``core.api`` turns them in
 
 from __future__ import annotations
 
+import math
+
 
 class SenderdeckError(Exception):
     """Base class of every error senderdeck raises on purpose."""
 
 
 class ApiError(SenderdeckError):
-    def __init__(self, code: int, message: str, http_status: int = 400) -> None:
+    def __init__(self, code: int, message: str, http_status: int = 400, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.http_status = http_status
+        self.retry_after = retry_after  # seconds, for a rate limit's refusal (HTTP's Retry-After)
 
     def to_json(self) -> dict:
         return {"Errors": [{"Code": self.code, "Message": self.message}]}
@@ -73,3 +76,10 @@ class SettingsError(SenderdeckError):
 
 class BackendUnavailable(SenderdeckError):
     """The database or Redis did not answer: nothing is wrong with the request; try again."""
+
+
+def rate_limited(limit: int, what: str, window: str, wait: float) -> ApiError:
+    """Code 14: ``limit`` ``what`` per ``window`` are used up; the next is let through in
+    ``wait`` seconds (said in the message, and carried for HTTP's Retry-After)."""
+    seconds = max(1, math.ceil(wait))
+    return ApiError(RATE_LIMITED, f"Rate limit exceeded: {limit} {what} per {window}; try again in {seconds} s", 429, retry_after=seconds)

@@ -57,7 +57,6 @@ API_ROUTES: dict[str, dict[str, str]] = {
 }
 HEALTH_TIMEOUT = 5.0  # seconds a health check waits for the database and Redis
 MAX_FORM_FIELDS = 1000
-_RETRY_IN = re.compile(r"try again in (\d+) s")
 _METHOD_ORDER = ["GET", "HEAD", "POST", "PATCH", "DELETE"]
 _DEFAULT_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 # Access-log redaction: parameters named like a secret, anything shaped like a senderdeck key.
@@ -70,11 +69,11 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def json_response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
-    """A JSON answer with the headers every API answer carries; a 429 says when to retry,
-    a 401 how to authenticate."""
+    """A JSON answer with the headers every API answer carries; a 429 says when to retry
+    (``headers``' Retry-After, or a minute), a 401 how to authenticate."""
     all_headers = {**_DEFAULT_HEADERS, **(headers or {})}
     if status == 429:
-        all_headers.setdefault("Retry-After", str(_retry_after(body)))
+        all_headers.setdefault("Retry-After", "60")  # the command said when, or a whole window
     elif status == 401:
         all_headers.setdefault("WWW-Authenticate", 'Bearer realm="senderdeck"')
     return JSONResponse(dict(body), status_code=status, headers=all_headers)
@@ -87,16 +86,6 @@ def error_response(code: int, message: str, status: int, headers: Mapping[str, s
 def _shown(text: str, limit: int = 200) -> str:
     """Request text echoed in a message: control characters escaped, length bounded."""
     return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text[:limit])
-
-
-def _retry_after(body: Mapping[str, Any]) -> int:
-    """Seconds until the rate limit lets a request through, from the coded message
-    ("… try again in 12 s"); a whole minute when the message does not say."""
-    for err in body.get("Errors") or []:
-        found = _RETRY_IN.search(str(err.get("Message", "")))
-        if found:
-            return max(1, int(found.group(1)))
-    return 60
 
 
 def command_of(request: Request, params: Mapping[str, Any] | None = None) -> str:
@@ -277,9 +266,10 @@ def command_endpoint(ctx: Context, commands: Mapping[str, str] | None, limit: in
                     400,
                 )
             params = merge(params, {"Command": command})
-        status, body = await ctx.api.dispatch_async(params)
-        count_request(request, command_of(request, params), body)
-        return json_response(status, body)
+        reply = await ctx.api.reply_async(params)
+        count_request(request, command_of(request, params), reply.body)
+        retry = {"Retry-After": str(reply.retry_after)} if reply.retry_after is not None else None
+        return json_response(reply.status, reply.body, retry)
 
     return endpoint
 

@@ -6,7 +6,6 @@ core/mailer.py, loaded only when a message is sent so aiosmtplib stays off every
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from core import errors
@@ -46,11 +45,7 @@ class SendTestMixin(ServiceBase):
         limit, window = SENDTEST_RATE_LIMIT
         wait = await off_loop(self.limiter.hit, f"sendtest:{user.id}", limit, window)
         if wait is not None:
-            raise ApiError(
-                errors.RATE_LIMITED,
-                f"Rate limit exceeded: {limit} test messages per {int(window // 60)} minutes; try again in {math.ceil(wait)} s",
-                429,
-            )
+            raise errors.rate_limited(limit, "test messages", f"{int(window // 60)} minutes", wait)
         options = row.options or {}
         test = mailer.build_test_message(
             domain=row.domain,

@@ -3,6 +3,8 @@ with two users to prove that ownership never leaks."""
 
 from __future__ import annotations
 
+import asyncio
+
 import datetime as dt
 
 import pytest
@@ -76,7 +78,13 @@ def test_rate_limit_100_per_60_seconds_survives_new_api_objects(ctx, alice, bob)
     from core.api import Api
 
     assert Api(ctx.service).dispatch({"Command": "user.senderdomain.list", "APIKey": alice.api_key})[0] == 429
-    ctx.clock.advance(61)
+    # The wait travels with the refusal (HTTP's Retry-After), as the message says it.
+    ctx.clock.advance(20)
+    reply = asyncio.run(Api(ctx.service).reply_async({"Command": "user.senderdomain.list", "APIKey": alice.api_key}))
+    assert reply.status == 429 and 35 <= reply.retry_after <= 40
+    assert f"try again in {reply.retry_after} s" in reply.body["Errors"][0]["Message"]
+    assert asyncio.run(Api(ctx.service).reply_async({"Command": "user.senderdomain.list", "APIKey": bob.api_key})).retry_after is None
+    ctx.clock.advance(41)
     assert call(ctx, alice, "list")[0] == 200
 
 

@@ -270,6 +270,7 @@ def test_rate_limit_is_code_14_with_429_and_retry_after(engine, alice, bob):
     response = alice.call("list")
     expect(response, 429, 14)
     assert 0 < int(response.headers["retry-after"]) <= 60
+    assert f"try again in {response.headers['retry-after']} s" in response.json()["Errors"][0]["Message"]
     assert bob.call("list").status_code == 200  # a budget per user
 
 
