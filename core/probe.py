@@ -17,6 +17,7 @@ SERVFAIL and timeout apart. ``query`` is the same lookup raising the typed ``Pro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ import dns.nameserver
 import dns.rcode
 import dns.rdatatype
 
+from core.dns_channels import Channels
 from core.errors import SenderdeckError, SettingsError
 from core.settings import DnsSettings, parse_nameserver
 
@@ -187,6 +189,19 @@ class Prober:
         self._memo: dict[tuple[str, str], asyncio.Future] = {}
         self._deadline_at: float | None = None
         self.log = QueryLog()
+        # Shared UDP sockets (core/dns_channels.py) while ``sharing_sockets`` is entered: a
+        # sweep's many queries; otherwise a socket per query, as dnspython opens them.
+        self.channels: Channels | None = None
+
+    @contextlib.asynccontextmanager
+    async def sharing_sockets(self):
+        """Queries of this prober and its forks share UDP sockets until the block ends."""
+        async with Channels() as channels:
+            self.channels = channels
+            try:
+                yield self
+            finally:
+                self.channels = None
 
     @property
     def sent(self) -> int:
@@ -331,7 +346,11 @@ class Prober:
             if left <= 0:
                 return None, Result(name, rdtype, TIMEOUT, detail="deadline")
             try:
-                response, _tcp = await dns.asyncquery.udp_with_fallback(query, address, timeout=min(self.timeout, left), port=port)
+                within = min(self.timeout, left)
+                if self.channels is not None and not self.channels.closed:
+                    response, _tcp = await self.channels.exchange(query, address, port=port, timeout=within)
+                else:
+                    response, _tcp = await dns.asyncquery.udp_with_fallback(query, address, timeout=within, port=port)
             except dns.exception.Timeout:
                 detail = "deadline" if left < self.timeout else f"no answer within {self.timeout:g} s"
                 failures.append(Result(name, rdtype, TIMEOUT, detail=detail))

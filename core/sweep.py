@@ -381,12 +381,13 @@ class Sweep:
         prober.log.listeners.append(self.histogram.observe)
         await off_loop(self._start_run)
         try:
-            platform_task = asyncio.ensure_future(self._platform(prober.fork())) if self.check_platform else None
-            if self.check_domains:
-                self.report.due = await off_loop(self._count_due)
-                await self._domains(prober)
-            if platform_task is not None:
-                self.report.platform = await platform_task
+            async with prober.sharing_sockets():  # tens of thousands of queries: no socket each
+                platform_task = asyncio.ensure_future(self._platform(prober.fork())) if self.check_platform else None
+                if self.check_domains:
+                    self.report.due = await off_loop(self._count_due)
+                    await self._domains(prober)
+                if platform_task is not None:
+                    self.report.platform = await platform_task
             if self.check_domains:
                 self.report.still_drifted = await off_loop(self._still_drifted)
         except BaseException:

@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from core.dns_channels import Channels
 from core.localdns import LocalDNS
 from core.probe import (
     NODATA,
@@ -36,6 +37,27 @@ web     IN A   192.0.2.10
 deep.a.b IN TXT "deep"
 hop     IN CNAME target.other.example.
 """
+
+
+@pytest.fixture(params=["socket per query", "shared sockets"], autouse=True)
+async def transport(request, monkeypatch):
+    """Every test twice: as verify asks (a socket per query) and as a sweep asks (shared UDP
+    sockets, core/dns_channels.py; rotated every 2 queries here, so rotation is exercised)."""
+    if request.param == "socket per query":
+        yield
+        return
+    pools = []
+    plain_init = Prober.__init__
+
+    def sharing_init(self, *args, **kwargs):
+        plain_init(self, *args, **kwargs)
+        self.channels = Channels(queries_per_socket=2)
+        pools.append(self.channels)
+
+    monkeypatch.setattr(Prober, "__init__", sharing_init)
+    yield
+    for pool in pools:
+        pool.close()
 
 
 @pytest.fixture
