@@ -89,10 +89,6 @@ class _Channel(asyncio.DatagramProtocol):
     def broken(self) -> bool:
         return self.transport is None or self.transport.is_closing()
 
-    @property
-    def is_closed(self) -> bool:
-        return self.transport is not None and self.transport.is_closing()
-
     def retire(self) -> None:
         """No more queries: closed once the last answer is in (or now, when none is awaited)."""
         self.retired = True
@@ -171,7 +167,7 @@ class Channels:
             channel.close()
             raise ConnectionError("the DNS socket pool is closed")
         self._servers[(address, port)].active.append(channel)
-        self._open = [c for c in self._open if not c.is_closed]
+        self._open = [c for c in self._open if not c.broken]
         self._open.append(channel)
         return channel
 
